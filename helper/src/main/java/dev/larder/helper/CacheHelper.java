@@ -1,0 +1,343 @@
+package dev.larder.helper;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
+import dev.larder.protocol.ProtocolException;
+import dev.larder.protocol.PutBody;
+import dev.larder.protocol.Request;
+import dev.larder.protocol.RequestReader;
+import dev.larder.protocol.Response;
+import dev.larder.protocol.ResponseWriter;
+import dev.larder.storage.BodyMismatchException;
+import dev.larder.storage.Digest;
+import dev.larder.storage.Entry;
+import dev.larder.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Serves one GOCACHEPROG session: reads requests from cmd/go, answers each as soon as it is
+ * done (out of order), and ends on {@code close} or at the end of input.
+ *
+ * <p>The handshake is written before the store is opened, because cmd/go sends nothing until it
+ * arrives; requests that need the store wait for it. Put bodies are streamed from the input
+ * straight into the store, which verifies their length and SHA-256 before anything becomes
+ * visible. A request that can be framed but not served (unknown command, malformed ids, a body
+ * that does not match) gets an {@code Err} reply with its ID and the session goes on.
+ *
+ * <p>A {@code CacheHelper} serves one session; {@link #serve} is called once.
+ */
+public final class CacheHelper {
+    private static final System.Logger LOG = System.getLogger("dev.larder.helper");
+    private static final ObjectMapper STATS_JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Opens the store; called once, on a background thread, after the handshake is sent. */
+    @FunctionalInterface
+    public interface StoreOpener {
+        Storage open() throws IOException;
+    }
+
+    private final StoreOpener opener;
+    private final HelperOptions options;
+    private final ThreadPoolExecutor workers;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Object idle = new Object();
+    private final AtomicLong gets = new AtomicLong();
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong puts = new AtomicLong();
+    private final AtomicLong putBytes = new AtomicLong();
+    private final AtomicLong hitBytes = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private volatile long handshakeMillis = -1;
+    private volatile long storeOpenMillis = -1;
+    private volatile long sessionStartNanos;
+    private volatile long sessionEndNanos;
+    private CompletableFuture<Storage> store;
+    private ResponseWriter writer;
+
+    private CacheHelper(StoreOpener opener, HelperOptions options) {
+        this.opener = opener;
+        this.options = options;
+        this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "larder-helper-worker");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.workers.allowCoreThreadTimeOut(true);
+    }
+
+    /** A helper that will serve from the store {@code opener} opens. */
+    public static CacheHelper create(StoreOpener opener, HelperOptions options) {
+        return new CacheHelper(opener, options);
+    }
+
+    /**
+     * Serves one session and returns when it has ended: after {@code close} was answered, or at
+     * the end of input once every request in flight has been answered. Closes {@code out} (so
+     * the client sees the end of output) and the store.
+     *
+     * @throws ProtocolException if the input could not be framed; requests in flight are still
+     *                           answered first, and nothing half-received is stored
+     * @throws IOException       if responses cannot be written (the client went away)
+     */
+    public void serve(InputStream in, OutputStream out) throws IOException {
+        writer = new ResponseWriter(out);
+        writer.write(Response.handshake(options.readOnly()
+                ? List.of(Request.GET, Request.CLOSE)
+                : List.of(Request.GET, Request.PUT, Request.CLOSE)));
+        sessionStartNanos = System.nanoTime();
+        handshakeMillis = ProcessHandle.current().info().startInstant()
+                .map(s -> Math.max(0, Instant.now().toEpochMilli() - s.toEpochMilli())).orElse(-1L);
+        store = CompletableFuture.supplyAsync(this::openStore, workers);
+        RequestReader reader = new RequestReader(in);
+        try {
+            while (true) {
+                RequestReader.Incoming next = reader.next();
+                if (next == null) {
+                    LOG.log(Level.DEBUG, "end of input without close");
+                    awaitIdle();
+                    finish(null);
+                    return;
+                }
+                Request r = next.request();
+                LOG.log(Level.DEBUG, () -> "request " + r);
+                if (Request.CLOSE.equals(r.command())) {
+                    awaitIdle();
+                    finish(r);
+                    return;
+                }
+                dispatch(r, next.body());
+                if (next.body() != null) {
+                    // The next request starts after this body on the wire: wait until the worker
+                    // has consumed (or drained) it.
+                    next.body().awaitClosed();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while serving", e);
+        } catch (ProtocolException e) {
+            awaitIdle();
+            shutdown();
+            throw e;
+        }
+    }
+
+    /** The counters so far; final once {@link #serve} has returned. */
+    public HelperStats stats() {
+        long end = sessionEndNanos != 0 ? sessionEndNanos : System.nanoTime();
+        return new HelperStats(gets.get(), hits.get(), misses.get(), puts.get(), putBytes.get(),
+                hitBytes.get(), errors.get(), handshakeMillis, storeOpenMillis,
+                sessionStartNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(end - sessionStartNanos),
+                options.readOnly());
+    }
+
+    private Storage openStore() {
+        long t0 = System.nanoTime();
+        try {
+            Storage s = opener.open();
+            storeOpenMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            LOG.log(Level.DEBUG, () -> "store open in " + storeOpenMillis + " ms");
+            return s;
+        } catch (IOException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private void dispatch(Request r, PutBody body) {
+        inFlight.incrementAndGet();
+        try {
+            workers.execute(() -> {
+                try {
+                    Response resp = answer(r, body);
+                    if (resp != null) {
+                        reply(resp);
+                    }
+                } finally {
+                    if (body != null) {
+                        body.close();
+                    }
+                    if (inFlight.decrementAndGet() == 0) {
+                        synchronized (idle) {
+                            idle.notifyAll();
+                        }
+                    }
+                }
+            });
+        } catch (RuntimeException e) {
+            inFlight.decrementAndGet();
+            if (body != null) {
+                body.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Computes the reply to one request; null when the session is ending on a framing error. */
+    private Response answer(Request r, PutBody body) {
+        String cmd = r.command();
+        try {
+            if (Request.GET.equals(cmd)) {
+                return get(r);
+            }
+            if (Request.PUT.equals(cmd)) {
+                return put(r, body);
+            }
+            return error(r.id(), "unknown command " + quote(cmd) + "; this helper knows "
+                    + (options.readOnly() ? "get, close" : "get, put, close"));
+        } catch (IllegalArgumentException e) {
+            return error(r.id(), cmd + ": " + e.getMessage());
+        } catch (IOException e) {
+            if (body != null && body.failure() != null) {
+                return null;
+            }
+            return error(r.id(), cmd + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "unexpected failure serving " + r, e);
+            return error(r.id(), cmd + ": internal error: " + e);
+        }
+    }
+
+    private Response get(Request r) throws IOException {
+        ActionId action = r.actionId();
+        Optional<Entry> e = storage().get(new Digest(action.bytes()));
+        gets.incrementAndGet();
+        if (e.isEmpty()) {
+            misses.incrementAndGet();
+            return Response.miss(r.id());
+        }
+        Entry entry = e.get();
+        hits.incrementAndGet();
+        hitBytes.addAndGet(entry.size());
+        return Response.found(r.id(), new OutputId(entry.output().bytes()), entry.size(), entry.time(),
+                entry.path().toString());
+    }
+
+    private Response put(Request r, PutBody body) throws IOException {
+        if (options.readOnly()) {
+            return error(r.id(), "put: this helper is read-only");
+        }
+        if (r.bodySize() < 0) {
+            return error(r.id(), "put: BodySize is " + r.bodySize() + ", want >= 0");
+        }
+        ActionId action = r.actionId();
+        OutputId output = r.outputId();
+        InputStream in = body != null ? body : InputStream.nullInputStream();
+        Entry e;
+        try {
+            e = storage().put(new Digest(action.bytes()), new Digest(output.bytes()), r.bodySize(), in);
+        } catch (BodyMismatchException mismatch) {
+            return error(r.id(), mismatch.getMessage());
+        }
+        puts.incrementAndGet();
+        putBytes.addAndGet(e.size());
+        return Response.found(r.id(), output, e.size(), e.time(), e.path().toString());
+    }
+
+    private Storage storage() throws IOException {
+        try {
+            return store.join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause();
+            throw new IOException("store unavailable: " + (c != null ? c.getMessage() : e.getMessage()), c);
+        }
+    }
+
+    private Response error(long id, String message) {
+        errors.incrementAndGet();
+        LOG.log(Level.DEBUG, () -> "request " + id + " failed: " + message);
+        return Response.error(id, message);
+    }
+
+    private void reply(Response r) {
+        try {
+            writer.write(r);
+        } catch (IOException e) {
+            // The client went away; the reader will see the end of input and end the session.
+            LOG.log(Level.DEBUG, () -> "cannot write response " + r.id() + ": " + e.getMessage());
+        }
+    }
+
+    private void awaitIdle() throws IOException {
+        synchronized (idle) {
+            while (inFlight.get() > 0) {
+                try {
+                    idle.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while finishing requests in flight", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Ends the session: stats first (so they exist by the time the client sees the close reply),
+     * then the close reply and the end of output, then the store.
+     */
+    private void finish(Request close) throws IOException {
+        sessionEndNanos = System.nanoTime();
+        writeStats();
+        try {
+            if (close != null) {
+                writer.write(Response.closed(close.id()));
+            }
+            writer.close();
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void shutdown() throws IOException {
+        workers.shutdown();
+        if (store != null) {
+            Storage s;
+            try {
+                s = store.join();
+            } catch (CompletionException e) {
+                return;
+            }
+            s.close();
+        }
+    }
+
+    private void writeStats() {
+        if (options.statsJson().isEmpty()) {
+            return;
+        }
+        Path file = options.statsJson().get().toAbsolutePath();
+        try {
+            Path dir = file.getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".stats-", ".tmp");
+            STATS_JSON.writeValue(tmp.toFile(), stats());
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot write stats to " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static String quote(String s) {
+        return s == null ? "(none)" : "\"" + s + "\"";
+    }
+}

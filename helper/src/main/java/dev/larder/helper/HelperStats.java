@@ -1,0 +1,21 @@
+package dev.larder.helper;
+
+/**
+ * What one helper session did, as written by {@code --stats-json}.
+ *
+ * @param gets            get requests answered
+ * @param hits            gets answered with an output
+ * @param misses          gets answered with a miss
+ * @param puts            puts stored
+ * @param putBytes        bytes stored by puts
+ * @param hitBytes        bytes of the outputs that hits pointed to
+ * @param errors          requests answered with {@code Err}
+ * @param handshakeMillis milliseconds from the process start to the handshake being written
+ * @param storeOpenMillis milliseconds the store took to open
+ * @param sessionMillis   milliseconds from the handshake to the end of the session
+ * @param readOnly        whether the helper refused puts
+ */
+public record HelperStats(
+        long gets, long hits, long misses, long puts, long putBytes, long hitBytes, long errors,
+        long handshakeMillis, long storeOpenMillis, long sessionMillis, boolean readOnly) {
+}

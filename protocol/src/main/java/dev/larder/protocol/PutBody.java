@@ -1,0 +1,273 @@
+package dev.larder.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The body of one {@code put}, decoded from its base64 JSON-string line as it is read.
+ *
+ * <p>Memory stays bounded whatever the body size: bytes are decoded straight from the input
+ * buffer into the caller's array. Decoding is strict: standard alphabet, padded to a multiple of
+ * four characters, nothing after the padding, the closing quote followed by the end of the line.
+ * Any violation, or input ending inside the line, throws {@link ProtocolException}: the stream
+ * can no longer be framed.
+ *
+ * <p>Thread-safety: one consumer thread reads the body; another thread (the one that reads
+ * requests) may wait in {@link #awaitClosed()} until the consumer is done. {@link #close()} reads
+ * and discards whatever the consumer left, so the next request starts at the right place.
+ */
+public final class PutBody extends InputStream {
+    private static final byte[] DECODE = new byte[256];
+
+    static {
+        java.util.Arrays.fill(DECODE, (byte) -1);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < alphabet.length(); i++) {
+            DECODE[alphabet.charAt(i)] = (byte) i;
+        }
+    }
+
+    private final WireInput in;
+    private final long declaredSize;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final byte[] pending = new byte[3];
+    private int pendingPos;
+    private int pendingLen;
+    private int quad;
+    private int quadChars;
+    private int padding;
+    private long chars;
+    private long decoded;
+    private boolean started;
+    private boolean ended;
+    private volatile ProtocolException failure;
+    private volatile boolean isClosed;
+
+    PutBody(WireInput in, long declaredSize) {
+        this.in = in;
+        this.declaredSize = declaredSize;
+    }
+
+    /** The {@code BodySize} the request declared. */
+    public long declaredSize() {
+        return declaredSize;
+    }
+
+    /** Bytes decoded so far; after the body is read to its end, the body's true length. */
+    public long bytesDecoded() {
+        return decoded;
+    }
+
+    /** The framing error met while reading, or null. */
+    public ProtocolException failure() {
+        return failure;
+    }
+
+    /** Blocks until {@link #close()} has run. */
+    public void awaitClosed() throws InterruptedException {
+        closed.await();
+    }
+
+    boolean awaitClosedFor(long millis) throws InterruptedException {
+        return closed.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] dst, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        if (isClosed) {
+            throw new IOException("put body: read after close");
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        if (len == 0) {
+            return 0;
+        }
+        try {
+            return decode(dst, off, len);
+        } catch (ProtocolException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private int decode(byte[] dst, int off, int len) throws IOException {
+        int n = 0;
+        while (n < len) {
+            if (pendingPos < pendingLen) {
+                dst[off + n++] = pending[pendingPos++];
+                continue;
+            }
+            if (ended) {
+                break;
+            }
+            if (!started) {
+                openQuote();
+                continue;
+            }
+            if (!in.ensure()) {
+                throw new ProtocolException("put body: input ended after " + decoded
+                        + " bytes of the body line, declared BodySize " + declaredSize);
+            }
+            byte[] buf = in.buffer();
+            int p = in.position();
+            int lim = in.limit();
+            // Fast path: whole quads straight into dst while both have room.
+            while (p < lim && n < len) {
+                int c = buf[p] & 0xff;
+                int v = DECODE[c];
+                if (v < 0 || padding > 0) {
+                    break;
+                }
+                p++;
+                chars++;
+                quad = (quad << 6) | v;
+                if (++quadChars == 4) {
+                    quadChars = 0;
+                    if (len - n >= 3) {
+                        dst[off + n++] = (byte) (quad >> 16);
+                        dst[off + n++] = (byte) (quad >> 8);
+                        dst[off + n++] = (byte) quad;
+                        decoded += 3;
+                    } else {
+                        stash(3);
+                        break;
+                    }
+                }
+            }
+            in.advanceTo(p);
+            if (n >= len || pendingPos < pendingLen || p == lim) {
+                continue;
+            }
+            special(in.read());
+        }
+        return n == 0 && ended ? -1 : n;
+    }
+
+    private void stash(int count) {
+        pending[0] = (byte) (quad >> 16);
+        pending[1] = (byte) (quad >> 8);
+        pending[2] = (byte) quad;
+        pendingPos = 0;
+        pendingLen = count;
+        decoded += count;
+    }
+
+    /** Handles one byte outside the base64 alphabet, or any byte after padding began. */
+    private void special(int c) throws IOException {
+        if (c == '=') {
+            chars++;
+            if (quadChars == 2 && padding == 0) {
+                // "xx==": the second '=' must follow; one byte comes out of this quad.
+                padding = 1;
+                quadChars = 3;
+                quad <<= 6;
+                return;
+            }
+            if (quadChars == 3 && padding <= 1) {
+                int bytesOut = padding == 1 ? 1 : 2;
+                quad <<= 6;
+                quadChars = 0;
+                stash(bytesOut);
+                padding = 3; // the quad is complete; only the closing quote may follow
+                return;
+            }
+            throw bad("'=' at character " + chars + " of the body string");
+        }
+        if (c == '"') {
+            if (quadChars != 0) {
+                throw bad("base64 length " + chars + " is not a multiple of 4");
+            }
+            endLine();
+            return;
+        }
+        if (c == '\\' && padding == 0) {
+            // JSON allows "\/" for "/"; Go never writes it, other clients may.
+            int next = in.read();
+            if (next == '/') {
+                chars++;
+                quad = (quad << 6) | 63;
+                if (++quadChars == 4) {
+                    quadChars = 0;
+                    stash(3);
+                }
+                return;
+            }
+            throw bad("escape '\\" + (next < 0 ? "" : Character.toString(next)) + "' in the body string");
+        }
+        if (c < 0) {
+            throw new ProtocolException("put body: input ended after " + decoded
+                    + " bytes of the body line, declared BodySize " + declaredSize);
+        }
+        if (padding > 0 && DECODE[c] >= 0) {
+            throw bad("base64 data after '=' padding");
+        }
+        throw bad("unexpected byte 0x" + Integer.toHexString(c) + " at character " + chars
+                + " of the body string; want standard base64");
+    }
+
+    private void openQuote() throws IOException {
+        int c;
+        do {
+            c = in.read();
+        } while (c == '\n' || c == '\r' || c == ' ' || c == '\t');
+        if (c != '"') {
+            throw new ProtocolException(c < 0
+                    ? "put body: input ended before the body line, declared BodySize " + declaredSize
+                    : "put body: line starts with byte 0x" + Integer.toHexString(c)
+                            + ", want '\"' (a JSON string of base64)");
+        }
+        started = true;
+    }
+
+    private void endLine() throws IOException {
+        int c = in.read();
+        if (c == '\r') {
+            c = in.read();
+        }
+        if (c != '\n' && c != -1) {
+            throw bad("byte 0x" + Integer.toHexString(c) + " after the closing quote, want end of line");
+        }
+        ended = true;
+    }
+
+    private ProtocolException bad(String what) {
+        return new ProtocolException("put body: " + what);
+    }
+
+    /**
+     * Reads and discards the rest of the body line, so that the next request can be read, then
+     * releases {@link #awaitClosed()}. Framing errors met while draining are kept in
+     * {@link #failure()}, not thrown.
+     */
+    @Override
+    public void close() {
+        if (isClosed) {
+            return;
+        }
+        try {
+            if (failure == null) {
+                byte[] sink = new byte[8192];
+                while (decode(sink, 0, sink.length) >= 0) {
+                    // discard
+                }
+            }
+        } catch (ProtocolException e) {
+            failure = e;
+        } catch (IOException e) {
+            failure = new ProtocolException("put body: reading input: " + e.getMessage(), e);
+        } finally {
+            isClosed = true;
+            closed.countDown();
+        }
+    }
+}

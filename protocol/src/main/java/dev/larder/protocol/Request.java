@@ -1,0 +1,93 @@
+package dev.larder.protocol;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * One request from cmd/go to a helper, as {@code cmdgo/internal/cacheprog.Request} encodes it.
+ *
+ * <p>Byte fields are raw, unvalidated wire values (base64 in JSON): a helper must still be able to
+ * answer a request whose ids are malformed with an {@code Err} carrying its {@code ID}, so
+ * validation happens in {@link #actionId()} and {@link #outputId()}, not while decoding. The body
+ * of a {@code put} is never part of this record: {@link RequestReader} streams it separately.
+ *
+ * @param id       the request ID, unique within a session; 0 is reserved for the handshake
+ * @param command  {@code get}, {@code put}, {@code close}, or a command this side does not know
+ * @param actionID the action, for get and put
+ * @param outputID the output (SHA-256 of the body), for put; Go 1.24 and later
+ * @param bodySize the body's length in bytes, for put
+ * @param objectID the legacy name of {@code outputID}, the only one Go 1.21 to 1.23 send
+ */
+@JsonInclude(JsonInclude.Include.NON_DEFAULT)
+public record Request(
+        @JsonProperty("ID") @JsonInclude(JsonInclude.Include.ALWAYS) long id,
+        @JsonProperty("Command") String command,
+        @JsonProperty("ActionID") byte[] actionID,
+        @JsonProperty("OutputID") byte[] outputID,
+        @JsonProperty("BodySize") long bodySize,
+        @JsonProperty("ObjectID") byte[] objectID) {
+
+    /** The {@code get} command: look an action up. */
+    public static final String GET = "get";
+    /** The {@code put} command: store an output for an action. */
+    public static final String PUT = "put";
+    /** The {@code close} command: finish and exit. */
+    public static final String CLOSE = "close";
+
+    /** A {@code get} for the given action. */
+    public static Request get(long id, ActionId action) {
+        return new Request(id, GET, action.bytes(), null, 0, null);
+    }
+
+    /**
+     * A {@code put}; sets both {@code OutputID} and the legacy {@code ObjectID}, as cmd/go 1.24
+     * does, so that helpers written for either generation understand it.
+     */
+    public static Request put(long id, ActionId action, OutputId output, long bodySize) {
+        byte[] out = output.bytes();
+        return new Request(id, PUT, action.bytes(), out, bodySize, out);
+    }
+
+    /** A {@code close}. */
+    public static Request close(long id) {
+        return new Request(id, CLOSE, null, null, 0, null);
+    }
+
+    /**
+     * The validated action id.
+     *
+     * @throws IllegalArgumentException if {@code ActionID} is missing or not 32 bytes
+     */
+    @JsonIgnore
+    public ActionId actionId() {
+        return new ActionId(actionID);
+    }
+
+    /**
+     * The validated output id: {@code OutputID}, or the legacy {@code ObjectID} when only that was
+     * sent (Go 1.21 to 1.23).
+     *
+     * @throws IllegalArgumentException if both are missing, or the one given is not 32 bytes
+     */
+    @JsonIgnore
+    public OutputId outputId() {
+        byte[] raw = outputID != null && outputID.length > 0 ? outputID : objectID;
+        return new OutputId(raw);
+    }
+
+    /** Whether a body line follows this request on the wire. */
+    @JsonIgnore
+    public boolean hasBody() {
+        return PUT.equals(command) && bodySize > 0;
+    }
+
+    @Override
+    public String toString() {
+        return "Request[ID=" + id + ", Command=" + command
+                + (actionID != null ? ", ActionID=" + Digest32.hex(actionID) : "")
+                + (outputID != null ? ", OutputID=" + Digest32.hex(outputID) : "")
+                + (objectID != null && outputID == null ? ", ObjectID=" + Digest32.hex(objectID) : "")
+                + (bodySize != 0 ? ", BodySize=" + bodySize : "") + "]";
+    }
+}

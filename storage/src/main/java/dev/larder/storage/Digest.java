@@ -1,0 +1,71 @@
+package dev.larder.storage;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * A 32-byte key of the store: an action id, or an output id (the SHA-256 of an output's bytes).
+ *
+ * <p>Immutable and thread-safe; equality is by content; {@link #toString()} is lowercase hex,
+ * which is also the blob file name of an output.
+ *
+ * @param bytes the 32 bytes; a copy is taken and a copy is returned
+ */
+public record Digest(byte[] bytes) {
+    /** The length of every digest in bytes. */
+    public static final int LENGTH = 32;
+    private static final HexFormat HEX = HexFormat.of();
+
+    /** @throws IllegalArgumentException if {@code bytes} is null or not 32 bytes long */
+    public Digest {
+        if (bytes == null || bytes.length != LENGTH) {
+            throw new IllegalArgumentException("digest: got "
+                    + (bytes == null ? "null" : bytes.length + " bytes") + ", want " + LENGTH);
+        }
+        bytes = bytes.clone();
+    }
+
+    /** Parses 64 hex characters. */
+    public static Digest fromHex(String hex) {
+        if (hex.length() != 2 * LENGTH) {
+            throw new IllegalArgumentException("digest: got " + hex.length() + " hex characters, want 64");
+        }
+        return new Digest(HEX.parseHex(hex));
+    }
+
+    /** The SHA-256 of the given bytes. */
+    public static Digest sha256(byte[] content) {
+        return new Digest(newSha256().digest(content));
+    }
+
+    /** A fresh SHA-256 {@link MessageDigest}, the hash that names every output. */
+    public static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always provides SHA-256", e);
+        }
+    }
+
+    @Override
+    public byte[] bytes() {
+        return bytes.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Digest d && Arrays.equals(bytes, d.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(bytes);
+    }
+
+    @Override
+    public String toString() {
+        return HEX.formatHex(bytes);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.larder.storage;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
+
+/**
+ * A cache of action outputs: for each action id, at most one output, held in a local file.
+ *
+ * <p>Implementations are thread-safe: the helper calls {@link #get} and {@link #put} from many
+ * threads at once. An entry a caller has been given stays valid: its {@link Entry#path() path}
+ * keeps existing with the same bytes after {@link #close()} and after the process exits, until an
+ * explicit trim removes it. A put either stores the whole, verified body or nothing: no reader,
+ * in this process or another, ever sees a partial or unverified output.
+ */
+public interface Storage extends Closeable {
+    /**
+     * Looks up an action.
+     *
+     * @return the entry, or empty if the action is unknown or its output is no longer intact
+     * @throws IOException if the store cannot be read at all
+     */
+    Optional<Entry> get(Digest action) throws IOException;
+
+    /**
+     * Stores {@code body} as the output of {@code action}, replacing any earlier output. Reads
+     * the body to its end (or until it proves longer than {@code size}); does not close it.
+     *
+     * @param size the declared length of the body in bytes
+     * @return the stored entry, whose path holds the body's bytes
+     * @throws BodyMismatchException if the body is not {@code size} bytes long or does not hash
+     *                               (SHA-256) to {@code output}; nothing is stored
+     * @throws IOException           if the body cannot be read or the store cannot be written
+     *                               (a full disk); nothing is stored
+     */
+    Entry put(Digest action, Digest output, long size, InputStream body) throws IOException;
+
+    /**
+     * Releases the store's resources. Entries already returned stay valid; waits for puts in
+     * progress on other threads to finish or fail.
+     */
+    @Override
+    void close() throws IOException;
+}
