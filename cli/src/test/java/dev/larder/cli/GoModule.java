@@ -1,0 +1,64 @@
+package dev.larder.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A small Go module: a package with a test, and a cgo-free main that uses it. */
+final class GoModule {
+    static final String PATH = "example.com/larderdemo";
+
+    private GoModule() {
+    }
+
+    static Path write(Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("greet"));
+        Files.createDirectories(dir.resolve("cmd/hello"));
+        Files.writeString(dir.resolve("go.mod"), "module " + PATH + "\n\ngo 1.21\n");
+        Files.writeString(dir.resolve("greet/greet.go"), """
+                // Package greet builds greetings.
+                package greet
+
+                import (
+                	"fmt"
+                	"strings"
+                )
+
+                // Hello greets name politely.
+                func Hello(name string) string {
+                	return fmt.Sprintf("Hello, %s!", strings.TrimSpace(name))
+                }
+                """);
+        Files.writeString(dir.resolve("greet/greet_test.go"), """
+                package greet
+
+                import "testing"
+
+                func TestHello(t *testing.T) {
+                	if got, want := Hello(" larder "), "Hello, larder!"; got != want {
+                		t.Fatalf("got %q, want %q", got, want)
+                	}
+                }
+                """);
+        Files.writeString(dir.resolve("cmd/hello/main.go"), """
+                // Command hello prints a greeting.
+                package main
+
+                import (
+                	"fmt"
+                	"os"
+
+                	"example.com/larderdemo/greet"
+                )
+
+                func main() {
+                	name := "world"
+                	if len(os.Args) > 1 {
+                		name = os.Args[1]
+                	}
+                	fmt.Println(greet.Hello(name))
+                }
+                """);
+        return dir;
+    }
+}
