@@ -295,6 +295,10 @@ public final class ProtocolClient implements AutoCloseable {
                             + e.getOriginalMessage() + "): "
                             + new String(line, 0, Math.min(120, line.length), StandardCharsets.UTF_8));
                 }
+                if (r == null) {
+                    throw new ProtocolException("helper wrote a line that is not a JSON response: got null,"
+                            + " want a JSON object");
+                }
                 if (!handshake.isDone()) {
                     if (r.id() != 0) {
                         throw new ProtocolException("first response has ID " + r.id() + ", want the ID 0 handshake");
