@@ -59,6 +59,23 @@ final class GoModule {
                 	fmt.Println(greet.Hello(name))
                 }
                 """);
+        ageSources(dir);
         return dir;
+    }
+
+    /**
+     * Dates every file an hour back, as in a real checkout. cmd/go declines to cache its module
+     * index for a directory holding a file modified less than two seconds ago
+     * ({@code modTimeCutoff} in cmd/go/internal/modindex/read.go), so freshly written sources
+     * would make the next build miss that index once, whatever the cache.
+     */
+    private static void ageSources(Path dir) throws IOException {
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(1)));
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.toList()) {
+                Files.setLastModifiedTime(p, old);
+            }
+        }
     }
 }

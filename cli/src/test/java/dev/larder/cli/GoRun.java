@@ -45,6 +45,8 @@ final class GoRun {
         e.put("GOTOOLCHAIN", "local");
         e.put("GOPROXY", "off");
         e.put("GOTELEMETRY", "off");
+        e.put("GOENV", "off");
+        e.put("GOWORK", "off");
         e.put("CGO_ENABLED", "0");
         String javaHome = System.getProperty("java.home");
         e.put("JAVA_HOME", javaHome);

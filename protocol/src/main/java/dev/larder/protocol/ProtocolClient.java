@@ -179,6 +179,14 @@ public final class ProtocolClient implements AutoCloseable {
             f.completeExceptionally(new IllegalArgumentException("request ID " + request.id() + " is already in flight"));
             return f;
         }
+        b = broken;
+        if (b != null) {
+            // The reader failed between the check above and the registration: fail() may have
+            // missed this future.
+            pending.remove(request.id(), f);
+            f.completeExceptionally(new IOException("helper connection is broken: " + b.getMessage(), b));
+            return f;
+        }
         try {
             byte[] json = Json.MAPPER.writeValueAsBytes(request);
             synchronized (writeLock) {
@@ -198,7 +206,16 @@ public final class ProtocolClient implements AutoCloseable {
                             // the encoder's close writes the final quad; keep the stream open
                         }
                     });
-                    body.transferTo(enc);
+                    try {
+                        body.transferTo(enc);
+                    } catch (IOException e) {
+                        // Half a body line is on the wire: nothing after it can be framed.
+                        IOException cause = new IOException("reading the body of request " + request.id()
+                                + ": " + e.getMessage(), e);
+                        fail(cause);
+                        closeQuietly(toHelper);
+                        throw cause;
+                    }
                     enc.close();
                     toHelper.write('"');
                     toHelper.write('\n');
@@ -244,7 +261,9 @@ public final class ProtocolClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             failure = new IOException("interrupted while closing the helper", e);
         }
-        closeQuietly(toHelper);
+        synchronized (writeLock) {
+            closeQuietly(toHelper);
+        }
         try {
             endOfOutput.get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (process != null && !process.waitFor(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -211,7 +211,7 @@ public final class PutBody extends InputStream {
         if (padding > 0 && DECODE[c] >= 0) {
             throw bad("base64 data after '=' padding");
         }
-        throw bad("unexpected byte 0x" + Integer.toHexString(c) + " at character " + chars
+        throw bad("unexpected byte 0x" + Integer.toHexString(c) + " at character " + (chars + 1)
                 + " of the body string; want standard base64");
     }
 

@@ -24,8 +24,17 @@ public final class RequestReader {
         this.in = new WireInput(in);
     }
 
-    /** A request and, for a put with a body, the body that follows it on the wire. */
-    public record Incoming(Request request, PutBody body) {
+    /**
+     * A request and, for a put with a body, the body that follows it on the wire.
+     *
+     * @param request the request; when {@code invalid} is set, only its ID, command and body size
+     *                are known
+     * @param body    the body that follows on the wire, or null
+     * @param invalid why a well-framed request could not be decoded (a field of the wrong type,
+     *                such as an ActionID that is not base64), to be answered with {@code Err};
+     *                null for a good request
+     */
+    public record Incoming(Request request, PutBody body, String invalid) {
     }
 
     /**
@@ -55,21 +64,51 @@ public final class RequestReader {
             }
         } while (isBlank(line));
         Request request;
+        String invalid = null;
         try {
             request = Json.MAPPER.readValue(line, Request.class);
         } catch (JacksonException e) {
-            throw new ProtocolException("line " + lineNumber + ": not a JSON request ("
-                    + e.getOriginalMessage() + "): " + excerpt(line), e);
+            request = salvage(line);
+            if (request == null) {
+                throw new ProtocolException("line " + lineNumber + ": not a JSON request ("
+                        + e.getOriginalMessage() + "): " + excerpt(line), e);
+            }
+            invalid = "malformed request: " + e.getOriginalMessage();
         }
         if (request == null) {
             throw new ProtocolException("line " + lineNumber + ": got null, want a JSON object");
         }
         if (!request.hasBody()) {
-            return new Incoming(request, null);
+            return new Incoming(request, null, invalid);
         }
         open = new PutBody(in, request.bodySize());
         lineNumber += 2; // the blank line and the body line
-        return new Incoming(request, open);
+        return new Incoming(request, open, invalid);
+    }
+
+    /**
+     * For a line that is a JSON object with an integer ID but fields of the wrong type: the ID,
+     * command and body size, so that the request can be answered with Err and its body (if any)
+     * skipped. Null when the line is not such an object: then it cannot be framed.
+     */
+    private static Request salvage(byte[] line) {
+        com.fasterxml.jackson.databind.JsonNode n;
+        try {
+            n = Json.MAPPER.readTree(line);
+        } catch (IOException e) {
+            return null;
+        }
+        if (n == null || !n.isObject() || !n.path("ID").canConvertToExactIntegral()
+                || !n.path("ID").canConvertToLong()) {
+            return null;
+        }
+        com.fasterxml.jackson.databind.JsonNode size = n.path("BodySize");
+        long bodySize = size.canConvertToExactIntegral() && size.canConvertToLong() ? size.asLong() : 0;
+        String command = n.path("Command").isTextual() ? n.path("Command").asText() : null;
+        if (bodySize > 0 && !Request.PUT.equals(command)) {
+            bodySize = 0;
+        }
+        return new Request(n.path("ID").asLong(), command, null, null, bodySize, null);
     }
 
     private static boolean isClosed(PutBody body) {

@@ -93,8 +93,7 @@ final class WireInput {
         }
         int n = in.read(buf, 0, buf.length);
         if (n <= 0) {
-            eof = n < 0;
-            // A stream returning 0 for a non-empty buffer is broken; treat it as the end.
+            // -1 is the end; a stream returning 0 for a non-empty buffer is broken: the end too.
             eof = true;
             return false;
         }

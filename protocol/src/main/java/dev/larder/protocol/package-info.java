@@ -9,7 +9,7 @@
  * client that behaves like cmd/go's {@code cmd/go/internal/cache/prog.go}.
  *
  * <p>What does not: storage, caching policy, processes other than the helper a client spawns.
- * This module depends only on Jackson and Commons Codec.
+ * This module depends only on Jackson.
  *
  * <p>The framing, as cmd/go writes it: each request is one JSON object on a line, followed by a
  * blank line; a {@code put} whose {@code BodySize} is positive is followed by one more line

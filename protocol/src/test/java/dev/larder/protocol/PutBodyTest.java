@@ -206,7 +206,7 @@ final class PutBodyTest {
     static Stream<Arguments> malformedBodies() {
         return Stream.of(
                 Arguments.of("invalid character", "\n\"QU*D\"\n" + NEXT + "\n",
-                        "unexpected byte 0x2a at character 2"),
+                        "unexpected byte 0x2a at character 3"),
                 Arguments.of("url-safe alphabet", "\n\"QU-_\"\n" + NEXT + "\n", "unexpected byte 0x2d"),
                 Arguments.of("'=' after one character", "\n\"Q===\"\n" + NEXT + "\n", "'=' at character 2"),
                 Arguments.of("'=' at a quad start", "\n\"QUJD=QUJD\"\n" + NEXT + "\n",

@@ -341,4 +341,35 @@ final class RequestReaderTest {
         assertTrue(got != null && got.contains(wantFragment),
                 "got message \"" + got + "\", want one containing \"" + wantFragment + "\"");
     }
+    @Test
+    void next_idOfWrongType_cannotBeFramed() {
+        RequestReader r = reader("{\"ID\":\"seven\",\"Command\":\"get\"}\n\n");
+        ProtocolException e = assertThrows(ProtocolException.class, r::next);
+        assertTrue(e.getMessage().contains("not a JSON request"), "got " + e.getMessage());
+    }
+
+    @Test
+    void next_actionIdNotBase64_isSalvagedForAnErrReply() throws IOException {
+        RequestReader r = reader("{\"ID\":7,\"Command\":\"get\",\"ActionID\":\"!!!!\"}\n\n"
+                + "{\"ID\":8,\"Command\":\"close\"}\n\n");
+        RequestReader.Incoming bad = r.next();
+        assertEquals(7, bad.request().id(), "salvaged ID");
+        assertEquals("get", bad.request().command(), "salvaged command");
+        assertNotNull(bad.invalid(), "got no reason, want one for the Err reply");
+        assertTrue(bad.invalid().startsWith("malformed request: "), "got " + bad.invalid());
+        RequestReader.Incoming next = r.next();
+        assertEquals(8, next.request().id(), "the request after the salvaged one");
+        assertNull(next.invalid(), "got a reason for a good request: " + next.invalid());
+    }
+
+    @Test
+    void next_putWithBadIdsAndABody_bodyIsStillFramedAndSkipped() throws IOException {
+        RequestReader r = reader("{\"ID\":3,\"Command\":\"put\",\"ActionID\":123,\"BodySize\":3}\n\n"
+                + "\"QUJD\"\n{\"ID\":4,\"Command\":\"close\"}\n\n");
+        RequestReader.Incoming bad = r.next();
+        assertNotNull(bad.invalid(), "got no reason, want one");
+        assertNotNull(bad.body(), "got no body, want the body line to be framed");
+        bad.body().close();
+        assertEquals(4, r.next().request().id(), "the request after the skipped body");
+    }
 }
