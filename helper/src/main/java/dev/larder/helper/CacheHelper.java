@@ -126,7 +126,7 @@ public final class CacheHelper {
                     finish(r);
                     return;
                 }
-                dispatch(r, next.body());
+                dispatch(r, next.body(), next.invalid());
                 if (next.body() != null) {
                     // The next request starts after this body on the wire: wait until the worker
                     // has consumed (or drained) it.
@@ -164,12 +164,12 @@ public final class CacheHelper {
         }
     }
 
-    private void dispatch(Request r, PutBody body) {
+    private void dispatch(Request r, PutBody body, String invalid) {
         inFlight.incrementAndGet();
         try {
             workers.execute(() -> {
                 try {
-                    Response resp = answer(r, body);
+                    Response resp = invalid != null ? error(r.id(), invalid) : answer(r, body);
                     if (resp != null) {
                         reply(resp);
                     }
@@ -224,9 +224,11 @@ public final class CacheHelper {
         gets.incrementAndGet();
         if (e.isEmpty()) {
             misses.incrementAndGet();
+            LOG.log(Level.DEBUG, () -> "get " + action + ": miss");
             return Response.miss(r.id());
         }
         Entry entry = e.get();
+        LOG.log(Level.DEBUG, () -> "get " + action + ": hit, " + entry.size() + " bytes at " + entry.path());
         hits.incrementAndGet();
         hitBytes.addAndGet(entry.size());
         return Response.found(r.id(), new OutputId(entry.output().bytes()), entry.size(), entry.time(),
