@@ -60,7 +60,8 @@ final class HelperCommand implements Callable<Integer> {
             return Main.USAGE;
         }
         Path store = StoreLocation.resolve(dir);
-        HelperOptions options = new HelperOptions(readOnly, Optional.ofNullable(statsJson), workers);
+        HelperOptions options = new HelperOptions(readOnly, Optional.ofNullable(statsJson), workers,
+                Optional.of(Main.launchedAt()));
         CacheHelper helper = CacheHelper.create(() -> H2Storage.open(store), options);
         try {
             helper.serve(new FileInputStream(FileDescriptor.in), protocolOut);

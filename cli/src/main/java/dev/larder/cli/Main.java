@@ -1,5 +1,6 @@
 package dev.larder.cli;
 
+import java.time.Instant;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,8 +21,29 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
+    private static volatile Instant mainStarted = Instant.now();
+
     public static void main(String[] args) {
+        mainStarted = Instant.now();
         System.exit(run(args));
+    }
+
+    /**
+     * When this larder was launched: {@code bin/larder} exports {@code LARDER_LAUNCH_EPOCH}
+     * (seconds since the epoch, bash's {@code $EPOCHREALTIME}) before it starts the JVM; without
+     * it, when {@code main} began (which leaves out the JVM's own start-up).
+     */
+    static Instant launchedAt() {
+        String epoch = System.getenv("LARDER_LAUNCH_EPOCH");
+        if (epoch != null) {
+            try {
+                java.math.BigDecimal micros = new java.math.BigDecimal(epoch.trim()).movePointRight(6);
+                return Instant.EPOCH.plus(micros.longValueExact(), java.time.temporal.ChronoUnit.MICROS);
+            } catch (NumberFormatException | ArithmeticException e) {
+                // not ours, or garbled: fall back
+            }
+        }
+        return mainStarted;
     }
 
     /** Runs the command line and returns its exit status. */

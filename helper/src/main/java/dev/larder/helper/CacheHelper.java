@@ -47,7 +47,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CacheHelper {
     private static final System.Logger LOG = System.getLogger("dev.larder.helper");
-    private static final ObjectMapper STATS_JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Opens the store; called once, on a background thread, after the handshake is sent. */
     @FunctionalInterface
@@ -102,12 +101,12 @@ public final class CacheHelper {
      */
     public void serve(InputStream in, OutputStream out) throws IOException {
         writer = new ResponseWriter(out);
-        writer.write(Response.handshake(options.readOnly()
+        writer.writeHandshake(options.readOnly()
                 ? List.of(Request.GET, Request.CLOSE)
-                : List.of(Request.GET, Request.PUT, Request.CLOSE)));
+                : List.of(Request.GET, Request.PUT, Request.CLOSE));
         sessionStartNanos = System.nanoTime();
-        handshakeMillis = ProcessHandle.current().info().startInstant()
-                .map(s -> Math.max(0, Instant.now().toEpochMilli() - s.toEpochMilli())).orElse(-1L);
+        handshakeMillis = options.launchedAt()
+                .map(t -> Math.max(0, Instant.now().toEpochMilli() - t.toEpochMilli())).orElse(-1L);
         store = CompletableFuture.supplyAsync(this::openStore, workers);
         RequestReader reader = new RequestReader(in);
         try {
@@ -138,6 +137,13 @@ public final class CacheHelper {
             throw new IOException("interrupted while serving", e);
         } catch (ProtocolException e) {
             awaitIdle();
+            // The session is over here too: the client must see the end of output, as after close,
+            // or an in-process client waits for it until its own timeout.
+            try {
+                writer.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            }
             shutdown();
             throw e;
         }
@@ -332,7 +338,7 @@ public final class CacheHelper {
             Path dir = file.getParent();
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".stats-", ".tmp");
-            STATS_JSON.writeValue(tmp.toFile(), stats());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), stats());
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot write stats to " + file + ": " + e.getMessage());

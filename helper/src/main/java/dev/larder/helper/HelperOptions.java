@@ -1,6 +1,7 @@
 package dev.larder.helper;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -9,8 +10,10 @@ import java.util.Optional;
  * @param readOnly  answer gets only: the handshake omits {@code put}, and puts get {@code Err}
  * @param statsJson where to write {@link HelperStats} as JSON when the session ends
  * @param workers   how many requests may be served at once
+ * @param launchedAt when the helper's process was started, if known, for
+ *                  {@link HelperStats#handshakeMillis()}
  */
-public record HelperOptions(boolean readOnly, Optional<Path> statsJson, int workers) {
+public record HelperOptions(boolean readOnly, Optional<Path> statsJson, int workers, Optional<Instant> launchedAt) {
     public HelperOptions {
         if (workers < 1) {
             throw new IllegalArgumentException("workers: got " + workers + ", want >= 1");
@@ -19,14 +22,14 @@ public record HelperOptions(boolean readOnly, Optional<Path> statsJson, int work
 
     /** Read-write, no stats file, eight workers. */
     public static HelperOptions defaults() {
-        return new HelperOptions(false, Optional.empty(), 8);
+        return new HelperOptions(false, Optional.empty(), 8, Optional.empty());
     }
 
     public HelperOptions withReadOnly(boolean value) {
-        return new HelperOptions(value, statsJson, workers);
+        return new HelperOptions(value, statsJson, workers, launchedAt);
     }
 
     public HelperOptions withStatsJson(Path file) {
-        return new HelperOptions(readOnly, Optional.ofNullable(file), workers);
+        return new HelperOptions(readOnly, Optional.ofNullable(file), workers, launchedAt);
     }
 }

@@ -10,7 +10,8 @@ package dev.larder.helper;
  * @param putBytes        bytes stored by puts
  * @param hitBytes        bytes of the outputs that hits pointed to
  * @param errors          requests answered with {@code Err}
- * @param handshakeMillis milliseconds from the process start to the handshake being written
+ * @param handshakeMillis milliseconds from the launch (see {@link HelperOptions#launchedAt()}) to
+ *                        the handshake being written; -1 if the launch time is unknown
  * @param storeOpenMillis milliseconds the store took to open
  * @param sessionMillis   milliseconds from the handshake to the end of the session
  * @param readOnly        whether the helper refused puts

@@ -27,6 +27,30 @@ public final class ResponseWriter implements Closeable {
         }
     }
 
+    /**
+     * Writes the handshake, {@code {"ID":0,"KnownCommands":[...]}}, and flushes it. Formats the
+     * line by hand, so that a helper's first line does not wait for the JSON library to load
+     * (cmd/go sends nothing before it arrives).
+     *
+     * @throws IllegalArgumentException if a command is not a lowercase word
+     */
+    public void writeHandshake(java.util.List<String> knownCommands) throws IOException {
+        StringBuilder line = new StringBuilder("{\"ID\":0,\"KnownCommands\":[");
+        for (int i = 0; i < knownCommands.size(); i++) {
+            String c = knownCommands.get(i);
+            if (!c.matches("[a-z][a-z0-9_-]*")) {
+                throw new IllegalArgumentException("command name: got \"" + c + "\", want a lowercase word");
+            }
+            line.append(i == 0 ? "\"" : ",\"").append(c).append('"');
+        }
+        line.append("]}\n");
+        byte[] bytes = line.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        synchronized (this) {
+            out.write(bytes);
+            out.flush();
+        }
+    }
+
     /** Flushes and closes the stream, which tells the reader no more responses will come. */
     @Override
     public synchronized void close() throws IOException {
