@@ -24,6 +24,27 @@ final class ResponseWriterTest {
             "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 
     @Test
+    void writeHandshake_anyCommandList_matchesTheJsonEncoding() throws IOException {
+        for (List<String> commands : List.of(List.of("get", "put", "close"), List.of("get", "close"),
+                List.of("get"), List.<String>of())) {
+            CountingStream byHand = new CountingStream();
+            new ResponseWriter(byHand).writeHandshake(commands);
+            CountingStream byJackson = new CountingStream();
+            new ResponseWriter(byJackson).write(Response.handshake(commands));
+            assertEquals(byJackson.text(), byHand.text(),
+                    "handshake for " + commands);
+            assertEquals(1, byHand.flushes, "flushes after the handshake");
+        }
+    }
+
+    @Test
+    void writeHandshake_commandNeedingEscapes_isRefused() {
+        ResponseWriter w = new ResponseWriter(new ByteArrayOutputStream());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> w.writeHandshake(List.of("get", "p\"ut")));
+    }
+
+    @Test
     void write_sessionOfResponses_writesOneFlushedLineEach() throws IOException {
         CountingStream out = new CountingStream();
         ResponseWriter w = new ResponseWriter(out);
