@@ -35,7 +35,8 @@ public final class ResponseWriter implements Closeable {
      * @throws IllegalArgumentException if a command is not a lowercase word
      */
     public void writeHandshake(java.util.List<String> knownCommands) throws IOException {
-        StringBuilder line = new StringBuilder("{\"ID\":0,\"KnownCommands\":[");
+        // An empty list is omitted, as Go's omitempty does.
+        StringBuilder line = new StringBuilder(knownCommands.isEmpty() ? "{\"ID\":0" : "{\"ID\":0,\"KnownCommands\":[");
         for (int i = 0; i < knownCommands.size(); i++) {
             String c = knownCommands.get(i);
             if (!c.matches("[a-z][a-z0-9_-]*")) {
@@ -43,7 +44,7 @@ public final class ResponseWriter implements Closeable {
             }
             line.append(i == 0 ? "\"" : ",\"").append(c).append('"');
         }
-        line.append("]}\n");
+        line.append(knownCommands.isEmpty() ? "}\n" : "]}\n");
         byte[] bytes = line.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         synchronized (this) {
             out.write(bytes);
