@@ -1,0 +1,547 @@
+package dev.larder.helper;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
+import dev.larder.protocol.ProtocolClient;
+import dev.larder.protocol.ProtocolException;
+import dev.larder.protocol.Request;
+import dev.larder.protocol.Response;
+import dev.larder.storage.Digest;
+import dev.larder.storage.Storage;
+import dev.larder.storage.h2.H2Storage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link CacheHelper#serve} over OS pipes with a real local store: through {@link ProtocolClient}
+ * where a well-behaved cmd/go is enough, as raw bytes where the input is malformed or the exact
+ * output matters.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES) // a hang guard, not a speed check
+class CacheHelperTest {
+    private static final Instant NOW = Instant.parse("2031-02-03T04:05:06.789123456Z");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private Path storeDir;
+    private final InstantSource clock = InstantSource.fixed(NOW);
+    private final List<HelperSession> sessions = new ArrayList<>();
+
+    @BeforeEach
+    void paths() {
+        storeDir = tmp.resolve("store");
+    }
+
+    @AfterEach
+    void closeSessions() throws IOException {
+        for (HelperSession s : sessions) {
+            s.close();
+        }
+    }
+
+    private HelperSession start(CacheHelper.StoreOpener opener, HelperOptions options) throws IOException {
+        HelperSession s = HelperSession.start(CacheHelper.create(opener, options));
+        sessions.add(s);
+        return s;
+    }
+
+    private HelperSession start(HelperOptions options) throws IOException {
+        return start(() -> H2Storage.open(storeDir, clock), options);
+    }
+
+    private HelperSession start() throws IOException {
+        return start(HelperOptions.defaults());
+    }
+
+    private static ActionId action(String name) {
+        return new ActionId(Digest.sha256(("action " + name).getBytes(UTF_8)).bytes());
+    }
+
+    private static OutputId output(byte[] body) {
+        return new OutputId(Digest.sha256(body).bytes());
+    }
+
+    private static byte[] text(String s) {
+        return s.getBytes(UTF_8);
+    }
+
+    /** Regular files in the store that hold output bytes: blobs, and bodies being received. */
+    private Set<Path> storedFiles() throws IOException {
+        Set<Path> files = new HashSet<>();
+        for (String sub : List.of("blobs", "tmp")) {
+            Path d = storeDir.resolve(sub);
+            if (Files.isDirectory(d)) {
+                try (Stream<Path> walk = Files.walk(d)) {
+                    files.addAll(walk.filter(Files::isRegularFile).collect(Collectors.toSet()));
+                }
+            }
+        }
+        return files;
+    }
+
+    /** Checks a hit or put reply: no error, the body's output id and size, a DiskPath with exactly its bytes. */
+    private static void assertFound(Response r, byte[] body) throws IOException {
+        assertFalse(r.isError(), "reply: got Err " + r.err() + ", want success");
+        assertFalse(r.miss(), "reply: got Miss, want a hit");
+        assertEquals(output(body), r.outputId(), "OutputID");
+        assertEquals(body.length, r.size(), "Size");
+        Path p = Path.of(r.diskPath());
+        assertTrue(p.isAbsolute(), "DiskPath: got " + p + ", want absolute");
+        assertArrayEquals(body, Files.readAllBytes(p), "content of DiskPath " + p);
+    }
+
+    private static void assertErr(Response r, long id, String want) {
+        assertEquals(id, r.id(), "ID of the Err reply");
+        assertTrue(r.isError(), "reply: got " + r + ", want Err");
+        assertTrue(r.err().contains(want), "Err: got " + r.err() + ", want it to mention " + want);
+    }
+
+    private static void assertMiss(Response r) {
+        assertTrue(r.miss() && !r.isError(), "get: got " + r + ", want a miss");
+    }
+
+    /** Request and body lines as cmd/go writes them. */
+    private static final class Wire {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+
+        Wire request(Request r) {
+            try {
+                buf.writeBytes(JSON.writeValueAsBytes(r));
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException(e);
+            }
+            return line("").line("");
+        }
+
+        Wire get(long id, ActionId a) {
+            return request(Request.get(id, a));
+        }
+
+        Wire put(long id, ActionId a, byte[] body) {
+            request(Request.put(id, a, output(body), body.length));
+            return body.length == 0 ? this : line("\"" + Base64.getEncoder().encodeToString(body) + "\"");
+        }
+
+        Wire close(long id) {
+            return request(Request.close(id));
+        }
+
+        /** One line: {@code text} and a newline. */
+        Wire line(String text) {
+            buf.writeBytes(text(text));
+            buf.write('\n');
+            return this;
+        }
+
+        Wire raw(String text) {
+            buf.writeBytes(text(text));
+            return this;
+        }
+
+        byte[] bytes() {
+            return buf.toByteArray();
+        }
+    }
+
+    private static Map<Long, JsonNode> byId(List<JsonNode> replies) {
+        Map<Long, JsonNode> m = new TreeMap<>();
+        for (JsonNode r : replies) {
+            JsonNode earlier = m.put(r.get("ID").asLong(), r);
+            assertTrue(earlier == null, "replies for ID " + r.get("ID") + ": got " + earlier + " and " + r + ", want one");
+        }
+        return m;
+    }
+
+    @Test
+    void serve_firstLine_isHandshakeListingGetPutClose() throws Exception {
+        HelperSession s = start();
+        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}"), s.readResponse(),
+                "first line");
+        s.feed(new Wire().close(1).bytes(), false);
+        assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
+        s.served().get();
+    }
+
+    @Test
+    void serve_readOnly_handshakeListsGetAndClose() throws Exception {
+        HelperSession s = start(HelperOptions.defaults().withReadOnly(true));
+        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}"), s.readResponse(),
+                "first line");
+        s.feed(new Wire().close(1).bytes(), false);
+        assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
+        s.served().get();
+    }
+
+    @Test
+    void serve_storeOpenerBlocked_handshakeArrivesFirst() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        HelperSession s = start(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new InterruptedIOException("opener interrupted");
+            }
+            return H2Storage.open(storeDir, clock);
+        }, HelperOptions.defaults());
+        try (ProtocolClient c = s.client()) {
+            assertEquals(List.of("get", "put", "close"), c.knownCommands(), "handshake commands");
+            CompletableFuture<Response> get = c.get(action("a"));
+            assertFalse(get.isDone(), "get before the store opened: got answered " + get.getNow(null)
+                    + ", want waiting");
+            release.countDown();
+            assertMiss(get.get());
+        }
+        s.served().get();
+    }
+
+    @Test
+    void get_unknownAction_isMiss() throws Exception {
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            assertMiss(c.get(action("never put")).get());
+        }
+        s.served().get();
+    }
+
+    @Test
+    void get_afterPut_isHitWithDiskPathHoldingTheBytes() throws Exception {
+        byte[] body = new byte[70_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 31 + i / 256);
+        }
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            assertFound(c.put(action("a"), body).get(), body);
+            Response got = c.get(action("a")).get();
+            assertFound(got, body);
+            assertEquals(NOW, got.time(), "Time of the hit");
+        }
+        s.served().get();
+    }
+
+    @Test
+    void put_shaMismatch_isErrAndStoresNothing() throws Exception {
+        byte[] body = text("what arrives");
+        OutputId promised = output(text("what was promised"));
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            long id = c.newId();
+            Response r = c.send(Request.put(id, action("a"), promised, body.length), new ByteArrayInputStream(body)).get();
+            assertErr(r, id, promised.toString());
+            assertMiss(c.get(action("a")).get());
+        }
+        s.served().get();
+        assertEquals(Set.of(), storedFiles(), "files in the store");
+    }
+
+    @Test
+    void put_sizeMismatch_isErrAndSessionGoesOn() throws Exception {
+        byte[] body = text("twenty-odd bytes of body");
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            long shorter = c.newId();
+            Response r = c.send(Request.put(shorter, action("a"), output(body), body.length + 5),
+                    new ByteArrayInputStream(body)).get();
+            assertErr(r, shorter, "declared " + (body.length + 5));
+            long longer = c.newId();
+            r = c.send(Request.put(longer, action("a"), output(body), body.length - 3),
+                    new ByteArrayInputStream(body)).get();
+            assertErr(r, longer, String.valueOf(body.length - 3));
+            assertMiss(c.get(action("a")).get());
+            assertFound(c.put(action("a"), body).get(), body);
+        }
+        s.served().get();
+    }
+
+    @Test
+    void put_legacyObjectIdOnly_isStored() throws Exception {
+        byte[] body = text("from go 1.22 with GOEXPERIMENT=cacheprog");
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            Request legacy = new Request(c.newId(), Request.PUT, action("a").bytes(), null, body.length,
+                    output(body).bytes());
+            assertFound(c.send(legacy, new ByteArrayInputStream(body)).get(), body);
+            assertFound(c.get(action("a")).get(), body);
+        }
+        s.served().get();
+    }
+
+    @Test
+    void put_emptyBody_isStoredWithoutBodyLine() throws Exception {
+        HelperSession s = start();
+        s.readResponse();
+        // Go omits BodySize 0 and writes no body line: the get must be read as the next request.
+        String emptyPut = "{\"ID\":1,\"Command\":\"put\",\"ActionID\":\""
+                + Base64.getEncoder().encodeToString(action("empty").bytes()) + "\",\"OutputID\":\""
+                + Base64.getEncoder().encodeToString(output(new byte[0]).bytes()) + "\"}";
+        s.feed(new Wire().line(emptyPut).line("").get(2, action("other")).bytes(), false);
+        Map<Long, JsonNode> first = byId(List.of(s.readResponse(), s.readResponse()));
+        assertEquals(Set.of(1L, 2L), first.keySet(), "IDs answered");
+        assertFalse(first.get(1L).has("Err"), "put reply: got " + first.get(1L) + ", want success");
+        Path p = Path.of(first.get(1L).get("DiskPath").asText());
+        assertEquals(0, Files.size(p), "size of the put's DiskPath " + p);
+        assertTrue(first.get(2L).path("Miss").asBoolean(), "get reply: got " + first.get(2L) + ", want a miss");
+
+        s.feed(new Wire().get(3, action("empty")).close(4).bytes(), false);
+        Map<Long, JsonNode> rest = byId(s.readToEnd());
+        JsonNode hit = rest.get(3L);
+        assertFalse(hit.has("Miss") || hit.has("Err"), "get after the empty put: got " + hit + ", want a hit");
+        assertArrayEquals(output(new byte[0]).bytes(), hit.get("OutputID").binaryValue(), "OutputID of the hit");
+        assertEquals(0, Files.size(Path.of(hit.get("DiskPath").asText())), "size of the hit's DiskPath");
+        s.served().get();
+    }
+
+    @Test
+    void serve_unknownCommand_isErrWithItsIdAndSessionGoesOn() throws Exception {
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            long id = c.newId();
+            Response r = c.send(new Request(id, "frobnicate", action("a").bytes(), null, 0, null), null).get();
+            assertErr(r, id, "frobnicate");
+            assertMiss(c.get(action("a")).get());
+        }
+        s.served().get();
+    }
+
+    @Test
+    void get_actionIdOfWrongLength_isErrWithItsId() throws Exception {
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            long id = c.newId();
+            Response r = c.send(new Request(id, Request.GET, new byte[5], null, 0, null), null).get();
+            assertErr(r, id, "5 bytes");
+            assertMiss(c.get(action("a")).get());
+        }
+        s.served().get();
+    }
+
+    @Test
+    void put_actionIdOfWrongLength_isErrAndBodyIsSkipped() throws Exception {
+        byte[] body = text("a body that must be skipped, not read as the next request");
+        HelperSession s = start();
+        try (ProtocolClient c = s.client()) {
+            long id = c.newId();
+            Request bad = new Request(id, Request.PUT, new byte[31], output(body).bytes(), body.length, null);
+            assertErr(c.send(bad, new ByteArrayInputStream(body)).get(), id, "31 bytes");
+            assertMiss(c.get(action("a")).get());
+        }
+        s.served().get();
+        assertEquals(Set.of(), storedFiles(), "files in the store");
+    }
+
+    @Test
+    void put_readOnly_isErrAndBodyIsSkipped() throws Exception {
+        byte[] body = text("refused");
+        HelperSession s = start(HelperOptions.defaults().withReadOnly(true));
+        try (ProtocolClient c = s.client()) {
+            long id = c.newId();
+            Response r = c.send(Request.put(id, action("a"), output(body), body.length),
+                    new ByteArrayInputStream(body)).get();
+            assertErr(r, id, "read-only");
+            assertMiss(c.get(action("a")).get());
+        }
+        s.served().get();
+        assertEquals(Set.of(), storedFiles(), "files in the store");
+    }
+
+    @Test
+    void serve_200PipelinedRequests_eachAnsweredOnceWithItsId() throws Exception {
+        int requests = 200;
+        try (Storage seed = H2Storage.open(storeDir, clock)) {
+            for (int id = 2; id <= requests; id += 2) {
+                byte[] body = text("seeded output " + id);
+                seed.put(Digest.sha256(text("action g" + id)), Digest.sha256(body), body.length,
+                        new ByteArrayInputStream(body));
+            }
+        }
+        Wire w = new Wire();
+        Map<Long, OutputId> want = new HashMap<>();
+        for (int id = 1; id <= requests; id++) {
+            if (id % 2 == 1) {
+                byte[] body = text("put output " + id + " " + "x".repeat(id));
+                w.put(id, action("p" + id), body);
+                want.put((long) id, output(body));
+            } else {
+                w.get(id, action("g" + id));
+                want.put((long) id, output(text("seeded output " + id)));
+            }
+        }
+        long closeId = requests + 1;
+        w.close(closeId);
+        HelperSession s = start();
+        s.feed(w.bytes(), false);
+        List<JsonNode> replies = s.readToEnd();
+        assertEquals(0, replies.get(0).get("ID").asLong(), "ID of the first line");
+        assertEquals(closeId, replies.get(replies.size() - 1).get("ID").asLong(), "ID of the last line");
+        Map<Long, JsonNode> answered = byId(replies.subList(1, replies.size() - 1));
+        assertEquals(want.keySet(), answered.keySet(), "IDs answered");
+        for (Map.Entry<Long, JsonNode> e : answered.entrySet()) {
+            JsonNode r = e.getValue();
+            assertFalse(r.has("Err") || r.has("Miss"), "reply: got " + r + ", want success");
+            assertArrayEquals(want.get(e.getKey()).bytes(), r.get("OutputID").binaryValue(),
+                    "OutputID of the reply to " + e.getKey());
+        }
+        s.served().get();
+    }
+
+    @Test
+    void close_repliesThenEndsOutputAndServeReturns() throws Exception {
+        HelperSession s = start();
+        s.readResponse();
+        s.feed(new Wire().close(7).bytes(), false);
+        assertEquals(JSON.readTree("{\"ID\":7}"), s.readResponse(), "reply to close");
+        assertEquals(-1, s.output().read(), "next byte after the close reply");
+        s.served().get();
+    }
+
+    @Test
+    void serve_endOfInputWithoutClose_answersInFlightAndReturns() throws Exception {
+        byte[] body = text("put just before the end of input");
+        HelperSession s = start();
+        s.feed(new Wire().put(1, action("a"), body).get(2, action("b")).bytes(), true);
+        Map<Long, JsonNode> replies = byId(s.readToEnd());
+        assertEquals(Set.of(0L, 1L, 2L), replies.keySet(), "IDs answered");
+        s.served().get();
+
+        HelperSession again = start();
+        try (ProtocolClient c = again.client()) {
+            assertFound(c.get(action("a")).get(), body);
+        }
+        again.served().get();
+    }
+
+    @Test
+    void serve_brokenJson_throwsAfterAnsweringEarlierRequests() throws Exception {
+        byte[] body = text("stored before the bad line");
+        HelperSession s = start();
+        s.feed(new Wire().get(1, action("b")).put(2, action("a"), body).line("{\"ID\":3,\"Command\":").bytes(), false);
+        Map<Long, JsonNode> replies = byId(s.readToEnd());
+        assertEquals(Set.of(0L, 1L, 2L), replies.keySet(), "IDs answered");
+        assertFalse(replies.get(2L).has("Err"), "put reply: got " + replies.get(2L) + ", want success");
+        ExecutionException e = assertThrows(ExecutionException.class, () -> s.served().get());
+        assertTrue(e.getCause() instanceof ProtocolException && e.getCause().getMessage().contains("not a JSON request"),
+                "serve threw " + e.getCause() + ", want a ProtocolException about the bad line");
+    }
+
+    @Test
+    void serve_bodyCutMidway_throwsAndStoresNothing() throws Exception {
+        byte[] body = text("a body whose line the input cuts short");
+        String b64 = Base64.getEncoder().encodeToString(body);
+        assertTruncatedPutStoresNothing(body, "\"" + b64.substring(0, b64.length() / 2));
+    }
+
+    @Test
+    void serve_bodyWithoutClosingQuote_throwsAndStoresNothing() throws Exception {
+        byte[] body = text("every byte arrives, the closing quote does not");
+        assertTruncatedPutStoresNothing(body, "\"" + Base64.getEncoder().encodeToString(body));
+    }
+
+    private void assertTruncatedPutStoresNothing(byte[] body, String truncatedBodyLine) throws Exception {
+        HelperSession s = start();
+        s.feed(new Wire().request(Request.put(1, action("a"), output(body), body.length))
+                .raw(truncatedBodyLine).bytes(), true);
+        List<JsonNode> replies = s.readToEnd();
+        assertEquals(1, replies.size(), "lines written (the handshake only): got " + replies);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> s.served().get());
+        assertTrue(e.getCause() instanceof ProtocolException && e.getCause().getMessage().contains("put body"),
+                "serve threw " + e.getCause() + ", want a ProtocolException about the body");
+        assertEquals(Set.of(), storedFiles(), "files in the store");
+
+        HelperSession again = start();
+        try (ProtocolClient c = again.client()) {
+            assertMiss(c.get(action("a")).get());
+        }
+        again.served().get();
+    }
+
+    @Test
+    void serve_storeFailsToOpen_answersErrAndCloses() throws Exception {
+        HelperSession s = start(() -> {
+            throw new IOException("injected: no space left on device");
+        }, HelperOptions.defaults());
+        try (ProtocolClient c = s.client()) {
+            long get = c.newId();
+            assertErr(c.send(Request.get(get, action("a")), null).get(), get, "no space left on device");
+            byte[] body = text("nowhere to go");
+            long put = c.newId();
+            Response r = c.send(Request.put(put, action("a"), output(body), body.length),
+                    new ByteArrayInputStream(body)).get();
+            assertErr(r, put, "no space left on device");
+        }
+        s.served().get();
+    }
+
+    @Test
+    void close_withStatsJson_statsWrittenBeforeCloseReply() throws Exception {
+        Path stats = tmp.resolve("stats/session.json");
+        HelperSession s = start(HelperOptions.defaults().withStatsJson(stats));
+        byte[] hello = text("hello");
+        byte[] bad = text("bad");
+        s.feed(new Wire()
+                .get(1, action("b"))
+                .put(2, action("a"), hello)
+                .get(3, action("a"))
+                .request(new Request(4, "nope", null, null, 0, null))
+                .request(Request.put(5, action("c"), output(text("not bad")), bad.length))
+                .line("\"" + Base64.getEncoder().encodeToString(bad) + "\"")
+                .close(6)
+                .bytes(), false);
+        List<JsonNode> replies = new ArrayList<>();
+        do {
+            replies.add(s.readResponse());
+        } while (replies.get(replies.size() - 1).get("ID").asLong() != 6);
+        assertTrue(Files.exists(stats), "stats file when the close reply arrived: got none, want " + stats);
+        assertEquals(List.of(), s.readToEnd(), "lines after the close reply");
+        s.served().get();
+
+        Map<Long, JsonNode> byId = byId(replies);
+        assertTrue(byId.get(1L).path("Miss").asBoolean(), "get 1: got " + byId.get(1L) + ", want a miss");
+        assertFalse(byId.get(3L).has("Miss"), "get 3: got " + byId.get(3L) + ", want a hit");
+        JsonNode got = JSON.readTree(stats.toFile());
+        Map<String, Long> counts = new TreeMap<>();
+        for (String field : List.of("gets", "hits", "misses", "puts", "putBytes", "hitBytes", "errors")) {
+            counts.put(field, got.path(field).asLong(-1));
+        }
+        assertEquals(new TreeMap<>(Map.of("gets", 2L, "hits", 1L, "misses", 1L, "puts", 1L, "putBytes", 5L,
+                "hitBytes", 5L, "errors", 2L)), counts, "counts in " + got);
+        assertFalse(got.path("readOnly").asBoolean(true), "readOnly in " + got + ": got true, want false");
+    }
+}

@@ -1,0 +1,137 @@
+package dev.larder.storage.h2;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.larder.storage.Digest;
+import dev.larder.storage.Entry;
+import dev.larder.storage.Storage;
+import dev.larder.storage.StorageContract;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The storage contract for the local store, and the local store's own layout promises. */
+class H2StorageTest extends StorageContract {
+    @Override
+    protected Storage open(Path dir) throws IOException {
+        return H2Storage.open(dir, clock);
+    }
+
+    @Override
+    protected Set<Path> bodyFiles(Path dir) throws IOException {
+        Set<Path> files = regularFiles(dir.resolve("blobs"));
+        files.addAll(regularFiles(dir.resolve("tmp")));
+        return files;
+    }
+
+    private static Set<Path> regularFiles(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return new HashSet<>();
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(Files::isRegularFile).collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void put_sameBodyForTwoActions_storesOneBlob() throws IOException {
+        Storage s = store();
+        byte[] body = "shared by two actions".getBytes(UTF_8);
+        Entry a = put(s, action("a"), body);
+        Entry b = put(s, action("b"), body);
+        assertEquals(a.path(), b.path(), "blob of the second action");
+        Set<Path> blobs = regularFiles(dir.resolve("blobs"));
+        assertEquals(Set.of(a.path()), blobs, "blob files");
+        assertHolds(hit(s, action("a")), body);
+        assertHolds(hit(s, action("b")), body);
+    }
+
+    @Test
+    void put_blobPath_isFannedOutByTheFirstTwoHexDigits() throws IOException {
+        byte[] body = "laid out by content".getBytes(UTF_8);
+        Entry e = put(store(), action("a"), body);
+        String hex = Digest.sha256(body).toString();
+        assertEquals(dir.toAbsolutePath().resolve("blobs").resolve(hex.substring(0, 2)).resolve(hex), e.path(),
+                "blob path");
+        assertTrue(e.path().getFileName().toString().matches("[0-9a-f]{64}"),
+                "blob name: got " + e.path().getFileName() + ", want 64 lowercase hex digits and no extension");
+    }
+
+    @Test
+    void get_blobDeleted_isEmptyAndForgetsTheEntry() throws IOException {
+        Storage s = store();
+        byte[] body = "soon gone".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        Files.delete(e.path());
+        Optional<Entry> got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "get with the blob deleted: got " + got + ", want empty");
+        // Putting the file back does not revive the entry: the index row is gone.
+        Files.write(e.path(), body);
+        got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "get after the blob came back: got " + got + ", want empty");
+    }
+
+    @Test
+    void get_blobTruncated_isEmptyAndForgetsTheEntry() throws IOException {
+        Storage s = store();
+        byte[] body = "soon cut short".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        try (FileChannel ch = FileChannel.open(e.path(), StandardOpenOption.WRITE)) {
+            ch.truncate(4);
+        }
+        Optional<Entry> got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "get with the blob truncated: got " + got + ", want empty");
+        Files.write(e.path(), body);
+        got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "get after the blob was mended: got " + got + ", want empty");
+    }
+
+    @Test
+    void put_afterBlobTruncated_storesTheBlobAgain() throws IOException {
+        Storage s = store();
+        byte[] body = "stored twice".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        try (FileChannel ch = FileChannel.open(e.path(), StandardOpenOption.WRITE)) {
+            ch.truncate(1);
+        }
+        put(s, action("b"), body);
+        assertHolds(hit(s, action("b")), body);
+    }
+
+    @Test
+    void open_tempFiles_removesStaleOnesKeepsFreshOnes() throws IOException {
+        Path temps = Files.createDirectories(dir.resolve("tmp"));
+        Path stale = Files.writeString(temps.resolve("put-1.tmp"), "left by a process that died");
+        Path fresh = Files.writeString(temps.resolve("put-2.tmp"), "another process is writing this");
+        Instant now = clock.instant();
+        Files.setLastModifiedTime(stale, FileTime.from(now.minus(Duration.ofMinutes(61))));
+        Files.setLastModifiedTime(fresh, FileTime.from(now.minus(Duration.ofMinutes(59))));
+        store();
+        assertFalse(Files.exists(stale), "temp file 61 minutes old: got kept, want removed");
+        assertTrue(Files.exists(fresh), "temp file 59 minutes old: got removed, want kept");
+    }
+
+    @Test
+    void get_afterReopen_keepsNanosecondsOfPutTime() throws IOException {
+        clock.advance(Duration.ofNanos(123_456));
+        Instant putTime = clock.instant();
+        Storage s = store();
+        put(s, action("a"), "x".getBytes(UTF_8));
+        s.close();
+        assertEquals(putTime, hit(store(), action("a")).time(), "entry time after reopening");
+    }
+}
