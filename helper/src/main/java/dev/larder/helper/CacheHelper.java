@@ -109,12 +109,14 @@ public final class CacheHelper {
                 .map(t -> Math.max(0, Instant.now().toEpochMilli() - t.toEpochMilli())).orElse(-1L);
         store = CompletableFuture.supplyAsync(this::openStore, workers);
         RequestReader reader = new RequestReader(in);
+        boolean ended = false;
         try {
             while (true) {
                 RequestReader.Incoming next = reader.next();
                 if (next == null) {
                     LOG.log(Level.DEBUG, "end of input without close");
                     awaitIdle();
+                    ended = true;
                     finish(null);
                     return;
                 }
@@ -122,6 +124,7 @@ public final class CacheHelper {
                 LOG.log(Level.DEBUG, () -> "request " + r);
                 if (Request.CLOSE.equals(r.command())) {
                     awaitIdle();
+                    ended = true;
                     finish(r);
                     return;
                 }
@@ -136,16 +139,33 @@ public final class CacheHelper {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while serving", e);
         } catch (ProtocolException e) {
+            // Requests read before the bad input are still answered.
             awaitIdle();
-            // The session is over here too: the client must see the end of output, as after close,
-            // or an in-process client waits for it until its own timeout.
-            try {
-                writer.close();
-            } catch (IOException closing) {
-                e.addSuppressed(closing);
-            }
-            shutdown();
             throw e;
+        } finally {
+            if (!ended) {
+                abandon();
+            }
+        }
+    }
+
+    /**
+     * Ends a session that failed (bad input, a broken stdin): stats are still written, and the
+     * output is closed so that the client sees the end of output as after close, or an in-process
+     * client would wait for it until its own timeout. Best effort: the failure is what matters.
+     */
+    private void abandon() {
+        sessionEndNanos = System.nanoTime();
+        writeStats();
+        try {
+            writer.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "closing output: " + e.getMessage());
+        }
+        try {
+            shutdown();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "closing store: " + e.getMessage());
         }
     }
 

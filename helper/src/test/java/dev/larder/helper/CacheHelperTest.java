@@ -462,6 +462,18 @@ class CacheHelperTest {
     }
 
     @Test
+    void serve_brokenJsonWithStatsJson_statsStillWritten() throws Exception {
+        Path stats = tmp.resolve("stats.json");
+        HelperSession s = start(HelperOptions.defaults().withStatsJson(stats));
+        s.feed(new Wire().get(1, action("b")).line("{\"ID\":2,\"Command\":").bytes(), false);
+        s.readToEnd();
+        assertThrows(ExecutionException.class, () -> s.served().get());
+        JsonNode got = JSON.readTree(stats.toFile());
+        assertEquals(1, got.get("gets").asLong(), "gets in " + got);
+        assertEquals(1, got.get("misses").asLong(), "misses in " + got);
+    }
+
+    @Test
     void serve_bodyCutMidway_throwsAndStoresNothing() throws Exception {
         byte[] body = text("a body whose line the input cuts short");
         String b64 = Base64.getEncoder().encodeToString(body);

@@ -31,6 +31,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /** The local store; see the package documentation for its layout and write order. */
 final class H2Store implements Storage {
+    private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** A temp file this old was left by a process that died mid-put. */
     private static final Duration STALE_TEMP = Duration.ofHours(1);
     /** Last use is refreshed at most this often per entry, sparing the index a write per get. */
@@ -135,17 +136,15 @@ final class H2Store implements Storage {
         try {
             ensureOpen();
             Path blob = blobPath(output);
-            Path temp = Files.createTempFile(tmp, "put-", ".tmp");
+            Path temp = newTempFile();
             try {
                 receive(body, temp, output, size);
-                if (isIntact(blob, size)) {
-                    // Same bytes already stored (content addressing): keep the one blob.
-                    Files.delete(temp);
-                } else {
-                    Files.createDirectories(blob.getParent());
-                    moveAtomically(temp, blob);
-                    syncDirectory(blob.getParent());
-                }
+                // The verified bytes replace whatever file has this name: the same content when
+                // the output was stored before (still one blob per output), or a damaged copy,
+                // which is repaired. Readers of the old file keep their open inode.
+                Files.createDirectories(blob.getParent());
+                moveAtomically(temp, blob);
+                syncDirectory(blob.getParent());
             } finally {
                 Files.deleteIfExists(temp);
             }
@@ -168,6 +167,22 @@ final class H2Store implements Storage {
             return new Entry(output, size, now, blob);
         } finally {
             open.readLock().unlock();
+        }
+    }
+
+    /**
+     * Creates an empty file in {@code tmp/} with a fresh name. Unlike createTempFile (mode 0600),
+     * it takes the process umask's mode, as cmd/go's own cache files do, so that a store can be
+     * shared by several users of one group.
+     */
+    private Path newTempFile() throws IOException {
+        while (true) {
+            Path p = tmp.resolve("put-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(p);
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // another put drew the same name: draw again
+            }
         }
     }
 
@@ -269,6 +284,9 @@ final class H2Store implements Storage {
                     }
                 } catch (NoSuchFileException raced) {
                     // another process cleaned it first
+                } catch (IOException e) {
+                    // not ours to remove (a directory, say): leave it and clean the rest
+                    LOG.log(System.Logger.Level.DEBUG, () -> "cannot remove stale " + p + ": " + e.getMessage());
                 }
             }
         } catch (IOException ignored) {

@@ -113,6 +113,19 @@ class H2StorageTest extends StorageContract {
     }
 
     @Test
+    void put_afterBlobCorruptedAtSameSize_repairsTheBlob() throws IOException {
+        Storage s = store();
+        byte[] body = "flipped and mended".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        byte[] damaged = body.clone();
+        damaged[0] ^= 1;
+        Files.write(e.path(), damaged);
+        put(s, action("b"), body);
+        assertHolds(hit(s, action("b")), body);
+        assertHolds(hit(s, action("a")), body);
+    }
+
+    @Test
     void open_tempFiles_removesStaleOnesKeepsFreshOnes() throws IOException {
         Path temps = Files.createDirectories(dir.resolve("tmp"));
         Path stale = Files.writeString(temps.resolve("put-1.tmp"), "left by a process that died");
