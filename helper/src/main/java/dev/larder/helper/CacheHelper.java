@@ -186,6 +186,9 @@ public final class CacheHelper {
             LOG.log(Level.DEBUG, () -> "store open in " + storeOpenMillis + " ms");
             return s;
         } catch (IOException e) {
+            // Said once here; every request that needed the store then gets this as its Err.
+            LOG.log(Level.WARNING, "cannot open the store, serving errors (cmd/go treats them as misses): "
+                    + e.getMessage());
             throw new CompletionException(e);
         }
     }
