@@ -28,9 +28,10 @@ import picocli.CommandLine.Option;
         },
         footer = {
             "",
-            "Store location: --dir, else $LARDER_DIR, else $XDG_CACHE_HOME/larder, else ~/.cache/larder.",
-            "Exit status: 0 after close or end of input; 1 if the input could not be framed or the",
-            "store failed; 2 for bad usage.",
+            "Store: the first set of --dir, $LARDER_DIR, $XDG_CACHE_HOME/larder,",
+            "else ~/.cache/larder.",
+            "Exit status: 0 after close or end of input; 1 if the input could not be",
+            "framed or the store failed; 2 for bad usage.",
         })
 final class HelperCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR",

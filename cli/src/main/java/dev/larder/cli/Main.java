@@ -56,7 +56,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.err);
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+        // picocli prints the message and the usage to stderr, and exits with USAGE.
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: try 'larder helper'");
     }
 }
