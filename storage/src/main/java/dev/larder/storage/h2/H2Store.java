@@ -56,8 +56,12 @@ final class H2Store implements Storage {
     }
 
     static H2Store open(Path root, InstantSource clock) throws IOException {
-        Files.createDirectories(root.resolve("blobs"));
-        Files.createDirectories(root.resolve("tmp"));
+        try {
+            Files.createDirectories(root.resolve("blobs"));
+            Files.createDirectories(root.resolve("tmp"));
+        } catch (IOException e) {
+            throw new IOException("cannot create store directory " + root + ": " + describe(e), e);
+        }
         Connection c;
         try {
             // AUTO_SERVER: the first process to open the file owns it and serves it to others on
@@ -292,6 +296,23 @@ final class H2Store implements Storage {
         } catch (IOException ignored) {
             // cleaning is best effort; the next open tries again
         }
+    }
+
+    /** A file-system failure in words: the JDK's exceptions often carry only the path. */
+    private static String describe(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied on " + e.getMessage();
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such directory " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return e.getMessage() + " exists and is not a directory";
+        }
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason() + ": " + fse.getFile();
+        }
+        return e.toString();
     }
 
     Path blobPath(Digest output) {
