@@ -1,0 +1,147 @@
+package dev.larder.conformance;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
+import dev.larder.protocol.Request;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+/** Section 7: input a correct cmd/go never sends, and what must survive it. */
+final class RobustnessChecks {
+    private RobustnessChecks() {
+    }
+
+    /** After bad input, a fresh session must not serve the action. */
+    private static void notServedLater(CheckContext ctx, ActionId action, String what) throws Exception {
+        HelperSession later = ctx.open();
+        if (later.supports(Request.GET)) {
+            Expect.notServed(later.get(action), "a get, in a new session, of the action of " + what);
+        }
+    }
+
+    /** Either an Err reply to {@code id}, or the end of the session; anything else fails. */
+    private static void refusedOrEnded(HelperSession s, long id, String what) throws Exception {
+        Reply r;
+        try {
+            r = s.await(id, what);
+        } catch (CheckFailure e) {
+            if (s.awaitStdoutEnd(java.time.Duration.ZERO)) {
+                s.awaitExit(s.timeout());
+                return;
+            }
+            throw e;
+        }
+        if (!r.isError()) {
+            throw new CheckFailure(what + " refused with Err (or the session ended)", r.brief());
+        }
+    }
+
+    static List<Check> checks() {
+        return List.of(
+                Check.of("7.1/1", Section.ROBUSTNESS, Level.SHOULD, "an unknown command gets Err and the session goes on")
+                        .requirement("A command the helper does not know (one a later cmd/go might send) gets a"
+                                + " reply with Err and the same ID, and the helper keeps serving.")
+                        .needs(Check.Need.GET)
+                        .body(ctx -> {
+                            HelperSession s = ctx.open();
+                            long id = s.newId();
+                            ObjectNode node = HelperSession.requestNode(id, "frobnicate");
+                            Reply r = s.await(s.sendNode(node, id, "frobnicate", null), "an unknown command");
+                            if (!r.isError()) {
+                                throw new CheckFailure("{\"ID\":" + id + ",\"Err\":\"...\"}", r.brief());
+                            }
+                            s.get(ctx.newAction());
+                            return "Err " + Expect.quote(r.err());
+                        }),
+                Check.of("7.2/1", Section.ROBUSTNESS, Level.SHOULD, "a body that does not hash to its OutputID is refused")
+                        .requirement("The helper checks that a put's body hashes (SHA-256) to its OutputID and"
+                                + " refuses it with Err otherwise, storing nothing: a cache that stores what it is"
+                                + " told serves a wrong output for ever after.")
+                        .needs(Check.Need.GET, Check.Need.PUT)
+                        .body(ctx -> {
+                            HelperSession s = ctx.open();
+                            ActionId action = ctx.newAction();
+                            byte[] body = ctx.textBody();
+                            OutputId claimed = new OutputId(HelperSession.sha256(ctx.textBody()));
+                            Reply r = s.await(s.sendPut(action, claimed, body.length, new ByteArrayInputStream(body)),
+                                    "a put with a wrong OutputID");
+                            if (!r.isError()) {
+                                throw new CheckFailure("a put whose body does not hash to its OutputID refused with"
+                                        + " Err", r.brief());
+                            }
+                            Expect.notServed(s.get(action), "a get of the refused put's action");
+                            return "Err " + Expect.quote(r.err());
+                        }),
+                Check.of("7.3/1", Section.ROBUSTNESS, Level.SHOULD, "a BodySize that disagrees with the body is refused")
+                        .requirement("A put whose BodySize is larger or smaller than its body gets an Err (or"
+                                + " ends the session), and nothing is stored for its action.")
+                        .needs(Check.Need.GET, Check.Need.PUT)
+                        .body(ctx -> {
+                            for (int delta : new int[] {5, -3}) {
+                                HelperSession s = ctx.open();
+                                ActionId action = ctx.newAction();
+                                byte[] body = ctx.textBody();
+                                OutputId out = new OutputId(HelperSession.sha256(body));
+                                String what = "a put declaring BodySize " + (body.length + delta) + " for "
+                                        + body.length + " bytes";
+                                long id = s.sendPut(action, out, body.length + delta, new ByteArrayInputStream(body));
+                                refusedOrEnded(s, id, what);
+                                s.close();
+                                notServedLater(ctx, action, what);
+                            }
+                            return "";
+                        }),
+                Check.of("7.4/1", Section.ROBUSTNESS, Level.SHOULD, "malformed JSON ends the helper, non-zero, at once")
+                        .requirement("A request line that is not JSON cannot be framed (nothing says where the next"
+                                + " request starts): the helper says so on stderr and exits with a non-zero status"
+                                + " at once, rather than guessing or waiting for more input.")
+                        .body(ctx -> {
+                            HelperSession s = ctx.open();
+                            s.sendRaw("{\"ID\":1,\"Command\":\"get\",\"ActionID\":\n\n".getBytes(StandardCharsets.UTF_8));
+                            int status = Expect.exitsNonZero(s, "a malformed line (stdin still open)");
+                            List<String> err = s.stderrTail();
+                            return "exit status " + status
+                                    + (err.isEmpty() ? "" : "; stderr: " + err.get(err.size() - 1));
+                        }),
+                Check.of("7.5/1", Section.ROBUSTNESS, Level.SHOULD, "a get with an ActionID of 5 bytes is refused, the session goes on")
+                        .requirement("A request whose ActionID is not 32 bytes is refused with Err (or answered"
+                                + " as a miss) under its own ID, and the helper keeps serving the others.")
+                        .needs(Check.Need.GET)
+                        .body(ctx -> {
+                            HelperSession s = ctx.open();
+                            long id = s.newId();
+                            ObjectNode node = HelperSession.requestNode(id, Request.GET);
+                            node.put("ActionID", Base64.getEncoder().encodeToString(new byte[] {1, 2, 3, 4, 5}));
+                            Reply r = s.await(s.sendNode(node, id, Request.GET, null), "a get with a 5-byte ActionID");
+                            Expect.notServed(r, "a get with a 5-byte ActionID");
+                            s.get(ctx.newAction());
+                            return r.isError() ? "Err " + Expect.quote(r.err()) : "a miss";
+                        }),
+                Check.of("7.6/1", Section.ROBUSTNESS, Level.SHOULD, "a body line cut short by the end of input stores nothing")
+                        .requirement("When input ends in the middle of a body line (cmd/go was killed), the helper"
+                                + " exits with a non-zero status and stores nothing for that put: a partial body"
+                                + " is never served.")
+                        .needs(Check.Need.GET, Check.Need.PUT)
+                        .body(ctx -> {
+                            HelperSession s = ctx.open();
+                            ActionId action = ctx.newAction();
+                            byte[] body = new byte[4096];
+                            byte[] text = ctx.textBody();
+                            for (int i = 0; i < body.length; i++) {
+                                body[i] = text[i % text.length];
+                            }
+                            OutputId out = new OutputId(HelperSession.sha256(body));
+                            Request put = Request.put(s.newId(), action, out, body.length);
+                            s.sendNode(HelperSession.JSON.valueToTree(put), put.id(), put.command(), null);
+                            String b64 = Base64.getEncoder().encodeToString(body);
+                            s.sendRaw(("\"" + b64.substring(0, b64.length() / 2)).getBytes(StandardCharsets.US_ASCII));
+                            s.closeStdin();
+                            int status = Expect.exitsNonZero(s, "the end of input in a body line");
+                            notServedLater(ctx, action, "the cut-short put");
+                            return "exit status " + status;
+                        }));
+    }
+}
