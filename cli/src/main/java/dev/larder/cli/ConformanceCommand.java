@@ -31,10 +31,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "conformance",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
+        customSynopsis = "larder conformance [OPTIONS] -- CMD [ARGS...]",
         description = {
-            "Check a GOCACHEPROG helper program, in any language, against the protocol cmd/go",
-            "speaks: numbered MUST and SHOULD requirements, each with Expected and Actual when",
-            "it fails. Each check starts the helper afresh; every wait is bounded.",
+            "Check a GOCACHEPROG helper program, in any language, against the protocol",
+            "cmd/go speaks: numbered MUST and SHOULD requirements, each with Expected and",
+            "Actual when it fails. Each check starts the helper afresh; waits are bounded.",
             "",
             "  larder conformance -- larder helper --dir /tmp/store",
             "  larder conformance --only 4. --timeout 30 -- ./my-helper -v",
@@ -49,7 +50,7 @@ final class ConformanceCommand implements Callable<Integer> {
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
 
     @Parameters(paramLabel = "CMD", arity = "0..*",
-            description = "The helper command and its arguments, after --.")
+            description = "The helper command and its arguments, after --, as it would go in GOCACHEPROG.")
     private List<String> command = new ArrayList<>();
 
     @Option(names = "--strict", description = "Fail (exit 1) on SHOULD failures too.")

@@ -150,7 +150,7 @@ final class Expect {
     /** The first 12 hex digits, enough to tell two hashes apart in a report. */
     static String hex(byte[] b) {
         String h = HexFormat.of().formatHex(b);
-        return h.length() > 12 ? h.substring(0, 12) + "…" : h;
+        return h.length() > 12 ? h.substring(0, 12) + "..." : h;
     }
 
     static String quote(String s) {

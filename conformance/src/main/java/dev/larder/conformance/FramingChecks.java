@@ -127,7 +127,7 @@ final class FramingChecks {
     }
 
     private static String cut(String s) {
-        return s.length() <= 120 ? s : s.substring(0, 120) + "…";
+        return s.length() <= 120 ? s : s.substring(0, 120) + "...";
     }
 
     private static List<String> first(List<String> l, int n) {

@@ -69,7 +69,8 @@ final class GetChecks {
                         .body(ctx -> {
                             PutThenGet pg = putThenGet(ctx);
                             if (pg.get().size() != pg.body().length) {
-                                throw new CheckFailure("Size " + pg.body().length, pg.get().brief());
+                                throw new CheckFailure("Size " + pg.body().length,
+                                        pg.get().has("Size") ? "Size " + pg.get().size() : "no Size: " + pg.get().brief());
                             }
                             String dp = pg.get().diskPath();
                             if (dp != null && Path.of(dp).isAbsolute()) {

@@ -149,7 +149,7 @@ final class HelperSession implements AutoCloseable {
     private void addLine(ByteArrayOutputStream buf, long length) {
         String text = buf.toString(StandardCharsets.UTF_8);
         if (length > MAX_LINE) {
-            text = text + "…(line of " + length + " bytes cut)";
+            text = text + "...(line of " + length + " bytes cut)";
         }
         Reply reply = null;
         if (length <= MAX_LINE) {
@@ -179,7 +179,7 @@ final class HelperSession implements AutoCloseable {
             String line;
             while ((line = r.readLine()) != null) {
                 synchronized (stderrTail) {
-                    stderrTail.addLast(line.length() > 300 ? line.substring(0, 300) + "…" : line);
+                    stderrTail.addLast(line.length() > 300 ? line.substring(0, 300) + "..." : line);
                     if (stderrTail.size() > STDERR_LINES) {
                         stderrTail.removeFirst();
                     }

@@ -33,7 +33,7 @@ final class Reply {
 
     /** The line as written, cut to 200 characters. */
     String brief() {
-        return text.length() <= 200 ? text : text.substring(0, 200) + "…(" + text.length() + " chars)";
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...(" + text.length() + " chars)";
     }
 
     long id() {

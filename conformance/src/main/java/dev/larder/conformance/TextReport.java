@@ -50,8 +50,8 @@ public final class TextReport {
         String head = "  " + mark(r.status()) + " " + c.id() + " " + c.title();
         String level = c.level() == Level.SHOULD ? " (SHOULD)" : "";
         switch (r.status()) {
-            case PASSED -> out.println(head + level + (r.note().isEmpty() ? "" : " — " + r.note()));
-            case SKIPPED -> out.println(head + level + " — skipped: " + r.note());
+            case PASSED -> out.println(head + level + (r.note().isEmpty() ? "" : dash() + cut(r.note())));
+            case SKIPPED -> out.println(head + level + dash() + "skipped: " + r.note());
             case FAILED -> out.println(head + " [" + c.level() + "]");
             default -> throw new IllegalStateException();
         }
@@ -85,6 +85,15 @@ public final class TextReport {
             line.append(word);
         }
         out.println(line);
+    }
+
+    private String dash() {
+        return unicode ? " — " : " - ";
+    }
+
+    /** A pass note stays on its line: at most 100 characters. */
+    private static String cut(String note) {
+        return note.length() <= 100 ? note : note.substring(0, 99) + "...";
     }
 
     private String mark(Result.Status s) {
