@@ -45,6 +45,8 @@ final class HelperSession implements AutoCloseable {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
     private static final int MAX_LINE = 1 << 20;
+    /** Lines kept per session; a helper flooding stdout must not exhaust the kit's memory. */
+    private static final int MAX_LINES = 20_000;
     private static final int STDERR_LINES = 40;
 
     /** One line of stdout; {@code reply} is null when it is not a JSON object. */
@@ -65,6 +67,8 @@ final class HelperSession implements AutoCloseable {
     private final Deque<String> stderrTail = new ArrayDeque<>();
     private final Thread stderrReader;
     private long handshakeNanos = -1;
+    private int lineCount;
+    private int strayKept;
     private boolean stdoutEnded;
     private boolean stdinClosed;
     private long nextId = 1;
@@ -156,16 +160,19 @@ final class HelperSession implements AutoCloseable {
             try {
                 JsonNode node = JSON.readTree(text);
                 if (node instanceof ObjectNode o) {
-                    reply = new Reply(lines.size() + 1, text, o);
+                    reply = new Reply(lineCount + 1, text, o);
                 }
             } catch (JacksonException e) {
                 // not JSON: recorded as a stray line
             }
         }
         synchronized (lock) {
-            Line line = new Line(lines.size() + 1, text, reply);
-            lines.add(line);
-            if (lines.size() == 1) {
+            lineCount++;
+            if (lines.size() < MAX_LINES || reply == null && strayKept < MAX_LINES / 10) {
+                lines.add(new Line(lineCount, text, reply));
+                strayKept += reply == null ? 1 : 0;
+            }
+            if (lineCount == 1) {
                 handshakeNanos = System.nanoTime() - startNanos;
             } else if (reply != null) {
                 replies.computeIfAbsent(reply.id(), k -> new ArrayList<>()).add(reply);
