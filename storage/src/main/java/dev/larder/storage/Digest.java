@@ -40,6 +40,23 @@ public record Digest(byte[] bytes) {
         return new Digest(newSha256().digest(content));
     }
 
+    /**
+     * The SHA-256 of a file's content, read as a stream (memory stays small whatever the size).
+     *
+     * @throws IOException if the file cannot be read
+     */
+    public static Digest sha256Of(java.nio.file.Path file) throws java.io.IOException {
+        MessageDigest md = newSha256();
+        byte[] buf = new byte[64 * 1024];
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return new Digest(md.digest());
+    }
+
     /** A fresh SHA-256 {@link MessageDigest}, the hash that names every output. */
     public static MessageDigest newSha256() {
         try {

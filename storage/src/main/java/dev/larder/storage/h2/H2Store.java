@@ -36,7 +36,10 @@ final class H2Store implements Storage {
     private static final Duration STALE_TEMP = Duration.ofHours(1);
     /** Last use is refreshed at most this often per entry, sparing the index a write per get. */
     private static final Duration USE_RESOLUTION = Duration.ofMinutes(1);
-    private static final int SCHEMA_VERSION = 1;
+    private static final int SCHEMA_VERSION = 2;
+    private static final long PID = ProcessHandle.current().pid();
+    /** {@code put-<pid>-<random>.tmp}: the pid of the process receiving the body. */
+    private static final java.util.regex.Pattern TEMP_NAME = java.util.regex.Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp");
 
     private final Path blobs;
     private final Path tmp;
@@ -90,6 +93,14 @@ final class H2Store implements Storage {
                     + "put_nanos BIGINT NOT NULL, "
                     + "last_use_nanos BIGINT NOT NULL)");
             st.execute("CREATE INDEX IF NOT EXISTS entries_output ON entries(output)");
+            // One row per blob file whose bytes were hashed and found right, keyed by what stat
+            // said of the file then: while the file's stat is unchanged, it need not be hashed
+            // again before it is served; any write to it (a bit flip, a truncation) changes its
+            // ctime, and the next get hashes it.
+            st.execute("CREATE TABLE IF NOT EXISTS blobs ("
+                    + "output VARBINARY(32) PRIMARY KEY, "
+                    + "size BIGINT NOT NULL, "
+                    + "verified_stat VARCHAR(128) NOT NULL)");
             st.execute("MERGE INTO meta (name, val) KEY(name) VALUES ('schema', '" + SCHEMA_VERSION + "')");
         }
     }
@@ -101,10 +112,12 @@ final class H2Store implements Storage {
         long size;
         long putNanos;
         long lastUse;
+        String verifiedStat;
         synchronized (dbLock) {
             ensureOpen();
             try (PreparedStatement ps = db.prepareStatement(
-                    "SELECT output, size, put_nanos, last_use_nanos FROM entries WHERE action = ?")) {
+                    "SELECT e.output, e.size, e.put_nanos, e.last_use_nanos, b.verified_stat "
+                            + "FROM entries e LEFT JOIN blobs b ON b.output = e.output WHERE e.action = ?")) {
                 ps.setBytes(1, action.bytes());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -114,21 +127,51 @@ final class H2Store implements Storage {
                     size = rs.getLong(2);
                     putNanos = rs.getLong(3);
                     lastUse = rs.getLong(4);
+                    verifiedStat = rs.getString(5);
                 }
             } catch (SQLException e) {
                 throw new IOException("index lookup of " + action + ": " + e.getMessage(), e);
             }
         }
         Path blob = blobPath(output);
-        if (!isIntact(blob, size)) {
-            // The blob vanished or changed length behind our back: forget the entry, report a miss.
-            delete(action, output);
+        if (!isServable(blob, output, size, verifiedStat)) {
             return Optional.empty();
         }
         if (toNanos(now) - lastUse >= USE_RESOLUTION.toNanos()) {
             touch(action, now);
         }
         return Optional.of(new Entry(output, size, fromNanos(putNanos), blob));
+    }
+
+    /**
+     * Whether the blob may be served: it exists with the indexed size, and either its stat is the
+     * one recorded when it was last hashed, or it hashes to its name now. A blob that vanished,
+     * changed length or no longer hashes to its name is dropped with every entry naming it, so
+     * it is a miss and the next put of that output stores it afresh.
+     */
+    private boolean isServable(Path blob, Digest output, long size, String verifiedStat) throws IOException {
+        BlobStat stat = BlobStat.of(blob);
+        if (stat == null || stat.size() != size) {
+            LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is " + (stat == null ? "missing"
+                    : stat.size() + " bytes, indexed as " + size) + ": dropping its entries");
+            dropOutput(output, false);
+            return false;
+        }
+        if (stat.key().equals(verifiedStat)) {
+            return true;
+        }
+        Digest actual = Digest.sha256Of(blob);
+        if (!actual.equals(output)) {
+            LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is damaged (its sha256 is " + actual
+                    + "): dropping it and its entries");
+            dropOutput(output, true);
+            return false;
+        }
+        BlobStat after = BlobStat.of(blob);
+        if (after != null && after.key().equals(stat.key()) && stat.settled()) {
+            recordVerified(output, size, stat.key());
+        }
+        return true;
     }
 
     @Override
@@ -155,16 +198,23 @@ final class H2Store implements Storage {
             Instant now = clock.instant();
             synchronized (dbLock) {
                 ensureOpen();
-                try (PreparedStatement ps = db.prepareStatement(
-                        "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
-                                + "VALUES (?, ?, ?, ?, ?)")) {
-                    ps.setBytes(1, action.bytes());
-                    ps.setBytes(2, output.bytes());
-                    ps.setLong(3, size);
-                    ps.setLong(4, toNanos(now));
-                    ps.setLong(5, toNanos(now));
-                    ps.executeUpdate();
+                try {
+                    // No verified stat is recorded here: the file has just changed (see BlobStat),
+                    // so the first get that comes later hashes it once and records it.
+                    try (PreparedStatement ps = db.prepareStatement(
+                            "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
+                                    + "VALUES (?, ?, ?, ?, ?)")) {
+                        ps.setBytes(1, action.bytes());
+                        ps.setBytes(2, output.bytes());
+                        ps.setLong(3, size);
+                        ps.setLong(4, toNanos(now));
+                        ps.setLong(5, toNanos(now));
+                        ps.executeUpdate();
+                    }
                 } catch (SQLException e) {
+                    // The blob is in place but no entry names it (a full disk, say): remove it
+                    // unless an earlier entry already serves the same output.
+                    discardIfUnreferenced(output);
                     throw new IOException("index update for " + action + ": " + e.getMessage(), e);
                 }
             }
@@ -181,7 +231,8 @@ final class H2Store implements Storage {
      */
     private Path newTempFile() throws IOException {
         while (true) {
-            Path p = tmp.resolve("put-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            Path p = tmp.resolve("put-" + PID + "-"
+                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
                 return Files.createFile(p);
             } catch (java.nio.file.FileAlreadyExistsException taken) {
@@ -241,15 +292,6 @@ final class H2Store implements Storage {
         }
     }
 
-    private static boolean isIntact(Path blob, long size) {
-        try {
-            BasicFileAttributes a = Files.readAttributes(blob, BasicFileAttributes.class);
-            return a.isRegularFile() && a.size() == size;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     private void touch(Digest action, Instant now) throws IOException {
         synchronized (dbLock) {
             ensureOpen();
@@ -264,17 +306,57 @@ final class H2Store implements Storage {
         }
     }
 
-    private void delete(Digest action, Digest output) throws IOException {
+    private void recordVerified(Digest output, long size, String statKey) throws IOException {
         synchronized (dbLock) {
             ensureOpen();
             try (PreparedStatement ps = db.prepareStatement(
-                    "DELETE FROM entries WHERE action = ? AND output = ?")) {
-                ps.setBytes(1, action.bytes());
-                ps.setBytes(2, output.bytes());
+                    "MERGE INTO blobs (output, size, verified_stat) KEY(output) VALUES (?, ?, ?)")) {
+                ps.setBytes(1, output.bytes());
+                ps.setLong(2, size);
+                ps.setString(3, statKey);
                 ps.executeUpdate();
             } catch (SQLException e) {
-                throw new IOException("index delete of " + action + ": " + e.getMessage(), e);
+                throw new IOException("index update of blob " + output + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Forgets every entry naming {@code output} and the record of its blob; with
+     * {@code deleteFile}, deletes the (damaged) blob file too.
+     */
+    private void dropOutput(Digest output, boolean deleteFile) throws IOException {
+        synchronized (dbLock) {
+            ensureOpen();
+            try (PreparedStatement entries = db.prepareStatement("DELETE FROM entries WHERE output = ?");
+                    PreparedStatement blob = db.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+                entries.setBytes(1, output.bytes());
+                entries.executeUpdate();
+                blob.setBytes(1, output.bytes());
+                blob.executeUpdate();
+            } catch (SQLException e) {
+                throw new IOException("index delete of output " + output + ": " + e.getMessage(), e);
+            }
+        }
+        if (deleteFile) {
+            Files.deleteIfExists(blobPath(output));
+        }
+    }
+
+    /** Called with {@link #dbLock} held, after a failed index write. */
+    private void discardIfUnreferenced(Digest output) {
+        try (PreparedStatement ps = db.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
+            ps.setBytes(1, output.bytes());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            Files.deleteIfExists(blobPath(output));
+        } catch (SQLException | IOException e) {
+            // The index cannot even be read: leave the file; `larder verify --repair` removes
+            // blobs no entry names.
+            LOG.log(System.Logger.Level.DEBUG, () -> "cannot discard blob " + output + ": " + e.getMessage());
         }
     }
 
@@ -283,7 +365,7 @@ final class H2Store implements Storage {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
             for (Path p : ds) {
                 try {
-                    if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    if (ownerGone(p) || Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
                         Files.deleteIfExists(p);
                     }
                 } catch (NoSuchFileException raced) {
@@ -296,6 +378,25 @@ final class H2Store implements Storage {
         } catch (IOException ignored) {
             // cleaning is best effort; the next open tries again
         }
+    }
+
+    /**
+     * Whether the temp file was left by a process that no longer runs (killed in the middle of a
+     * put). Files of processes this one cannot see (another PID namespace) are left to the age
+     * rule.
+     */
+    private static boolean ownerGone(Path temp) {
+        java.util.regex.Matcher m = TEMP_NAME.matcher(temp.getFileName().toString());
+        if (!m.matches()) {
+            return false;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return pid != PID && ProcessHandle.of(pid).isEmpty();
     }
 
     /** A file-system failure in words: the JDK's exceptions often carry only the path. */

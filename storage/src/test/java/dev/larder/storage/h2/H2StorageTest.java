@@ -147,4 +147,60 @@ class H2StorageTest extends StorageContract {
         s.close();
         assertEquals(putTime, hit(store(), action("a")).time(), "entry time after reopening");
     }
+
+    @Test
+    void get_blobByteFlippedAtSameSize_isMissAndDropsTheBlob() throws IOException {
+        Storage s = store();
+        byte[] body = "one bit flips on disk".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        put(s, action("b"), body);
+        byte[] damaged = body.clone();
+        damaged[5] ^= 0x10;
+        Files.write(e.path(), damaged);
+        Optional<Entry> got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "get of a blob with a flipped bit: got " + got + ", want empty");
+        assertFalse(Files.exists(e.path()), "damaged blob: got kept, want deleted");
+        got = s.get(action("b"));
+        assertTrue(got.isEmpty(), "get of another action naming the damaged output: got " + got + ", want empty");
+    }
+
+    @Test
+    void get_blobFlippedInAnotherProcessView_isCaughtAfterReopen() throws IOException {
+        byte[] body = "damaged while no helper ran".getBytes(UTF_8);
+        Storage s = store();
+        Entry e = put(s, action("a"), body);
+        assertHolds(hit(s, action("a")), body);
+        s.close();
+        byte[] damaged = body.clone();
+        damaged[body.length - 1] ^= 0x01;
+        Files.write(e.path(), damaged);
+        Optional<Entry> got = store().get(action("a"));
+        assertTrue(got.isEmpty(), "get after reopening, blob damaged meanwhile: got " + got + ", want empty");
+    }
+
+    @Test
+    void get_blobRewrittenWithSameBytes_isRehashedAndServed() throws IOException {
+        Storage s = store();
+        byte[] body = "rewritten, but right".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        Files.write(e.path(), body);
+        assertHolds(hit(s, action("a")), body);
+        assertHolds(hit(s, action("a")), body);
+    }
+
+    @Test
+    void open_tempOfAProcessThatIsGone_isRemovedAtOnce() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long alive = ProcessHandle.current().parent().orElseThrow().pid();
+        Path temps = Files.createDirectories(dir.resolve("tmp"));
+        Path orphan = Files.writeString(temps.resolve("put-" + gone.pid() + "-abc123.tmp"), "killed mid-put");
+        Path busy = Files.writeString(temps.resolve("put-" + alive + "-def456.tmp"), "still being written");
+        Instant now = clock.instant();
+        Files.setLastModifiedTime(orphan, FileTime.from(now));
+        Files.setLastModifiedTime(busy, FileTime.from(now));
+        store();
+        assertFalse(Files.exists(orphan), "fresh temp file of a process that is gone: got kept, want removed");
+        assertTrue(Files.exists(busy), "fresh temp file of a live process: got removed, want kept");
+    }
 }
