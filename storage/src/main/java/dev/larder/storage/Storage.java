@@ -37,6 +37,16 @@ public interface Storage extends Closeable {
     Entry put(Digest action, Digest output, long size, InputStream body) throws IOException;
 
     /**
+     * Notes a finished session's counters, for stores that report hit rates over recent sessions;
+     * the default keeps nothing. Called once per session, after the session's last reply.
+     *
+     * @throws IOException if the store cannot be written
+     */
+    default void recordSession(SessionRecord session) throws IOException {
+        // a store without statistics has nothing to keep
+    }
+
+    /**
      * Releases the store's resources. Entries already returned stay valid; waits for puts in
      * progress on other threads to finish or fail.
      */

@@ -1,6 +1,5 @@
 package dev.larder.storage.h2;
 
-import dev.larder.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -15,12 +14,12 @@ public final class H2Storage {
      *
      * @throws IOException if the directory cannot be created or the index cannot be opened
      */
-    public static Storage open(Path dir) throws IOException {
+    public static LocalStore open(Path dir) throws IOException {
         return open(dir, InstantSource.system());
     }
 
     /** Opens the local store in {@code dir}, taking put and use times from {@code clock}. */
-    public static Storage open(Path dir, InstantSource clock) throws IOException {
+    public static LocalStore open(Path dir, InstantSource clock) throws IOException {
         return H2Store.open(dir.toAbsolutePath().normalize(), clock);
     }
 }

@@ -3,7 +3,7 @@ package dev.larder.storage.h2;
 import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
-import dev.larder.storage.Storage;
+import dev.larder.storage.SessionRecord;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -30,7 +30,7 @@ import java.util.Properties;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /** The local store; see the package documentation for its layout and write order. */
-final class H2Store implements Storage {
+final class H2Store implements LocalStore {
     private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** A temp file this old was left by a process that died mid-put. */
     private static final Duration STALE_TEMP = Duration.ofHours(1);
@@ -38,9 +38,12 @@ final class H2Store implements Storage {
     private static final Duration USE_RESOLUTION = Duration.ofMinutes(1);
     private static final int SCHEMA_VERSION = 2;
     private static final long PID = ProcessHandle.current().pid();
+    /** Session rows kept for the hit rate over recent sessions. */
+    private static final int SESSIONS_KEPT = 1000;
     /** {@code put-<pid>-<random>.tmp}: the pid of the process receiving the body. */
     private static final java.util.regex.Pattern TEMP_NAME = java.util.regex.Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp");
 
+    private final Path root;
     private final Path blobs;
     private final Path tmp;
     private final InstantSource clock;
@@ -52,6 +55,7 @@ final class H2Store implements Storage {
     private boolean closed;
 
     private H2Store(Path root, InstantSource clock, Connection db) {
+        this.root = root;
         this.blobs = root.resolve("blobs");
         this.tmp = root.resolve("tmp");
         this.clock = clock;
@@ -101,6 +105,14 @@ final class H2Store implements Storage {
                     + "output VARBINARY(32) PRIMARY KEY, "
                     + "size BIGINT NOT NULL, "
                     + "verified_stat VARCHAR(128) NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS sessions ("
+                    + "id BIGINT AUTO_INCREMENT PRIMARY KEY, ended_nanos BIGINT NOT NULL, gets BIGINT NOT NULL, "
+                    + "hits BIGINT NOT NULL, misses BIGINT NOT NULL, puts BIGINT NOT NULL, "
+                    + "put_bytes BIGINT NOT NULL, errors BIGINT NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS trims ("
+                    + "id BIGINT AUTO_INCREMENT PRIMARY KEY, at_nanos BIGINT NOT NULL, "
+                    + "entries_removed BIGINT NOT NULL, blobs_removed BIGINT NOT NULL, bytes_removed BIGINT NOT NULL, "
+                    + "entries_left BIGINT NOT NULL, bytes_left BIGINT NOT NULL, within_budget BOOLEAN NOT NULL)");
             st.execute("MERGE INTO meta (name, val) KEY(name) VALUES ('schema', '" + SCHEMA_VERSION + "')");
         }
     }
@@ -306,7 +318,7 @@ final class H2Store implements Storage {
         }
     }
 
-    private void recordVerified(Digest output, long size, String statKey) throws IOException {
+    void recordVerified(Digest output, long size, String statKey) throws IOException {
         synchronized (dbLock) {
             ensureOpen();
             try (PreparedStatement ps = db.prepareStatement(
@@ -325,7 +337,7 @@ final class H2Store implements Storage {
      * Forgets every entry naming {@code output} and the record of its blob; with
      * {@code deleteFile}, deletes the (damaged) blob file too.
      */
-    private void dropOutput(Digest output, boolean deleteFile) throws IOException {
+    void dropOutput(Digest output, boolean deleteFile) throws IOException {
         synchronized (dbLock) {
             ensureOpen();
             try (PreparedStatement entries = db.prepareStatement("DELETE FROM entries WHERE output = ?");
@@ -385,7 +397,7 @@ final class H2Store implements Storage {
      * put). Files of processes this one cannot see (another PID namespace) are left to the age
      * rule.
      */
-    private static boolean ownerGone(Path temp) {
+    static boolean ownerGone(Path temp) {
         java.util.regex.Matcher m = TEMP_NAME.matcher(temp.getFileName().toString());
         if (!m.matches()) {
             return false;
@@ -414,6 +426,82 @@ final class H2Store implements Storage {
             return fse.getReason() + ": " + fse.getFile();
         }
         return e.toString();
+    }
+
+    @Override
+    public Path root() {
+        return root;
+    }
+
+    Path tmpDir() {
+        return tmp;
+    }
+
+    Path blobsDir() {
+        return blobs;
+    }
+
+    InstantSource clock() {
+        return clock;
+    }
+
+    /** One step of upkeep against the index, run with the connection to itself. */
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException, IOException;
+    }
+
+    /**
+     * Runs {@code work} on the index while no other thread of this process uses it. Upkeep takes
+     * the index in short steps like this, so gets and puts go on between them.
+     */
+    <T> T withDb(String what, SqlWork<T> work) throws IOException {
+        synchronized (dbLock) {
+            ensureOpen();
+            try {
+                return work.run(db);
+            } catch (SQLException e) {
+                throw new IOException(what + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public void recordSession(SessionRecord r) throws IOException {
+        withDb("record session", c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO sessions "
+                    + "(ended_nanos, gets, hits, misses, puts, put_bytes, errors) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setLong(1, toNanos(r.ended()));
+                ps.setLong(2, r.gets());
+                ps.setLong(3, r.hits());
+                ps.setLong(4, r.misses());
+                ps.setLong(5, r.puts());
+                ps.setLong(6, r.putBytes());
+                ps.setLong(7, r.errors());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM sessions WHERE id <= (SELECT MAX(id) FROM sessions) - ?")) {
+                ps.setLong(1, SESSIONS_KEPT);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public TrimResult trim(TrimPolicy policy) throws IOException {
+        return new Upkeep(this).trim(policy);
+    }
+
+    @Override
+    public StoreStats stats(int largest) throws IOException {
+        return new Upkeep(this).stats(largest);
+    }
+
+    @Override
+    public VerifyResult verify(boolean repair) throws IOException {
+        return new Upkeep(this).verify(repair);
     }
 
     Path blobPath(Digest output) {
@@ -447,11 +535,11 @@ final class H2Store implements Storage {
         }
     }
 
-    private static long toNanos(Instant t) {
+    static long toNanos(Instant t) {
         return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano());
     }
 
-    private static Instant fromNanos(long nanos) {
+    static Instant fromNanos(long nanos) {
         return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 }

@@ -1,0 +1,31 @@
+package dev.larder.storage.h2;
+
+import dev.larder.storage.Storage;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The local store with its upkeep: trimming to a budget, statistics, and verifying every blob.
+ * Thread-safe, like {@link Storage}; any number of processes may open the same directory and run
+ * upkeep while others serve gets and puts.
+ */
+public interface LocalStore extends Storage {
+    /** The store's directory (absolute). */
+    Path root();
+
+    /**
+     * Removes least-recently-used entries until the policy holds, never an entry used within
+     * {@link TrimPolicy#PROTECTED} (cmd/go may still be reading its file); a blob goes only
+     * when no entry names it any more. Records the result, which {@link #stats} reports.
+     */
+    TrimResult trim(TrimPolicy policy) throws IOException;
+
+    /** Counts, recent sessions' hit rate, the largest entries and the last trim. */
+    StoreStats stats(int largest) throws IOException;
+
+    /**
+     * Re-hashes every blob the index names and looks for files no entry names; with
+     * {@code repair}, drops the entries of bad blobs, the bad blobs, and leftover files.
+     */
+    VerifyResult verify(boolean repair) throws IOException;
+}

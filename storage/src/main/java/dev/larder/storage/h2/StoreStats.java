@@ -1,0 +1,45 @@
+package dev.larder.storage.h2;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A summary of a local store.
+ *
+ * @param entries   actions with an output
+ * @param blobs     distinct outputs the entries name
+ * @param bytes     bytes of those outputs
+ * @param recent    totals over the most recent sessions
+ * @param largest   the largest entries, largest first
+ * @param lastTrim  the most recent trim, if any
+ * @param tempFiles files in {@code tmp/} (bodies being received, or left by a killed process)
+ */
+public record StoreStats(long entries, long blobs, long bytes, Sessions recent, List<Large> largest,
+        Optional<TrimResult> lastTrim, long tempFiles) {
+
+    public StoreStats {
+        largest = List.copyOf(largest);
+    }
+
+    /**
+     * Totals of the most recent sessions.
+     *
+     * @param sessions how many sessions these are (at most {@link #WINDOW})
+     * @param since    when the earliest of them ended, if any
+     */
+    public record Sessions(long sessions, Optional<Instant> since, long gets, long hits, long misses, long puts,
+            long putBytes, long errors) {
+        /** How many recent sessions the totals cover. */
+        public static final int WINDOW = 100;
+
+        /** hits / gets, or empty if there were no gets. */
+        public Optional<Double> hitRate() {
+            return gets == 0 ? Optional.empty() : Optional.of((double) hits / gets);
+        }
+    }
+
+    /** One large entry: its action and output (hex), size and last use. */
+    public record Large(String action, String output, long size, Instant lastUse) {
+    }
+}

@@ -1,0 +1,397 @@
+package dev.larder.storage.h2;
+
+import dev.larder.storage.Digest;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Trim, stats and verify of one {@link H2Store}. Each works in short steps on the index (see
+ * {@link H2Store#withDb}), so the store keeps serving while they run, in this process and others.
+ */
+final class Upkeep {
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+    /** A blob file younger than this that no entry names may be a put between its rename and its row. */
+    private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
+    private static final int BATCH = 500;
+
+    private final H2Store store;
+
+    Upkeep(H2Store store) {
+        this.store = store;
+    }
+
+    // ---- trim ----
+
+    /** One entry as trim sees it. */
+    private record Candidate(byte[] action, byte[] output, long size, long lastUse) {
+    }
+
+    TrimResult trim(TrimPolicy policy) throws IOException {
+        Instant now = store.clock().instant();
+        long protectFrom = H2Store.toNanos(now.minus(TrimPolicy.PROTECTED));
+        long ageCutoff = policy.maxAge().map(a -> H2Store.toNanos(now.minus(a))).orElse(Long.MIN_VALUE);
+        long bytes = totalBytes();
+        long budget = policy.maxBytes().orElse(Long.MAX_VALUE);
+        long entriesRemoved = 0;
+        long blobsRemoved = 0;
+        long bytesRemoved = 0;
+        Candidate after = null;
+        // Oldest first, a batch at a time, so memory stays small whatever the store's size.
+        while (true) {
+            List<Candidate> batch = oldest(after, protectFrom);
+            if (batch.isEmpty()) {
+                break;
+            }
+            boolean done = false;
+            for (Candidate c : batch) {
+                after = c;
+                boolean tooOld = c.lastUse() < ageCutoff;
+                boolean overBudget = bytes - bytesRemoved > budget;
+                if (!tooOld && !overBudget) {
+                    done = true;
+                    break;
+                }
+                entriesRemoved++;
+                long freed = policy.dryRun() ? dryRunFreed(c, batch) : removeEntry(c);
+                if (freed >= 0) {
+                    blobsRemoved++;
+                    bytesRemoved += freed;
+                }
+            }
+            if (done) {
+                break;
+            }
+        }
+        long entriesLeft = count("SELECT COUNT(*) FROM entries") - (policy.dryRun() ? entriesRemoved : 0);
+        long bytesLeft = policy.dryRun() ? bytes - bytesRemoved : totalBytes();
+        TrimResult r = new TrimResult(now, entriesRemoved, blobsRemoved, bytesRemoved, entriesLeft, bytesLeft,
+                bytesLeft <= budget, policy.dryRun());
+        if (!policy.dryRun()) {
+            record(r);
+        }
+        return r;
+    }
+
+    /**
+     * The next entries after {@code after} (null: from the start) in (last use, action) order,
+     * last used before {@code protectFrom}.
+     */
+    private List<Candidate> oldest(Candidate after, long protectFrom) throws IOException {
+        return store.withDb("trim: read entries", c -> {
+            List<Candidate> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT action, output, size, last_use_nanos FROM entries "
+                    + "WHERE (last_use_nanos > ? OR (last_use_nanos = ? AND action > ?)) AND last_use_nanos < ? "
+                    + "ORDER BY last_use_nanos, action LIMIT ?")) {
+                ps.setLong(1, after == null ? Long.MIN_VALUE : after.lastUse());
+                ps.setLong(2, after == null ? Long.MIN_VALUE : after.lastUse());
+                ps.setBytes(3, after == null ? new byte[0] : after.action());
+                ps.setLong(4, protectFrom);
+                ps.setInt(5, BATCH);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Candidate(rs.getBytes(1), rs.getBytes(2), rs.getLong(3), rs.getLong(4)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Removes one entry; if no other entry names its output, the blob goes too.
+     *
+     * @return the bytes freed, or -1 if the blob stays (another entry names it)
+     */
+    private long removeEntry(Candidate e) throws IOException {
+        Digest output = new Digest(e.output());
+        boolean lastOne = store.withDb("trim: remove entry", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM entries WHERE action = ? AND last_use_nanos = ?")) {
+                ps.setBytes(1, e.action());
+                ps.setLong(2, e.lastUse());
+                if (ps.executeUpdate() == 0) {
+                    return false; // used or replaced meanwhile: leave it
+                }
+            }
+            if (referenced(c, e.output())) {
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+                ps.setBytes(1, e.output());
+                ps.executeUpdate();
+            }
+            return true;
+        });
+        if (!lastOne) {
+            return -1;
+        }
+        Files.deleteIfExists(store.blobPath(output));
+        return e.size();
+    }
+
+    /** For a dry run: the bytes removing {@code e} would free, counting earlier removals in its batch. */
+    private long dryRunFreed(Candidate e, List<Candidate> batch) throws IOException {
+        long refs = store.withDb("trim: count references", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM entries WHERE output = ?")) {
+                ps.setBytes(1, e.output());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        long earlier = 0;
+        for (Candidate o : batch) {
+            if (o == e) {
+                break;
+            }
+            if (java.util.Arrays.equals(o.output(), e.output())) {
+                earlier++;
+            }
+        }
+        return refs - earlier <= 1 ? e.size() : -1;
+    }
+
+    private static boolean referenced(Connection c, byte[] output) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
+            ps.setBytes(1, output);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private void record(TrimResult r) throws IOException {
+        store.withDb("record trim", c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO trims (at_nanos, entries_removed, "
+                    + "blobs_removed, bytes_removed, entries_left, bytes_left, within_budget) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setLong(1, H2Store.toNanos(r.at()));
+                ps.setLong(2, r.entriesRemoved());
+                ps.setLong(3, r.blobsRemoved());
+                ps.setLong(4, r.bytesRemoved());
+                ps.setLong(5, r.entriesLeft());
+                ps.setLong(6, r.bytesLeft());
+                ps.setBoolean(7, r.withinBudget());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM trims WHERE id <= (SELECT MAX(id) FROM trims) - 100")) {
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Bytes of the distinct outputs the index names. */
+    private long totalBytes() throws IOException {
+        return count("SELECT COALESCE(SUM(size), 0) FROM (SELECT output, MAX(size) AS size FROM entries GROUP BY output)");
+    }
+
+    private long count(String sql) throws IOException {
+        return store.withDb("count", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    // ---- stats ----
+
+    StoreStats stats(int largest) throws IOException {
+        long entries = count("SELECT COUNT(*) FROM entries");
+        long blobs = count("SELECT COUNT(DISTINCT output) FROM entries");
+        long bytes = totalBytes();
+        StoreStats.Sessions recent = store.withDb("stats: sessions", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MIN(ended_nanos), "
+                    + "COALESCE(SUM(gets), 0), COALESCE(SUM(hits), 0), COALESCE(SUM(misses), 0), "
+                    + "COALESCE(SUM(puts), 0), COALESCE(SUM(put_bytes), 0), COALESCE(SUM(errors), 0) FROM "
+                    + "(SELECT * FROM sessions ORDER BY id DESC LIMIT " + StoreStats.Sessions.WINDOW + ")");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long n = rs.getLong(1);
+                Optional<Instant> since = n == 0 ? Optional.empty() : Optional.of(H2Store.fromNanos(rs.getLong(2)));
+                return new StoreStats.Sessions(n, since, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
+                        rs.getLong(7), rs.getLong(8));
+            }
+        });
+        List<StoreStats.Large> large = store.withDb("stats: largest", c -> {
+            List<StoreStats.Large> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT action, output, size, last_use_nanos FROM entries ORDER BY size DESC, action LIMIT ?")) {
+                ps.setInt(1, largest);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoreStats.Large(new Digest(rs.getBytes(1)).toString(),
+                                new Digest(rs.getBytes(2)).toString(), rs.getLong(3), H2Store.fromNanos(rs.getLong(4))));
+                    }
+                }
+            }
+            return out;
+        });
+        Optional<TrimResult> lastTrim = store.withDb("stats: last trim", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT at_nanos, entries_removed, blobs_removed, "
+                    + "bytes_removed, entries_left, bytes_left, within_budget FROM trims ORDER BY id DESC LIMIT 1");
+                    ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.<TrimResult>empty();
+                }
+                return Optional.of(new TrimResult(H2Store.fromNanos(rs.getLong(1)), rs.getLong(2), rs.getLong(3),
+                        rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getBoolean(7), false));
+            }
+        });
+        long temps = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
+            for (Path ignored : ds) {
+                temps++;
+            }
+        } catch (NoSuchFileException e) {
+            temps = 0;
+        }
+        return new StoreStats(entries, blobs, bytes, recent, large, lastTrim, temps);
+    }
+
+    // ---- verify ----
+
+    /** One distinct output the index names. */
+    private record Named(byte[] output, long size, long entries) {
+    }
+
+    VerifyResult verify(boolean repair) throws IOException {
+        List<VerifyResult.Problem> problems = new ArrayList<>();
+        long checked = 0;
+        long bytes = 0;
+        byte[] after = new byte[0];
+        while (true) {
+            List<Named> batch = named(after);
+            if (batch.isEmpty()) {
+                break;
+            }
+            for (Named n : batch) {
+                after = n.output();
+                Digest output = new Digest(n.output());
+                Path blob = store.blobPath(output);
+                BlobStat stat = BlobStat.of(blob);
+                VerifyResult.Problem p = null;
+                if (stat == null) {
+                    p = new VerifyResult.Problem(VerifyResult.Kind.MISSING_BLOB, blob, n.entries(), "no such file");
+                } else if (stat.size() != n.size()) {
+                    p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_SIZE, blob, n.entries(),
+                            stat.size() + " bytes, indexed as " + n.size());
+                } else {
+                    checked++;
+                    bytes += stat.size();
+                    Digest actual = Digest.sha256Of(blob);
+                    if (!actual.equals(output)) {
+                        p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_HASH, blob, n.entries(),
+                                "its sha256 is " + actual);
+                    } else if (stat.settled()) {
+                        BlobStat now = BlobStat.of(blob);
+                        if (now != null && now.key().equals(stat.key())) {
+                            store.recordVerified(output, n.size(), stat.key());
+                        }
+                    }
+                }
+                if (p != null) {
+                    problems.add(p);
+                    if (repair) {
+                        store.dropOutput(output, p.kind() == VerifyResult.Kind.WRONG_HASH
+                                || p.kind() == VerifyResult.Kind.WRONG_SIZE);
+                    }
+                }
+            }
+        }
+        strayBlobs(problems, repair);
+        strayTemps(problems, repair);
+        return new VerifyResult(checked, bytes, problems, repair);
+    }
+
+    /** The next batch of distinct outputs after {@code after}, in byte order. */
+    private List<Named> named(byte[] after) throws IOException {
+        return store.withDb("verify: read entries", c -> {
+            List<Named> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT output, MAX(size), COUNT(*) FROM entries "
+                    + "WHERE output > ? GROUP BY output ORDER BY output LIMIT ?")) {
+                ps.setBytes(1, after);
+                ps.setInt(2, BATCH);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Named(rs.getBytes(1), rs.getLong(2), rs.getLong(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Files under {@code blobs/} that no entry names, or that are not blobs at all. */
+    private void strayBlobs(List<VerifyResult.Problem> problems, boolean repair) throws IOException {
+        Path root = store.blobsDir();
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        Instant cutoff = store.clock().instant().minus(ORPHAN_GRACE);
+        try (DirectoryStream<Path> fans = Files.newDirectoryStream(root)) {
+            for (Path fan : fans) {
+                if (!Files.isDirectory(fan)) {
+                    problems.add(stray(fan, "not a fan-out directory", repair));
+                    continue;
+                }
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(fan)) {
+                    for (Path f : files) {
+                        String name = f.getFileName().toString();
+                        if (!HEX64.matcher(name).matches() || !name.startsWith(fan.getFileName().toString())
+                                || !Files.isRegularFile(f)) {
+                            problems.add(stray(f, "not a blob larder wrote", repair));
+                            continue;
+                        }
+                        Digest output = Digest.fromHex(name);
+                        boolean named = store.withDb("verify: look up blob", c -> referenced(c, output.bytes()));
+                        if (!named && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
+                            problems.add(new VerifyResult.Problem(VerifyResult.Kind.ORPHAN_BLOB, f, 0,
+                                    Files.size(f) + " bytes no entry names"));
+                            if (repair) {
+                                Files.deleteIfExists(f);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Files in {@code tmp/} whose writer is gone. */
+    private void strayTemps(List<VerifyResult.Problem> problems, boolean repair) throws IOException {
+        Instant cutoff = store.clock().instant().minus(ORPHAN_GRACE);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
+            for (Path p : ds) {
+                if (H2Store.ownerGone(p) || Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    problems.add(stray(p, "left by a put that never finished", repair));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // no tmp/ yet
+        }
+    }
+
+    private static VerifyResult.Problem stray(Path p, String why, boolean repair) throws IOException {
+        if (repair && !Files.isDirectory(p)) {
+            Files.deleteIfExists(p);
+        }
+        return new VerifyResult.Problem(VerifyResult.Kind.STRAY_FILE, p, 0, why);
+    }
+}
