@@ -18,10 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,8 +44,6 @@ import picocli.CommandLine.Parameters;
             "1 if one failed; 2 for bad usage.",
         })
 final class ConformanceCommand implements Callable<Integer> {
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
-
     @Parameters(paramLabel = "CMD", arity = "0..*",
             description = "The helper command and its arguments, after --, as it would go in GOCACHEPROG.")
     private List<String> command = new ArrayList<>();
@@ -135,19 +130,17 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     private long parseSize(String text) {
-        Matcher m = SIZE.matcher(text.trim());
-        if (!m.matches()) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--large-body: not a size: " + text + " (want e.g. 64MiB, 512KiB, 1000)");
+        long n;
+        try {
+            n = ByteSize.parse(text, "--large-body");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "" : m.group(2).toLowerCase(Locale.ROOT);
-        int shift = unit.startsWith("k") ? 10 : unit.startsWith("m") ? 20 : unit.startsWith("g") ? 30 : 0;
-        if (n < 1 || n > (1L << 40) >> shift) {
+        if (n < 1 || n > 1L << 40) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--large-body must be between 1 byte and 1 TiB, got " + text);
         }
-        return n << shift;
+        return n;
     }
 
     /** stdout in the terminal's encoding (UTF-8 unless the locale says otherwise). */

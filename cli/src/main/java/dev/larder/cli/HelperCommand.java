@@ -4,6 +4,9 @@ import dev.larder.helper.CacheHelper;
 import dev.larder.helper.HelperOptions;
 import dev.larder.protocol.ProtocolException;
 import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
+import dev.larder.storage.h2.TrimPolicy;
+import dev.larder.storage.h2.TrimResult;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -11,8 +14,11 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,6 +40,8 @@ import picocli.CommandLine.Option;
             "framed or the store failed; 2 for bad usage.",
         })
 final class HelperCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger("dev.larder.cli");
+
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Store directory (default: $LARDER_DIR, $XDG_CACHE_HOME/larder, ~/.cache/larder).")
     private Path dir;
@@ -51,6 +59,23 @@ final class HelperCommand implements Callable<Integer> {
             description = "Requests served at once (default: ${DEFAULT-VALUE}).")
     private int workers;
 
+    @Option(names = "--auto-trim",
+            description = "After the session (its output already closed), trim the store to --max-size/--max-age; "
+                    + "at most every 10 minutes. Also: LARDER_AUTO_TRIM=1.")
+    private boolean autoTrim;
+
+    @Option(names = "--max-size", paramLabel = "SIZE", description = "Size budget for --auto-trim (or LARDER_MAX_SIZE).")
+    private String maxSize;
+
+    @Option(names = "--max-age", paramLabel = "AGE", description = "Maximum age for --auto-trim (or LARDER_MAX_AGE).")
+    private String maxAge;
+
+    /** Auto-trims run at most this often per store, whichever process runs them. */
+    static final Duration AUTO_TRIM_INTERVAL = Duration.ofMinutes(10);
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         // stdout belongs to the protocol writer alone: anything else that prints goes to stderr.
@@ -60,12 +85,27 @@ final class HelperCommand implements Callable<Integer> {
             System.err.println("larder helper: --workers must be at least 1, got " + workers);
             return Main.USAGE;
         }
+        Optional<TrimPolicy> trim = Optional.empty();
+        if (autoTrim || "1".equals(System.getenv("LARDER_AUTO_TRIM"))) {
+            try {
+                trim = TrimSettings.policy(maxSize, maxAge, false, System.getenv());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            if (trim.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--auto-trim needs --max-size or --max-age (or LARDER_MAX_SIZE or LARDER_MAX_AGE)");
+            }
+        }
         Path store = StoreLocation.resolve(dir);
         HelperOptions options = new HelperOptions(readOnly, Optional.ofNullable(statsJson), workers,
                 Optional.of(Main.launchedAt()));
         CacheHelper helper = CacheHelper.create(() -> H2Storage.open(store), options);
         try {
             helper.serve(new FileInputStream(FileDescriptor.in), protocolOut);
+            // The session's output is closed by now: cmd/go has moved on, and is not kept
+            // waiting by the trim.
+            trim.ifPresent(p -> autoTrim(store, p));
             return 0;
         } catch (ProtocolException e) {
             System.err.println("larder helper: bad input: " + e.getMessage());
@@ -73,6 +113,22 @@ final class HelperCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("larder helper: " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */
+    private static void autoTrim(Path dir, TrimPolicy policy) {
+        try (LocalStore store = H2Storage.open(dir)) {
+            Optional<Instant> last = store.stats(0).lastTrim().map(TrimResult::at);
+            if (last.isPresent() && last.get().isAfter(Instant.now().minus(AUTO_TRIM_INTERVAL))) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "auto-trim: last trim at " + last.get() + ", skipped");
+                return;
+            }
+            TrimResult r = store.trim(policy);
+            LOG.log(System.Logger.Level.INFO, () -> "auto-trim: removed " + r.entriesRemoved() + " entries ("
+                    + ByteSize.format(r.bytesRemoved()) + "), " + ByteSize.format(r.bytesLeft()) + " left");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "auto-trim failed: " + e.getMessage());
         }
     }
 }

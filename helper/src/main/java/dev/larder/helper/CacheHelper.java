@@ -13,6 +13,7 @@ import dev.larder.protocol.ResponseWriter;
 import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.SessionRecord;
 import dev.larder.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -347,6 +348,14 @@ public final class CacheHelper {
                 s = store.join();
             } catch (CompletionException e) {
                 return;
+            }
+            try {
+                // After the last reply and the end of output: the client is not kept waiting.
+                HelperStats st = stats();
+                s.recordSession(new SessionRecord(Instant.now(), st.gets(), st.hits(), st.misses(), st.puts(),
+                        st.putBytes(), st.errors()));
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot record the session in the store: " + e.getMessage());
             }
             s.close();
         }

@@ -1,0 +1,111 @@
+package dev.larder.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
+import dev.larder.storage.h2.TrimPolicy;
+import dev.larder.storage.h2.TrimResult;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code larder trim}: removes least-recently-used entries down to a budget. */
+@Command(name = "trim",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Remove least-recently-used entries until the store fits a size budget and/or",
+            "no entry is older than a maximum age. Entries used within the last hour are",
+            "never removed (their files may still be being read); a blob goes only when no",
+            "entry names it. Safe while helpers use the store.",
+        },
+        footer = {
+            "",
+            "Defaults: $LARDER_MAX_SIZE and $LARDER_MAX_AGE. Sizes: 5GiB, 512MiB, 1000.",
+            "Ages: 30d, 12h, 90m, 2w. Exit status: 0 when done; 1 if the store cannot be",
+            "trimmed; 2 for bad usage.",
+        })
+final class TrimCommand implements Callable<Integer> {
+    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
+    private Path dir;
+
+    @Option(names = "--max-size", paramLabel = "SIZE", description = "Size budget for all outputs.")
+    private String maxSize;
+
+    @Option(names = "--max-age", paramLabel = "AGE", description = "Remove entries unused for longer than AGE.")
+    private String maxAge;
+
+    @Option(names = "--dry-run", description = "Only report what would be removed.")
+    private boolean dryRun;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    private boolean json;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Optional<TrimPolicy> policy;
+        try {
+            policy = TrimSettings.policy(maxSize, maxAge, dryRun, System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (policy.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "nothing to trim to: give --max-size or --max-age (or set LARDER_MAX_SIZE or LARDER_MAX_AGE)");
+        }
+        Path root;
+        try {
+            root = StoreCommands.existing(dir);
+        } catch (IOException e) {
+            System.err.println("larder trim: " + e.getMessage());
+            return 1;
+        }
+        TrimResult r;
+        try (LocalStore store = H2Storage.open(root)) {
+            r = store.trim(policy.get());
+        } catch (IOException e) {
+            System.err.println("larder trim: " + e.getMessage());
+            return 1;
+        }
+        if (json) {
+            System.out.println(StoreCommands.JSON.writeValueAsString(toJson(r)));
+        } else {
+            System.out.println(describe(r, policy.get(), root));
+        }
+        return 0;
+    }
+
+    static String describe(TrimResult r, TrimPolicy p, Path root) {
+        StringBuilder b = new StringBuilder("larder trim: " + root + "\n");
+        b.append(r.dryRun() ? "would remove " : "removed ").append(r.entriesRemoved())
+                .append(r.entriesRemoved() == 1 ? " entry" : " entries").append(" and ").append(r.blobsRemoved())
+                .append(r.blobsRemoved() == 1 ? " blob" : " blobs").append(" (").append(ByteSize.format(r.bytesRemoved()))
+                .append("); ").append(r.dryRun() ? "would leave " : "left ").append(r.entriesLeft()).append(" entries, ")
+                .append(ByteSize.format(r.bytesLeft()));
+        p.maxBytes().ifPresent(max -> b.append(" (budget ").append(ByteSize.format(max)).append(")"));
+        if (!r.withinBudget()) {
+            b.append("\nstill over budget: the rest was used within the last hour, and is kept");
+        }
+        return b.toString();
+    }
+
+    static ObjectNode toJson(TrimResult r) {
+        ObjectNode o = StoreCommands.JSON.createObjectNode();
+        o.put("at", r.at().toString());
+        o.put("dryRun", r.dryRun());
+        o.put("entriesRemoved", r.entriesRemoved());
+        o.put("blobsRemoved", r.blobsRemoved());
+        o.put("bytesRemoved", r.bytesRemoved());
+        o.put("entriesLeft", r.entriesLeft());
+        o.put("bytesLeft", r.bytesLeft());
+        o.put("withinBudget", r.withinBudget());
+        return o;
+    }
+}
