@@ -12,9 +12,14 @@ final class GoModule {
     }
 
     static Path write(Path dir) throws IOException {
+        return write(dir, PATH);
+    }
+
+    /** The module under another path, so that its actions differ from every other module's. */
+    static Path write(Path dir, String path) throws IOException {
         Files.createDirectories(dir.resolve("greet"));
         Files.createDirectories(dir.resolve("cmd/hello"));
-        Files.writeString(dir.resolve("go.mod"), "module " + PATH + "\n\ngo 1.21\n");
+        Files.writeString(dir.resolve("go.mod"), "module " + path + "\n\ngo 1.21\n");
         Files.writeString(dir.resolve("greet/greet.go"), """
                 // Package greet builds greetings.
                 package greet
@@ -48,7 +53,7 @@ final class GoModule {
                 	"fmt"
                 	"os"
 
-                	"example.com/larderdemo/greet"
+                	"%s/greet"
                 )
 
                 func main() {
@@ -58,7 +63,7 @@ final class GoModule {
                 	}
                 	fmt.Println(greet.Hello(name))
                 }
-                """);
+                """.formatted(path));
         ageSources(dir);
         return dir;
     }

@@ -40,6 +40,8 @@ final class H2Store implements LocalStore {
     private static final long PID = ProcessHandle.current().pid();
     /** Session rows kept for the hit rate over recent sessions. */
     private static final int SESSIONS_KEPT = 1000;
+    /** How long a statement keeps trying to reach an index that is changing hands. */
+    private static final Duration RECONNECT_PATIENCE = Duration.ofSeconds(60);
     /** {@code put-<pid>-<random>.tmp}: the pid of the process receiving the body. */
     private static final java.util.regex.Pattern TEMP_NAME = java.util.regex.Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp");
 
@@ -47,19 +49,25 @@ final class H2Store implements LocalStore {
     private final Path blobs;
     private final Path tmp;
     private final InstantSource clock;
-    private final Connection db;
+    private final String url;
+    /** The connection to the index; null until connected, and again after it broke. */
+    private Connection db;
     /** Guards {@link #db} (one JDBC connection is not safe for concurrent use) and closing. */
     private final Object dbLock = new Object();
     /** Held shared by each put, exclusively by close, so close waits for puts in progress. */
     private final ReentrantReadWriteLock open = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private H2Store(Path root, InstantSource clock, Connection db) {
+    private H2Store(Path root, InstantSource clock) {
         this.root = root;
         this.blobs = root.resolve("blobs");
         this.tmp = root.resolve("tmp");
         this.clock = clock;
-        this.db = db;
+        // AUTO_SERVER: the first process to open the file owns it and serves it to the others on
+        // loopback, so any number of larder processes share one store. When the owner exits, the
+        // others' connections break and the next statement reconnects (see withDb): one of them
+        // becomes the owner.
+        this.url = "jdbc:h2:file:" + root.resolve("index") + ";AUTO_SERVER=TRUE";
     }
 
     static H2Store open(Path root, InstantSource clock) throws IOException {
@@ -69,20 +77,11 @@ final class H2Store implements LocalStore {
         } catch (IOException e) {
             throw new IOException("cannot create store directory " + root + ": " + describe(e), e);
         }
-        Connection c;
-        try {
-            // AUTO_SERVER: the first process to open the file owns it and serves it to others on
-            // loopback, so two go commands at once share one store instead of failing on the lock.
-            String url = "jdbc:h2:file:" + root.resolve("index") + ";AUTO_SERVER=TRUE";
-            Properties p = new Properties();
-            p.setProperty("user", "larder");
-            p.setProperty("password", "");
-            c = org.h2.Driver.load().connect(url, p);
+        H2Store s = new H2Store(root, clock);
+        s.withDb("open index " + root.resolve("index.mv.db"), c -> {
             createSchema(c);
-        } catch (SQLException e) {
-            throw new IOException("open index " + root.resolve("index.mv.db") + ": " + e.getMessage(), e);
-        }
-        H2Store s = new H2Store(root, clock, c);
+            return null;
+        });
         s.removeStaleTemps();
         return s;
     }
@@ -125,26 +124,27 @@ final class H2Store implements LocalStore {
         long putNanos;
         long lastUse;
         String verifiedStat;
-        synchronized (dbLock) {
-            ensureOpen();
-            try (PreparedStatement ps = db.prepareStatement(
+        Object[] row = withDb("index lookup of " + action, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
                     "SELECT e.output, e.size, e.put_nanos, e.last_use_nanos, b.verified_stat "
                             + "FROM entries e LEFT JOIN blobs b ON b.output = e.output WHERE e.action = ?")) {
                 ps.setBytes(1, action.bytes());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        return Optional.empty();
+                        return null;
                     }
-                    output = new Digest(rs.getBytes(1));
-                    size = rs.getLong(2);
-                    putNanos = rs.getLong(3);
-                    lastUse = rs.getLong(4);
-                    verifiedStat = rs.getString(5);
+                    return new Object[] {rs.getBytes(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5)};
                 }
-            } catch (SQLException e) {
-                throw new IOException("index lookup of " + action + ": " + e.getMessage(), e);
             }
+        });
+        if (row == null) {
+            return Optional.empty();
         }
+        output = new Digest((byte[]) row[0]);
+        size = (Long) row[1];
+        putNanos = (Long) row[2];
+        lastUse = (Long) row[3];
+        verifiedStat = (String) row[4];
         Path blob = blobPath(output);
         if (!isServable(blob, output, size, verifiedStat)) {
             return Optional.empty();
@@ -208,12 +208,11 @@ final class H2Store implements LocalStore {
                 Files.deleteIfExists(temp);
             }
             Instant now = clock.instant();
-            synchronized (dbLock) {
-                ensureOpen();
-                try {
-                    // No verified stat is recorded here: the file has just changed (see BlobStat),
-                    // so the first get that comes later hashes it once and records it.
-                    try (PreparedStatement ps = db.prepareStatement(
+            try {
+                // No verified stat is recorded here: the file has just changed (see BlobStat),
+                // so the first get that comes later hashes it once and records it.
+                withDb("index update for " + action, c -> {
+                    try (PreparedStatement ps = c.prepareStatement(
                             "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
                                     + "VALUES (?, ?, ?, ?, ?)")) {
                         ps.setBytes(1, action.bytes());
@@ -223,12 +222,13 @@ final class H2Store implements LocalStore {
                         ps.setLong(5, toNanos(now));
                         ps.executeUpdate();
                     }
-                } catch (SQLException e) {
-                    // The blob is in place but no entry names it (a full disk, say): remove it
-                    // unless an earlier entry already serves the same output.
-                    discardIfUnreferenced(output);
-                    throw new IOException("index update for " + action + ": " + e.getMessage(), e);
-                }
+                    return null;
+                });
+            } catch (IOException e) {
+                // The blob is in place but no entry names it (a full disk, say): remove it
+                // unless an earlier entry already serves the same output.
+                discardIfUnreferenced(output);
+                throw e;
             }
             return new Entry(output, size, now, blob);
         } finally {
@@ -305,32 +305,27 @@ final class H2Store implements LocalStore {
     }
 
     private void touch(Digest action, Instant now) throws IOException {
-        synchronized (dbLock) {
-            ensureOpen();
-            try (PreparedStatement ps = db.prepareStatement(
-                    "UPDATE entries SET last_use_nanos = ? WHERE action = ?")) {
+        withDb("index update of last use for " + action, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE entries SET last_use_nanos = ? WHERE action = ?")) {
                 ps.setLong(1, toNanos(now));
                 ps.setBytes(2, action.bytes());
                 ps.executeUpdate();
-            } catch (SQLException e) {
-                throw new IOException("index update of last use for " + action + ": " + e.getMessage(), e);
             }
-        }
+            return null;
+        });
     }
 
     void recordVerified(Digest output, long size, String statKey) throws IOException {
-        synchronized (dbLock) {
-            ensureOpen();
-            try (PreparedStatement ps = db.prepareStatement(
+        withDb("index update of blob " + output, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
                     "MERGE INTO blobs (output, size, verified_stat) KEY(output) VALUES (?, ?, ?)")) {
                 ps.setBytes(1, output.bytes());
                 ps.setLong(2, size);
                 ps.setString(3, statKey);
                 ps.executeUpdate();
-            } catch (SQLException e) {
-                throw new IOException("index update of blob " + output + ": " + e.getMessage(), e);
             }
-        }
+            return null;
+        });
     }
 
     /**
@@ -338,37 +333,38 @@ final class H2Store implements LocalStore {
      * {@code deleteFile}, deletes the (damaged) blob file too.
      */
     void dropOutput(Digest output, boolean deleteFile) throws IOException {
-        synchronized (dbLock) {
-            ensureOpen();
-            try (PreparedStatement entries = db.prepareStatement("DELETE FROM entries WHERE output = ?");
-                    PreparedStatement blob = db.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+        withDb("index delete of output " + output, c -> {
+            try (PreparedStatement entries = c.prepareStatement("DELETE FROM entries WHERE output = ?");
+                    PreparedStatement blob = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
                 entries.setBytes(1, output.bytes());
                 entries.executeUpdate();
                 blob.setBytes(1, output.bytes());
                 blob.executeUpdate();
-            } catch (SQLException e) {
-                throw new IOException("index delete of output " + output + ": " + e.getMessage(), e);
             }
-        }
+            return null;
+        });
         if (deleteFile) {
             Files.deleteIfExists(blobPath(output));
         }
     }
 
-    /** Called with {@link #dbLock} held, after a failed index write. */
+    /** After a failed index write: removes the blob unless an entry names it; best effort. */
     private void discardIfUnreferenced(Digest output) {
-        try (PreparedStatement ps = db.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
-            ps.setBytes(1, output.bytes());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return;
-                }
+        synchronized (dbLock) {
+            if (closed || db == null) {
+                return; // the index is unreachable: `larder verify --repair` removes unnamed blobs
             }
-            Files.deleteIfExists(blobPath(output));
-        } catch (SQLException | IOException e) {
-            // The index cannot even be read: leave the file; `larder verify --repair` removes
-            // blobs no entry names.
-            LOG.log(System.Logger.Level.DEBUG, () -> "cannot discard blob " + output + ": " + e.getMessage());
+            try (PreparedStatement ps = db.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
+                ps.setBytes(1, output.bytes());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return;
+                    }
+                }
+                Files.deleteIfExists(blobPath(output));
+            } catch (SQLException | IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "cannot discard blob " + output + ": " + e.getMessage());
+            }
         }
     }
 
@@ -452,17 +448,81 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Runs {@code work} on the index while no other thread of this process uses it. Upkeep takes
-     * the index in short steps like this, so gets and puts go on between them.
+     * Runs {@code work} on the index while no other thread of this process uses it, connecting
+     * first if need be. When the connection breaks because the process serving the index to this
+     * one exited, or the file is between owners, it reconnects and runs {@code work} again, for
+     * up to {@link #RECONNECT_PATIENCE}: every piece of work must be safe to run twice. Upkeep
+     * takes the index in short steps like this, so gets and puts go on between them.
+     *
+     * @throws IOException naming {@code what}, if the index fails otherwise or stays unreachable
      */
     <T> T withDb(String what, SqlWork<T> work) throws IOException {
         synchronized (dbLock) {
             ensureOpen();
-            try {
-                return work.run(db);
-            } catch (SQLException e) {
-                throw new IOException(what + ": " + e.getMessage(), e);
+            long deadline = System.nanoTime() + RECONNECT_PATIENCE.toNanos();
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    if (db == null) {
+                        db = connect();
+                    }
+                    return work.run(db);
+                } catch (SQLException e) {
+                    if (!isTransient(e) || System.nanoTime() > deadline) {
+                        throw new IOException(what + ": " + e.getMessage(), e);
+                    }
+                    int tries = attempt + 1;
+                    LOG.log(System.Logger.Level.DEBUG, () -> what + ": index unreachable (" + e.getErrorCode()
+                            + ", try " + tries + "), reconnecting: " + e.getMessage());
+                    closeQuietly(db);
+                    db = null;
+                    pause(attempt);
+                }
             }
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "larder");
+        p.setProperty("password", "");
+        return org.h2.Driver.load().connect(url, p);
+    }
+
+    /**
+     * Errors of a connection to an index that is changing hands: its owner closed it or exited
+     * (the connection is broken or the database closed), or another process is opening it right
+     * now (the lock file is fresh, or it is already open and not yet served).
+     */
+    private static boolean isTransient(SQLException e) {
+        return switch (e.getErrorCode()) {
+            case org.h2.api.ErrorCode.CONNECTION_BROKEN_1,
+                    org.h2.api.ErrorCode.DATABASE_CALLED_AT_SHUTDOWN,
+                    org.h2.api.ErrorCode.DATABASE_IS_CLOSED,
+                    org.h2.api.ErrorCode.OBJECT_CLOSED,
+                    org.h2.api.ErrorCode.ERROR_OPENING_DATABASE_1,
+                    org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1 -> true;
+            default -> e instanceof java.sql.SQLTransientConnectionException
+                    || e instanceof java.sql.SQLNonTransientConnectionException;
+        };
+    }
+
+    private static void pause(int attempt) {
+        long millis = Math.min(500, 10L << Math.min(attempt, 6));
+        try {
+            Thread.sleep(millis + java.util.concurrent.ThreadLocalRandom.current().nextLong(millis + 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // it is broken already
         }
     }
 
@@ -524,10 +584,16 @@ final class H2Store implements LocalStore {
                     return;
                 }
                 closed = true;
-                try {
-                    db.close();
-                } catch (SQLException e) {
-                    throw new IOException("close index: " + e.getMessage(), e);
+                if (db != null) {
+                    try {
+                        db.close();
+                    } catch (SQLException e) {
+                        if (!isTransient(e)) {
+                            throw new IOException("close index: " + e.getMessage(), e);
+                        }
+                    } finally {
+                        db = null;
+                    }
                 }
             }
         } finally {

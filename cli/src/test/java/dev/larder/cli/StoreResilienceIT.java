@@ -1,0 +1,204 @@
+package dev.larder.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
+import dev.larder.protocol.ProtocolClient;
+import dev.larder.protocol.Response;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One store under stress: killed puts, a full disk, many helper processes at once. */
+class StoreResilienceIT {
+    private static final Duration HANDSHAKE = Duration.ofSeconds(60);
+
+    @TempDir
+    Path tmp;
+
+    private Path store() {
+        return tmp.resolve("store");
+    }
+
+    private ProtocolClient helper(Path store) throws IOException {
+        return ProtocolClient.start(new ProcessBuilder(GoCacheProgIT.larder().toString(), "helper", "--dir",
+                store.toString()).redirectError(tmp.resolve("helper-" + System.nanoTime() + ".err").toFile()),
+                HANDSHAKE);
+    }
+
+    record Run(int exit, String stdout, String stderr) {
+    }
+
+    private Run larder(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(tmp, "out", ".txt");
+        Path err = Files.createTempFile(tmp, "err", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private static ActionId action(String name) throws Exception {
+        return new ActionId(MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static List<Path> files(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+
+    @Test
+    void put_killedMidway_restartLeavesNoTraceAndVerifyIsClean() throws Exception {
+        long size = 256L << 20;
+        OutputId out;
+        try (PatternStream s = new PatternStream(7, size)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = s.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            out = new OutputId(md.digest());
+        }
+        ProtocolClient c = helper(store());
+        assertEquals(Response.class, c.put(action("warm-up"), "x".getBytes(StandardCharsets.UTF_8)).get().getClass());
+        CompletableFuture<Response> put = c.put(action("big"), out, size, new PatternStream(7, size));
+        Path temps = store().resolve("tmp");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (files(temps).stream().noneMatch(p -> p.toFile().length() > 32L << 20)) {
+            assertTrue(System.nanoTime() < deadline, "no temp file grew past 32 MiB");
+            Thread.sleep(20);
+        }
+        Process p = c.process().orElseThrow();
+        p.destroyForcibly(); // SIGKILL, in the middle of the body
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(put.handle((r, e) -> e != null).get(30, TimeUnit.SECONDS), "the killed put got a reply");
+        assertFalse(files(temps).isEmpty(), "the killed put left no temp file to clean (the test proves nothing)");
+
+        try (ProtocolClient again = helper(store())) {
+            assertTrue(again.get(action("big")).get().miss(), "the killed put's action: got a hit, want a miss");
+            assertFalse(again.get(action("warm-up")).get().miss(), "an earlier put: got a miss, want a hit");
+        }
+        assertEquals(List.of(), files(temps), "temp files after a restart");
+        Run v = larder("verify", "--dir", store().toString());
+        assertEquals(0, v.exit(), v.stdout() + v.stderr());
+        assertTrue(v.stdout().contains("clean"), v.stdout());
+    }
+
+    @Test
+    void put_diskFull_getsErrLeavesNothingAndGetsStillWork() throws Exception {
+        Path mount = Files.createDirectories(tmp.resolve("small-fs"));
+        Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(m.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        boolean mounted = m.waitFor() == 0;
+        if (!mounted && "1".equals(System.getenv("LARDER_REQUIRE_MOUNT"))) {
+            throw new AssertionError("cannot mount a small tmpfs, and LARDER_REQUIRE_MOUNT=1: " + why);
+        }
+        assumeTrue(mounted, "cannot mount a small tmpfs to fill (needs root): " + why);
+        try {
+            Path store = mount.resolve("store");
+            try (ProtocolClient c = helper(store)) {
+                byte[] small = "fits".getBytes(StandardCharsets.UTF_8);
+                assertFalse(c.put(action("small"), small).get().isError());
+                Response full = c.put(action("big"), new OutputId(new byte[32]), 16L << 20,
+                        new PatternStream(3, 16L << 20)).get();
+                assertTrue(full.isError(), "a put larger than the disk: got " + full + ", want Err");
+                assertTrue(full.err().contains("No space left on device"), full.err());
+                assertEquals(List.of(), files(store.resolve("tmp")), "temp files after the failed put");
+                Response hit = c.get(action("small")).get();
+                assertFalse(hit.miss() || hit.isError(), "get after the disk filled: got " + hit);
+                assertFalse(c.put(action("small-2"), "still fits".getBytes(StandardCharsets.UTF_8)).get().isError(),
+                        "a small put after the failed one");
+            }
+            Run v = larder("verify", "--dir", store.toString());
+            assertEquals(0, v.exit(), v.stdout() + v.stderr());
+        } finally {
+            new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor();
+        }
+    }
+
+    /**
+     * Six workers, each starting helper after helper on one store (so the process serving the
+     * index to the others keeps exiting), doing random gets and puts for 20 s: every request must
+     * succeed, every hit must hold bytes that hash to its OutputID, and the store must verify clean.
+     */
+    @Test
+    void manyHelpers_randomGetsAndPuts_allSucceedAndStoreVerifiesClean() throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> workers = new ArrayList<>();
+        long[] requests = new long[6];
+        java.util.concurrent.atomic.AtomicLong slowest = new java.util.concurrent.atomic.AtomicLong();
+        for (int w = 0; w < 6; w++) {
+            int id = w;
+            Thread t = new Thread(() -> {
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                while (System.nanoTime() < end && failures.isEmpty()) {
+                    try (ProtocolClient c = helper(store())) {
+                        int ops = 20 + rnd.nextInt(80);
+                        for (int i = 0; i < ops; i++) {
+                            ActionId a = action("key-" + rnd.nextInt(64));
+                            Response r;
+                            long t0 = System.nanoTime();
+                            if (rnd.nextBoolean()) {
+                                byte[] body = new byte[rnd.nextInt(64 << 10)];
+                                rnd.nextBytes(body);
+                                r = c.put(a, body).get(60, TimeUnit.SECONDS);
+                            } else {
+                                r = c.get(a).get(60, TimeUnit.SECONDS);
+                                if (!r.miss() && !r.isError()) {
+                                    byte[] held = Files.readAllBytes(Path.of(r.diskPath()));
+                                    byte[] sha = MessageDigest.getInstance("SHA-256").digest(held);
+                                    if (!java.util.Arrays.equals(sha, r.outputID())) {
+                                        failures.add("worker " + id + ": hit " + r + " holds other bytes");
+                                    }
+                                }
+                            }
+                            requests[id]++;
+                            slowest.accumulateAndGet(System.nanoTime() - t0, Math::max);
+                            if (r.isError()) {
+                                failures.add("worker " + id + ": " + r);
+                            }
+                        }
+                    } catch (Exception e) {
+                        failures.add("worker " + id + ": " + e);
+                    }
+                }
+            });
+            t.start();
+            workers.add(t);
+        }
+        for (Thread t : workers) {
+            t.join(TimeUnit.MINUTES.toMillis(3));
+        }
+        System.out.printf("%d requests, slowest %d ms%n", java.util.Arrays.stream(requests).sum(),
+                slowest.get() / 1_000_000);
+        assertEquals(List.of(), List.copyOf(failures), "failures among " + java.util.Arrays.stream(requests).sum()
+                + " requests; helper stderr in " + tmp);
+        Run v = larder("verify", "--dir", store().toString());
+        assertEquals(0, v.exit(), v.stdout() + v.stderr());
+        assertTrue(v.stdout().contains(": clean"), v.stdout());
+    }
+}
