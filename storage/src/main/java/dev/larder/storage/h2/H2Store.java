@@ -49,7 +49,6 @@ final class H2Store implements LocalStore {
     private final Path blobs;
     private final Path tmp;
     private final InstantSource clock;
-    private final String url;
     /** The connection to the index; null until connected, and again after it broke. */
     private Connection db;
     /** Guards {@link #db} (one JDBC connection is not safe for concurrent use) and closing. */
@@ -63,11 +62,6 @@ final class H2Store implements LocalStore {
         this.blobs = root.resolve("blobs");
         this.tmp = root.resolve("tmp");
         this.clock = clock;
-        // AUTO_SERVER: the first process to open the file owns it and serves it to the others on
-        // loopback, so any number of larder processes share one store. When the owner exits, the
-        // others' connections break and the next statement reconnects (see withDb): one of them
-        // becomes the owner.
-        this.url = "jdbc:h2:file:" + root.resolve("index") + ";AUTO_SERVER=TRUE";
     }
 
     static H2Store open(Path root, InstantSource clock) throws IOException {
@@ -78,15 +72,13 @@ final class H2Store implements LocalStore {
             throw new IOException("cannot create store directory " + root + ": " + describe(e), e);
         }
         H2Store s = new H2Store(root, clock);
-        s.withDb("open index " + root.resolve("index.mv.db"), c -> {
-            createSchema(c);
-            return null;
-        });
+        // The index server creates the schema; this first statement starts it if need be.
+        s.withDb("open index " + root.resolve("index.mv.db"), c -> null);
         s.removeStaleTemps();
         return s;
     }
 
-    private static void createSchema(Connection c) throws SQLException {
+    static void createSchema(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR(64) PRIMARY KEY, val VARCHAR(256) NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS entries ("
@@ -482,10 +474,7 @@ final class H2Store implements LocalStore {
     }
 
     private Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", "larder");
-        p.setProperty("password", "");
-        return org.h2.Driver.load().connect(url, p);
+        return IndexClient.connect(root);
     }
 
     /**
