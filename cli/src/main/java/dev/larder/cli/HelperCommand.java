@@ -100,7 +100,7 @@ final class HelperCommand implements Callable<Integer> {
         Path store = StoreLocation.resolve(dir);
         HelperOptions options = new HelperOptions(readOnly, Optional.ofNullable(statsJson), workers,
                 Optional.of(Main.launchedAt()));
-        CacheHelper helper = CacheHelper.create(() -> H2Storage.open(store), options);
+        CacheHelper helper = CacheHelper.create(() -> H2Storage.open(store, StoreClock.get()), options);
         try {
             helper.serve(new FileInputStream(FileDescriptor.in), protocolOut);
             // The session's output is closed by now: cmd/go has moved on, and is not kept
@@ -118,9 +118,9 @@ final class HelperCommand implements Callable<Integer> {
 
     /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */
     private static void autoTrim(Path dir, TrimPolicy policy) {
-        try (LocalStore store = H2Storage.open(dir)) {
+        try (LocalStore store = H2Storage.open(dir, StoreClock.get())) {
             Optional<Instant> last = store.stats(0).lastTrim().map(TrimResult::at);
-            if (last.isPresent() && last.get().isAfter(Instant.now().minus(AUTO_TRIM_INTERVAL))) {
+            if (last.isPresent() && last.get().isAfter(StoreClock.get().instant().minus(AUTO_TRIM_INTERVAL))) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "auto-trim: last trim at " + last.get() + ", skipped");
                 return;
             }

@@ -45,7 +45,7 @@ final class StatsCommand implements Callable<Integer> {
         Path root;
         try {
             root = StoreCommands.existing(dir);
-            try (LocalStore store = H2Storage.open(root)) {
+            try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
                 s = store.stats(Math.max(0, largest));
             }
         } catch (IOException e) {

@@ -68,7 +68,7 @@ final class TrimCommand implements Callable<Integer> {
             return 1;
         }
         TrimResult r;
-        try (LocalStore store = H2Storage.open(root)) {
+        try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
             r = store.trim(policy.get());
         } catch (IOException e) {
             System.err.println("larder trim: " + e.getMessage());

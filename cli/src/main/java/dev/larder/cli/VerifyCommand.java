@@ -38,7 +38,7 @@ final class VerifyCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try {
             Path root = StoreCommands.existing(dir);
-            try (LocalStore store = H2Storage.open(root)) {
+            try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
                 r = store.verify(repair);
             }
         } catch (IOException e) {

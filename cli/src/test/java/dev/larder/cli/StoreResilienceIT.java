@@ -201,4 +201,28 @@ class StoreResilienceIT {
         assertEquals(0, v.exit(), v.stdout() + v.stderr());
         assertTrue(v.stdout().contains(": clean"), v.stdout());
     }
+
+    @Test
+    void indexServer_killed_isReplacedAndNoRequestFails() throws Exception {
+        try (ProtocolClient c = helper(store())) {
+            assertFalse(c.put(action("before"), "stored before".getBytes(StandardCharsets.UTF_8)).get().isError());
+            java.util.Properties address = new java.util.Properties();
+            try (var r = Files.newBufferedReader(store().resolve("server.properties"))) {
+                address.load(r);
+            }
+            long pid = Long.parseLong(address.getProperty("pid"));
+            ProcessHandle server = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no server " + pid));
+            server.destroyForcibly();
+            server.onExit().get(30, TimeUnit.SECONDS);
+
+            Response hit = c.get(action("before")).get(60, TimeUnit.SECONDS);
+            assertFalse(hit.miss() || hit.isError(), "get after the index server was killed: got " + hit);
+            assertFalse(c.put(action("after"), "stored after".getBytes(StandardCharsets.UTF_8)).get().isError());
+            java.util.Properties now = new java.util.Properties();
+            try (var r = Files.newBufferedReader(store().resolve("server.properties"))) {
+                now.load(r);
+            }
+            assertTrue(!now.getProperty("pid").equals(address.getProperty("pid")), "the killed server is still named");
+        }
+    }
 }

@@ -37,7 +37,7 @@ final class IndexClient {
         } catch (NoSuchFileException e) {
             return null;
         }
-        return p.getProperty("port") == null || p.getProperty("password") == null ? null : p;
+        return p.getProperty("port") == null ? null : p;
     }
 
     /**
@@ -91,7 +91,12 @@ final class IndexClient {
         }
         Properties p = new Properties();
         p.setProperty("user", "larder");
-        p.setProperty("password", address.getProperty("password"));
+        try {
+            p.setProperty("password", IndexServer.secret(dir));
+        } catch (IOException e) {
+            throw new SQLException("cannot read " + dir.resolve(IndexServer.SECRET) + ": " + e.getMessage(), "28000",
+                    org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD, e);
+        }
         return org.h2.Driver.load().connect("jdbc:h2:tcp://127.0.0.1:" + address.getProperty("port").trim()
                 + "/index;IFEXISTS=TRUE", p);
     }
@@ -118,6 +123,11 @@ final class IndexClient {
         }
         Optional<String> java = ProcessHandle.current().info().command();
         List<String> cmd = new ArrayList<>();
+        // A session of its own: a Ctrl-C that stops the go command (its whole process group)
+        // must not take the store's server down with it.
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            cmd.add("/usr/bin/setsid");
+        }
         cmd.add(java.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
                 IndexServer.class.getName(), dir.toString()));

@@ -27,12 +27,13 @@ import org.h2.tools.Server;
  * the next client starts a new one.
  *
  * <p>Files in the store directory: {@code server.lock} (held while a server runs: at most one per
- * store), {@code server.properties} (port, pid and a fresh password, readable by the owner
- * only), {@code server.log} (its stderr).
+ * store), {@code server.properties} (its port and pid), {@code server.secret} (the index's
+ * password, made once, readable by the store's owner only), {@code server.log} (its stderr).
  */
 public final class IndexServer {
     static final String LOCK = "server.lock";
     static final String ADDRESS = "server.properties";
+    static final String SECRET = "server.secret";
     private static final Duration CHECK_EVERY = Duration.ofSeconds(2);
 
     private IndexServer() {
@@ -65,22 +66,17 @@ public final class IndexServer {
             if (lock == null) {
                 return 0; // another server has the store: it serves our clients too
             }
-            String password = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-            Properties p = new Properties();
-            p.setProperty("user", "larder");
-            p.setProperty("password", "");
+            String password = secret(dir);
             // FILE_LOCK=FS: the operating system's lock, released at once if this process dies.
-            String url = "jdbc:h2:file:" + dir.resolve("index") + ";FILE_LOCK=FS";
-            try (Connection admin = org.h2.Driver.load().connect(url, p)) {
+            // WRITE_DELAY=0: each commit reaches the file before it is acknowledged, so a server
+            // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
+            String url = "jdbc:h2:file:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
+            try (Connection admin = adminConnection(url, password)) {
                 H2Store.createSchema(admin);
-                try (PreparedStatement ps = admin.prepareStatement("ALTER USER larder SET PASSWORD ?")) {
-                    ps.setString(1, password);
-                    ps.executeUpdate();
-                }
                 Server tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifExists");
                 tcp.start();
                 try {
-                    publish(dir, tcp.getPort(), password);
+                    publish(dir, tcp.getPort());
                     waitUntilIdle(dir, admin, idle);
                 } finally {
                     unpublish(dir);
@@ -92,11 +88,59 @@ public final class IndexServer {
         }
     }
 
-    private static void publish(Path dir, int port, String password) throws IOException {
+    /**
+     * Connects with the store's secret; an index from before there was one (password empty) is
+     * given it. Only processes that can read {@code server.secret} can use the index.
+     */
+    private static Connection adminConnection(String url, String password) throws SQLException {
+        try {
+            return connect(url, password);
+        } catch (SQLException e) {
+            if (e.getErrorCode() != org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
+                throw e;
+            }
+            Connection c = connect(url, "");
+            try (PreparedStatement ps = c.prepareStatement("ALTER USER larder SET PASSWORD ?")) {
+                ps.setString(1, password);
+                ps.executeUpdate();
+            }
+            return c;
+        }
+    }
+
+    private static Connection connect(String url, String password) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "larder");
+        p.setProperty("password", password);
+        return org.h2.Driver.load().connect(url, p);
+    }
+
+    /** The store's secret, made once (readable by its owner only) and kept. */
+    static String secret(Path dir) throws IOException {
+        Path file = dir.resolve(SECRET);
+        if (!Files.exists(file)) {
+            Path tmp = Files.createTempFile(dir, ".secret-", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            byte[] key = new byte[16];
+            new SecureRandom().nextBytes(key);
+            Files.writeString(tmp, HexFormat.of().formatHex(key) + "\n");
+            try {
+                // Without replacing: when two processes race, the first secret stays.
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                Files.deleteIfExists(tmp);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+
+    private static void publish(Path dir, int port) throws IOException {
         Path tmp = Files.createTempFile(dir, ".server-", ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, "port=" + port + "\npid=" + ProcessHandle.current().pid() + "\npassword=" + password
-                + "\n", StandardCharsets.UTF_8);
+        Files.writeString(tmp, "port=" + port + "\npid=" + ProcessHandle.current().pid() + "\n",
+                StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve(ADDRESS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

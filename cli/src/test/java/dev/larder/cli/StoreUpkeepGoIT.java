@@ -1,0 +1,167 @@
+package dev.larder.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real go builds against one store while it is shared, damaged and trimmed. */
+@Tag("go")
+class StoreUpkeepGoIT {
+    private static final Pattern COMPILE_STEP = Pattern.compile("pkg/tool/[^/\\s]+/compile\\s");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private Path store() {
+        return tmp.resolve("store");
+    }
+
+    /** A go command for module {@code name}, with its own GOCACHE and stats file, on the shared store. */
+    private GoRun go(String name, Map<String, String> extraEnv) throws IOException {
+        Path gocache = Files.createDirectories(tmp.resolve("gocache-" + name));
+        Path home = Files.createDirectories(tmp.resolve("home-" + name));
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("GOCACHEPROG", GoCacheProgIT.larder() + " helper --dir " + store() + " --stats-json "
+                + tmp.resolve("stats-" + name + ".json"));
+        env.put("GOCACHE", gocache.toString());
+        return new GoRun(GoToolchain.require(GoToolchain.GO124), home, env);
+    }
+
+    private void wipeGoCache(String name) throws IOException {
+        Path gocache = tmp.resolve("gocache-" + name);
+        try (Stream<Path> s = Files.walk(gocache)) {
+            for (Path p : s.sorted((a, b) -> b.compareTo(a)).toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.createDirectories(gocache);
+    }
+
+    private JsonNode stats(String name) throws IOException {
+        return JSON.readTree(tmp.resolve("stats-" + name + ".json").toFile());
+    }
+
+    private StoreResilienceIT.Run larder(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(tmp, "out", ".txt");
+        Path err = Files.createTempFile(tmp, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
+        return new StoreResilienceIT.Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private void assertVerifiesClean() throws Exception {
+        StoreResilienceIT.Run v = larder(Map.of(), "verify", "--dir", store().toString());
+        assertEquals(0, v.exit(), v.stdout() + v.stderr());
+        assertTrue(v.stdout().contains(": clean"), v.stdout());
+    }
+
+    @Test
+    void fourBuildsAtOnce_ofDifferentModules_allSucceedAndTheStoreVerifiesClean() throws Exception {
+        List<String> names = List.of("one", "two", "three", "four");
+        Map<String, Path> mods = new HashMap<>();
+        for (String n : names) {
+            mods.put(n, GoModule.write(tmp.resolve("mod-" + n), "example.com/" + n));
+        }
+        for (int round = 1; round <= 2; round++) {
+            ExecutorService pool = Executors.newFixedThreadPool(names.size());
+            List<Future<GoRun.Result>> builds = new ArrayList<>();
+            for (String n : names) {
+                GoRun go = go(n, Map.of());
+                builds.add(pool.submit(() -> go.run(mods.get(n), "build", "-x", "./...")));
+            }
+            for (int i = 0; i < names.size(); i++) {
+                GoRun.Result r = builds.get(i).get(10, TimeUnit.MINUTES).assertSuccess();
+                JsonNode s = stats(names.get(i));
+                assertEquals(0, s.get("errors").asLong(), "round " + round + ", " + names.get(i) + ": stats " + s);
+                if (round == 2) {
+                    assertFalse(COMPILE_STEP.matcher(r.output()).find(),
+                            "round 2, " + names.get(i) + ": got a compile step, want all hits:\n" + r.output());
+                }
+            }
+            pool.shutdown();
+            for (String n : names) {
+                wipeGoCache(n);
+            }
+        }
+        assertVerifiesClean();
+    }
+
+    @Test
+    void blobDamaged_nextBuildMissesItAndSucceeds() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/damaged");
+        GoRun go = go("d", Map.of());
+        go.run(mod, "build", "./...").assertSuccess();
+        Path largest;
+        try (Stream<Path> s = Files.walk(store().resolve("blobs"))) {
+            largest = s.filter(Files::isRegularFile).max((a, b) -> Long.compare(a.toFile().length(),
+                    b.toFile().length())).orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(largest);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(largest, bytes);
+
+        wipeGoCache("d");
+        GoRun.Result again = go.run(mod, "build", "-x", "./...").assertSuccess();
+        JsonNode s = stats("d");
+        assertEquals(0, s.get("errors").asLong(), "stats " + s);
+        assertTrue(s.get("puts").asLong() >= 1, "the damaged output was not stored again: stats " + s);
+        assertTrue(COMPILE_STEP.matcher(again.output()).find() || s.get("misses").asLong() > 1,
+                "the damaged output was served: stats " + s);
+        assertVerifiesClean();
+    }
+
+    @Test
+    void trim_toABudget_keepsWhatWasUsedRecentlyAndTheNextBuildsWork() throws Exception {
+        Path old = GoModule.write(tmp.resolve("mod-old"), "example.com/old");
+        Path recent = GoModule.write(tmp.resolve("mod-recent"), "example.com/recent");
+        go("old", Map.of()).run(old, "build", "./...").assertSuccess();
+        go("recent", Map.of()).run(recent, "build", "./...").assertSuccess();
+        // Two hours on, only the recent module is built again: its entries (and the standard
+        // library's) are used then, the old module's are not.
+        Map<String, String> later = Map.of("LARDER_TEST_CLOCK_OFFSET", "7200");
+        wipeGoCache("recent");
+        go("recent", later).run(recent, "build", "./...").assertSuccess();
+
+        JsonNode before = JSON.readTree(larder(later, "stats", "--json", "--dir", store().toString()).stdout());
+        long budget = before.get("bytes").asLong() - 1;
+        StoreResilienceIT.Run trim = larder(later, "trim", "--json", "--max-size", String.valueOf(budget),
+                "--dir", store().toString());
+        assertEquals(0, trim.exit(), trim.stdout() + trim.stderr());
+        JsonNode t = JSON.readTree(trim.stdout());
+        assertTrue(t.get("entriesRemoved").asLong() >= 1, "trim removed nothing: " + t);
+        assertTrue(t.get("withinBudget").asBoolean(), "trim did not reach the budget: " + t);
+        assertTrue(t.get("bytesLeft").asLong() <= budget, "trim: " + t);
+
+        wipeGoCache("recent");
+        GoRun.Result kept = go("recent", later).run(recent, "build", "-x", "./...").assertSuccess();
+        assertFalse(COMPILE_STEP.matcher(kept.output()).find(),
+                "the recently used module was trimmed: its build compiled\n" + kept.output());
+        wipeGoCache("old");
+        go("old", later).run(old, "build", "./...").assertSuccess();
+        assertVerifiesClean();
+    }
+}
