@@ -12,6 +12,8 @@ each timed RUNS times, interleaved so machine noise hits them alike:
   larder-cold  empty GOCACHE, empty larder store (every action missed and put)
   larder-warm  empty GOCACHE, larder store filled by an earlier build (a fresh CI machine
                with a shared cache: everything comes from larder)
+  larder-warm2 the same again: the store's blobs are now verified (each blob is hashed once,
+               at its first get after it was written; see README, Crash safety and damage)
   larder-hot   GOCACHE and larder store both filled (a developer's second build)
 Prints the median seconds of each and ratios against Go's own cache.
 """
@@ -76,13 +78,14 @@ def main():
             return dt
 
         gc, st = os.path.join(work, "gocache"), os.path.join(work, "store")
-        results = {k: [] for k in ["go-cold", "go-warm", "larder-cold", "larder-warm", "larder-hot"]}
+        results = {k: [] for k in ["go-cold", "go-warm", "larder-cold", "larder-warm", "larder-warm2", "larder-hot"]}
         for i in range(a.n):
             results["go-cold"].append(build(fresh(gc)))
             results["go-warm"].append(build(gc))
             fresh(st)
             results["larder-cold"].append(build(fresh(gc), st))
             results["larder-warm"].append(build(fresh(gc), st))
+            results["larder-warm2"].append(build(fresh(gc), st))
             results["larder-hot"].append(build(gc, st))
             print("run %d/%d done" % (i + 1, a.n), file=sys.stderr)
         med = {k: statistics.median(v) for k, v in results.items()}
@@ -93,6 +96,7 @@ def main():
         print("  larder-cold / go-cold  %.2fx" % (med["larder-cold"] / med["go-cold"]))
         print("  larder-warm / go-warm  %.2fx" % (med["larder-warm"] / med["go-warm"]))
         print("  larder-warm / go-cold  %.2fx" % (med["larder-warm"] / med["go-cold"]))
+        print("  larder-warm2 / go-cold %.2fx" % (med["larder-warm2"] / med["go-cold"]))
         print("  larder-hot  / go-warm  %.2fx" % (med["larder-hot"] / med["go-warm"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
