@@ -7,8 +7,13 @@
  * its lowercase hex SHA-256 without extension, fanned out by its first two characters) and
  * {@code tmp/} (bodies being received). A blob is written to {@code tmp/}, fsynced and renamed
  * into place before the index row that names it is written, so the index never points at a
- * partial file. The same body put for many actions is stored once.
+ * partial file. The same body put for many actions is stored once. A blob is hashed before it
+ * is first served, and again whenever its stat changed ({@link dev.larder.storage.h2.BlobStat}).
  *
- * <p>What does not live here: eviction, other backends, the protocol.
+ * <p>One {@link dev.larder.storage.h2.IndexServer} process per store owns the H2 index and serves
+ * it on loopback to every larder process using the store; {@code IndexClient} finds or starts
+ * it. Upkeep (trim, stats, verify) lives here too, behind {@link dev.larder.storage.h2.LocalStore}.
+ *
+ * <p>What does not live here: other backends, the protocol.
  */
 package dev.larder.storage.h2;
