@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -46,11 +47,17 @@ class StoreResilienceIT {
     }
 
     private Run larder(String... args) throws Exception {
+        return larderWithEnv(Map.of(), args);
+    }
+
+    private Run larderWithEnv(Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(tmp, "out", ".txt");
         Path err = Files.createTempFile(tmp, "err", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
         return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     }
@@ -140,9 +147,10 @@ class StoreResilienceIT {
     }
 
     /**
-     * Six workers, each starting helper after helper on one store (so the process serving the
-     * index to the others keeps exiting), doing random gets and puts for 20 s: every request must
-     * succeed, every hit must hold bytes that hash to its OutputID, and the store must verify clean.
+     * Six workers, each starting helper after helper on one store, doing random gets and puts for
+     * 20 s while a seventh trims the store to nothing again and again (its clock two hours ahead,
+     * so that nothing is protected): every request must succeed, every hit whose file is still
+     * there must hold bytes that hash to its OutputID, and the store must verify clean.
      */
     @Test
     void manyHelpers_randomGetsAndPuts_allSucceedAndStoreVerifiesClean() throws Exception {
@@ -168,8 +176,13 @@ class StoreResilienceIT {
                                 r = c.put(a, body).get(60, TimeUnit.SECONDS);
                             } else {
                                 r = c.get(a).get(60, TimeUnit.SECONDS);
-                                if (!r.miss() && !r.isError()) {
-                                    byte[] held = Files.readAllBytes(Path.of(r.diskPath()));
+                                if (!r.miss() && !r.isError() && Files.exists(Path.of(r.diskPath()))) {
+                                    byte[] held;
+                                    try {
+                                        held = Files.readAllBytes(Path.of(r.diskPath()));
+                                    } catch (java.nio.file.NoSuchFileException trimmed) {
+                                        continue; // the trimmer's clock protects nothing
+                                    }
                                     byte[] sha = MessageDigest.getInstance("SHA-256").digest(held);
                                     if (!java.util.Arrays.equals(sha, r.outputID())) {
                                         failures.add("worker " + id + ": hit " + r + " holds other bytes");
@@ -190,6 +203,21 @@ class StoreResilienceIT {
             t.start();
             workers.add(t);
         }
+        Thread trimmer = new Thread(() -> {
+            while (System.nanoTime() < end && failures.isEmpty()) {
+                try {
+                    Run r = larderWithEnv(Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"), "trim", "--max-size", "0",
+                            "--dir", store().toString());
+                    if (r.exit() != 0 && !r.stderr().contains("no store at")) {
+                        failures.add("trim: " + r.stderr());
+                    }
+                } catch (Exception e) {
+                    failures.add("trim: " + e);
+                }
+            }
+        });
+        trimmer.start();
+        workers.add(trimmer);
         for (Thread t : workers) {
             t.join(TimeUnit.MINUTES.toMillis(3));
         }
@@ -223,6 +251,33 @@ class StoreResilienceIT {
                 now.load(r);
             }
             assertTrue(!now.getProperty("pid").equals(address.getProperty("pid")), "the killed server is still named");
+        }
+    }
+
+    @Test
+    void secretLost_storeStartsOverWithoutHanging() throws Exception {
+        try (ProtocolClient c = helper(store())) {
+            assertFalse(c.put(action("kept?"), "before the secret was lost".getBytes(StandardCharsets.UTF_8))
+                    .get().isError());
+        }
+        java.util.Properties address = new java.util.Properties();
+        try (var r = Files.newBufferedReader(store().resolve("server.properties"))) {
+            address.load(r);
+        }
+        ProcessHandle server = ProcessHandle.of(Long.parseLong(address.getProperty("pid"))).orElseThrow();
+        server.destroyForcibly();
+        server.onExit().get(30, TimeUnit.SECONDS);
+        Files.delete(store().resolve("server.secret"));
+
+        try (ProtocolClient c = helper(store())) {
+            Response r = c.get(action("kept?")).get(60, TimeUnit.SECONDS);
+            assertTrue(r.miss(), "get after the index was moved aside: got " + r + ", want a miss");
+            assertFalse(c.put(action("after"), "after".getBytes(StandardCharsets.UTF_8)).get().isError());
+            assertFalse(c.get(action("after")).get().miss());
+        }
+        try (Stream<Path> s = Files.list(store())) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("index.mv.db.lost-")),
+                    "the unreadable index was not kept aside");
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <p>File times come from the kernel's coarse clock, so two writes a few milliseconds apart can
  * leave the same times: a key is only worth recording once the file is older than
- * {@link #SETTLED} ({@link #settled()}), as git treats "racily clean" index entries.
+ * {@link #SETTLED} ({@link #settledAt}), as git treats "racily clean" index entries.
  *
  * @param size        the file's size in bytes
  * @param key         the comparable key
@@ -53,11 +53,16 @@ record BlobStat(long size, String key, long changeNanos) {
         }
     }
 
-    /** Whether the file last changed long enough ago (by the real clock) for its key to be trusted. */
-    boolean settled() {
-        java.time.Instant now = java.time.Instant.now();
-        long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-        return nowNanos - changeNanos >= SETTLED.toNanos();
+    /**
+     * Whether, at {@code statTakenBefore} (a time read before this stat was taken), the file had
+     * last changed long enough before for its key to be trusted: a later write could not leave
+     * the same times. File systems whose times have no sub-second part (ctime ends in zero
+     * nanoseconds) need two seconds.
+     */
+    boolean settledAt(java.time.Instant statTakenBefore) {
+        long before = statTakenBefore.getEpochSecond() * 1_000_000_000L + statTakenBefore.getNano();
+        long granularity = changeNanos % 1_000_000_000L == 0 ? 2_000_000_000L : SETTLED.toNanos();
+        return before - changeNanos >= granularity;
     }
 
     private static long nanos(Object time) {

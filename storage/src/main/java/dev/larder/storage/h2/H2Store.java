@@ -138,11 +138,15 @@ final class H2Store implements LocalStore {
         lastUse = (Long) row[3];
         verifiedStat = (String) row[4];
         Path blob = blobPath(output);
-        if (!isServable(blob, output, size, verifiedStat)) {
+        // Use is recorded before the blob is checked: a trim removes an entry only if its last
+        // use is still the one it read, so once touched the entry (and its blob) stays; if a
+        // trim removed it first, this get is a miss. An entry used within the minute is
+        // within trim's protected hour anyway.
+        if (toNanos(now) - lastUse >= USE_RESOLUTION.toNanos() && !touch(action, output, now)) {
             return Optional.empty();
         }
-        if (toNanos(now) - lastUse >= USE_RESOLUTION.toNanos()) {
-            touch(action, now);
+        if (!isServable(blob, output, size, verifiedStat)) {
+            return Optional.empty();
         }
         return Optional.of(new Entry(output, size, fromNanos(putNanos), blob));
     }
@@ -154,25 +158,31 @@ final class H2Store implements LocalStore {
      * it is a miss and the next put of that output stores it afresh.
      */
     private boolean isServable(Path blob, Digest output, long size, String verifiedStat) throws IOException {
+        Instant before = Instant.now();
         BlobStat stat = BlobStat.of(blob);
         if (stat == null || stat.size() != size) {
             LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is " + (stat == null ? "missing"
                     : stat.size() + " bytes, indexed as " + size) + ": dropping its entries");
-            dropOutput(output, false);
+            dropOutput(output, size, stat == null ? null : stat.key(), false);
             return false;
         }
         if (stat.key().equals(verifiedStat)) {
             return true;
         }
-        Digest actual = Digest.sha256Of(blob);
+        Digest actual;
+        try {
+            actual = Digest.sha256Of(blob);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return false; // removed while we looked (a trim, a repair): a miss
+        }
         if (!actual.equals(output)) {
             LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is damaged (its sha256 is " + actual
                     + "): dropping it and its entries");
-            dropOutput(output, true);
+            dropOutput(output, size, stat.key(), true);
             return false;
         }
         BlobStat after = BlobStat.of(blob);
-        if (after != null && after.key().equals(stat.key()) && stat.settled()) {
+        if (after != null && after.key().equals(stat.key()) && stat.settledAt(before)) {
             recordVerified(output, size, stat.key());
         }
         return true;
@@ -190,20 +200,26 @@ final class H2Store implements LocalStore {
             Path temp = newTempFile();
             try {
                 receive(body, temp, output, size);
-                // The verified bytes replace whatever file has this name: the same content when
-                // the output was stored before (still one blob per output), or a damaged copy,
-                // which is repaired. Readers of the old file keep their open inode.
                 Files.createDirectories(blob.getParent());
-                moveAtomically(temp, blob);
-                syncDirectory(blob.getParent());
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-            Instant now = clock.instant();
-            try {
-                // No verified stat is recorded here: the file has just changed (see BlobStat),
-                // so the first get that comes later hashes it once and records it.
-                withDb("index update for " + action, c -> {
+                Instant now = clock.instant();
+                // One transaction holds the blob's row lock from before the rename until the
+                // entry naming it is committed, so a trim or repair (which take the same lock to
+                // delete a blob no entry names) never deletes the file this put returns. The
+                // verified bytes replace whatever file has this name: the same content when the
+                // output was stored before (still one blob per output), or a damaged copy, which
+                // is repaired. Readers of the old file keep their open inode. No verified stat is
+                // recorded: the file has just changed (see BlobStat), so the first get that comes
+                // later hashes it once.
+                withDb("index update for " + action, c -> inTransaction(c, () -> {
+                    lockBlob(c, output, size, true);
+                    // Linked, then renamed over the blob: the temp file stays until the entry is
+                    // committed, so a retry (the index reconnected, a deadlock was broken) can
+                    // place it again.
+                    Path link = temp.resolveSibling(temp.getFileName() + ".link");
+                    Files.deleteIfExists(link);
+                    Files.createLink(link, temp);
+                    moveAtomically(link, blob);
+                    syncDirectory(blob.getParent());
                     try (PreparedStatement ps = c.prepareStatement(
                             "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
                                     + "VALUES (?, ?, ?, ?, ?)")) {
@@ -213,16 +229,20 @@ final class H2Store implements LocalStore {
                         ps.setLong(4, toNanos(now));
                         ps.setLong(5, toNanos(now));
                         ps.executeUpdate();
+                    } catch (SQLException e) {
+                        // The blob is in place but no entry will name it (a full disk, say):
+                        // remove it unless an earlier entry already serves the same output.
+                        if (!referenced(c, output)) {
+                            Files.deleteIfExists(blob);
+                        }
+                        throw e;
                     }
                     return null;
-                });
-            } catch (IOException e) {
-                // The blob is in place but no entry names it (a full disk, say): remove it
-                // unless an earlier entry already serves the same output.
-                discardIfUnreferenced(output);
-                throw e;
+                }));
+                return new Entry(output, size, now, blob);
+            } finally {
+                Files.deleteIfExists(temp);
             }
-            return new Entry(output, size, now, blob);
         } finally {
             open.readLock().unlock();
         }
@@ -296,14 +316,16 @@ final class H2Store implements LocalStore {
         }
     }
 
-    private void touch(Digest action, Instant now) throws IOException {
-        withDb("index update of last use for " + action, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE entries SET last_use_nanos = ? WHERE action = ?")) {
+    /** Records a use; false if the entry is gone or names another output by now. */
+    private boolean touch(Digest action, Digest output, Instant now) throws IOException {
+        return withDb("index update of last use for " + action, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE entries SET last_use_nanos = ? WHERE action = ? AND output = ?")) {
                 ps.setLong(1, toNanos(now));
                 ps.setBytes(2, action.bytes());
-                ps.executeUpdate();
+                ps.setBytes(3, output.bytes());
+                return ps.executeUpdate() > 0;
             }
-            return null;
         });
     }
 
@@ -321,47 +343,98 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Forgets every entry naming {@code output} and the record of its blob; with
-     * {@code deleteFile}, deletes the (damaged) blob file too.
+     * Forgets every entry naming {@code output} and the record of its blob, and with
+     * {@code deleteFile} deletes the (damaged) blob file, unless the file changed since it was
+     * judged ({@code judgedStat}, null for missing): a put may have replaced it with good bytes
+     * meanwhile. Holds the blob's row lock throughout, as puts do.
      */
-    void dropOutput(Digest output, boolean deleteFile) throws IOException {
-        withDb("index delete of output " + output, c -> {
+    void dropOutput(Digest output, long size, String judgedStat, boolean deleteFile) throws IOException {
+        Path blob = blobPath(output);
+        withDb("index delete of output " + output, c -> inTransaction(c, () -> {
+            lockBlob(c, output, size, false);
+            BlobStat now = BlobStat.of(blob);
+            if (!java.util.Objects.equals(now == null ? null : now.key(), judgedStat)) {
+                return null; // replaced since: leave it to be judged again
+            }
             try (PreparedStatement entries = c.prepareStatement("DELETE FROM entries WHERE output = ?");
-                    PreparedStatement blob = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+                    PreparedStatement row = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
                 entries.setBytes(1, output.bytes());
                 entries.executeUpdate();
-                blob.setBytes(1, output.bytes());
-                blob.executeUpdate();
+                row.setBytes(1, output.bytes());
+                row.executeUpdate();
+            }
+            if (deleteFile) {
+                Files.deleteIfExists(blob);
             }
             return null;
-        });
-        if (deleteFile) {
-            Files.deleteIfExists(blobPath(output));
+        }));
+    }
+
+    /** Work on the index that may also touch files, run as one transaction. */
+    @FunctionalInterface
+    interface TxWork<T> {
+        T run() throws SQLException, IOException;
+    }
+
+    /** Runs {@code work} in one transaction on {@code c}: committed if it returns, rolled back if it throws. */
+    static <T> T inTransaction(Connection c, TxWork<T> work) throws SQLException, IOException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run();
+            c.commit();
+            return result;
+        } catch (SQLException | IOException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException ignored) {
+                // the connection broke: the server rolls back
+            }
+            throw e;
+        } finally {
+            try {
+                c.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // broken: the next withDb reconnects
+            }
         }
     }
 
-    /** After a failed index write: removes the blob unless an entry names it; best effort. */
-    private void discardIfUnreferenced(Digest output) {
-        synchronized (dbLock) {
-            if (closed || db == null) {
-                return; // the index is unreachable: `larder verify --repair` removes unnamed blobs
-            }
-            try (PreparedStatement ps = db.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
+    /**
+     * Takes the row lock of {@code output}'s blob record until the transaction ends, creating
+     * the record if there is none; {@code replacing} (a put) also forgets its verified stat.
+     * Every change to a blob file happens under this lock.
+     */
+    static void lockBlob(Connection c, Digest output, long size, boolean replacing) throws SQLException {
+        if (!replacing) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM blobs WHERE output = ? FOR UPDATE")) {
                 ps.setBytes(1, output.bytes());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         return;
                     }
                 }
-                Files.deleteIfExists(blobPath(output));
-            } catch (SQLException | IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "cannot discard blob " + output + ": " + e.getMessage());
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO blobs (output, size, verified_stat) KEY(output) VALUES (?, ?, '')")) {
+            ps.setBytes(1, output.bytes());
+            ps.setLong(2, size);
+            ps.executeUpdate();
+        }
+    }
+
+    static boolean referenced(Connection c, Digest output) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
+            ps.setBytes(1, output.bytes());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
             }
         }
     }
 
     private void removeStaleTemps() {
-        Instant cutoff = clock.instant().minus(STALE_TEMP);
+        // File times come from the real clock, whatever clock the store was given.
+        Instant cutoff = Instant.now().minus(STALE_TEMP);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
             for (Path p : ds) {
                 try {
@@ -478,9 +551,9 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Errors of a connection to an index that is changing hands: its owner closed it or exited
-     * (the connection is broken or the database closed), or another process is opening it right
-     * now (the lock file is fresh, or it is already open and not yet served).
+     * Errors worth running the work again for: the connection to the index broke (its server
+     * exited or was replaced), the index is being opened by another process right now, or a
+     * transaction lost a lock conflict.
      */
     private static boolean isTransient(SQLException e) {
         return switch (e.getErrorCode()) {
@@ -489,7 +562,11 @@ final class H2Store implements LocalStore {
                     org.h2.api.ErrorCode.DATABASE_IS_CLOSED,
                     org.h2.api.ErrorCode.OBJECT_CLOSED,
                     org.h2.api.ErrorCode.ERROR_OPENING_DATABASE_1,
-                    org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1 -> true;
+                    org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1,
+                    // two transactions wanted each other's locks, or waited too long: run again
+                    org.h2.api.ErrorCode.DEADLOCK_1,
+                    org.h2.api.ErrorCode.LOCK_TIMEOUT_1,
+                    org.h2.api.ErrorCode.CONCURRENT_UPDATE_1 -> true;
             default -> e instanceof java.sql.SQLTransientConnectionException
                     || e instanceof java.sql.SQLNonTransientConnectionException;
         };

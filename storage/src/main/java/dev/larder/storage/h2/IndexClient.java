@@ -25,6 +25,8 @@ final class IndexClient {
     private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** How long a client waits for a server it started (a JVM start, an index open). */
     private static final Duration START_PATIENCE = Duration.ofSeconds(30);
+    /** Held by the client starting a server, so that one process starts one. */
+    static final String START_LOCK = "server.start";
 
     private IndexClient() {
     }
@@ -46,29 +48,54 @@ final class IndexClient {
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */
     static Connection connect(Path dir) throws SQLException {
-        SQLException last = null;
         try {
             Connection c = tryConnect(dir);
             if (c != null) {
                 return c;
             }
         } catch (SQLException e) {
-            last = e;
+            if (e.getErrorCode() == org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
+                throw e;
+            }
         }
-        startServer(dir);
+        // One process (and one thread in it) at a time starts a server and waits for it; the
+        // others wait for the lock, then find the server it started.
+        synchronized (IndexClient.class) {
+            try (FileChannel ch = FileChannel.open(dir.resolve(START_LOCK), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+                return startAndConnect(dir);
+            } catch (IOException e) {
+                throw new SQLException("cannot lock " + dir.resolve(START_LOCK) + ": " + e.getMessage(), "08001",
+                        org.h2.api.ErrorCode.CONNECTION_BROKEN_1, e);
+            }
+        }
+    }
+
+    private static Connection startAndConnect(Path dir) throws SQLException {
+        SQLException last = null;
+        Process started = null;
         long deadline = System.nanoTime() + START_PATIENCE.toNanos();
         long pause = 10;
-        while (System.nanoTime() < deadline) {
+        while (true) {
             try {
                 Connection c = tryConnect(dir);
                 if (c != null) {
                     return c;
                 }
             } catch (SQLException e) {
+                if (e.getErrorCode() == org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
+                    throw e;
+                }
                 last = e;
             }
-            if (!serverRunning(dir)) {
-                startServer(dir);
+            if ((started == null || !started.isAlive()) && !serverRunning(dir)) {
+                if (started != null && started.exitValue() != 0) {
+                    break; // it failed: its log says why
+                }
+                started = startServer(dir);
+            }
+            if (System.nanoTime() > deadline) {
+                break;
             }
             sleep(pause);
             pause = Math.min(200, pause * 2);
@@ -86,19 +113,32 @@ final class IndexClient {
         } catch (IOException e) {
             return null;
         }
-        if (address == null) {
-            return null;
+        if (address == null || !alive(address.getProperty("pid"))) {
+            return null; // none, or left by a server that is gone: whatever has its port now is not ours
         }
-        Properties p = new Properties();
-        p.setProperty("user", "larder");
+        String secret;
         try {
-            p.setProperty("password", IndexServer.secret(dir));
+            secret = IndexServer.readSecret(dir);
         } catch (IOException e) {
             throw new SQLException("cannot read " + dir.resolve(IndexServer.SECRET) + ": " + e.getMessage(), "28000",
                     org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD, e);
         }
+        if (secret == null) {
+            return null;
+        }
+        Properties p = new Properties();
+        p.setProperty("user", "larder");
+        p.setProperty("password", secret);
         return org.h2.Driver.load().connect("jdbc:h2:tcp://127.0.0.1:" + address.getProperty("port").trim()
                 + "/index;IFEXISTS=TRUE", p);
+    }
+
+    private static boolean alive(String pid) {
+        try {
+            return pid != null && ProcessHandle.of(Long.parseLong(pid.trim())).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** Whether a server holds the store's server lock (checked by trying to take it). */
@@ -116,11 +156,8 @@ final class IndexClient {
         }
     }
 
-    /** Starts a server process for {@code dir}, detached from this one (it outlives it). */
-    private static void startServer(Path dir) {
-        if (serverRunning(dir)) {
-            return;
-        }
+    /** Starts a server process for {@code dir}, detached from this one (it outlives it); null if it cannot. */
+    private static Process startServer(Path dir) {
         Optional<String> java = ProcessHandle.current().info().command();
         List<String> cmd = new ArrayList<>();
         // A session of its own: a Ctrl-C that stops the go command (its whole process group)
@@ -129,18 +166,22 @@ final class IndexClient {
             cmd.add("/usr/bin/setsid");
         }
         cmd.add(java.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+        // h2.bindAddress: listen on loopback only (H2 would accept on every interface, then refuse).
+        cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xshare:auto", "-Dh2.bindAddress=127.0.0.1",
+                "-cp", System.getProperty("java.class.path"),
                 IndexServer.class.getName(), dir.toString()));
         try {
             Path log = dir.resolve("server.log");
-            new ProcessBuilder(cmd)
+            Process p = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
             LOG.log(System.Logger.Level.DEBUG, () -> "started an index server for " + dir);
+            return p;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot start an index server for " + dir + ": " + e.getMessage());
+            return null;
         }
     }
 

@@ -62,16 +62,22 @@ public final class IndexServer {
     static int serve(Path dir, Duration idle) throws IOException, SQLException, InterruptedException {
         try (FileChannel lockFile = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE)) {
-            FileLock lock = lockFile.tryLock();
+            FileLock lock = null;
+            for (int i = 0; i < 20 && lock == null; i++) {
+                lock = lockFile.tryLock();
+                if (lock == null) {
+                    Thread.sleep(50); // a client probing the lock holds it for an instant
+                }
+            }
             if (lock == null) {
                 return 0; // another server has the store: it serves our clients too
             }
-            String password = secret(dir);
+            String password = makeSecret(dir);
             // FILE_LOCK=FS: the operating system's lock, released at once if this process dies.
             // WRITE_DELAY=0: each commit reaches the file before it is acknowledged, so a server
             // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
             String url = "jdbc:h2:file:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
-            try (Connection admin = adminConnection(url, password)) {
+            try (Connection admin = adminConnection(dir, url, password)) {
                 H2Store.createSchema(admin);
                 Server tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifExists");
                 tcp.start();
@@ -89,23 +95,41 @@ public final class IndexServer {
     }
 
     /**
-     * Connects with the store's secret; an index from before there was one (password empty) is
-     * given it. Only processes that can read {@code server.secret} can use the index.
+     * Connects with the store's secret. An index from before there was a secret (password empty)
+     * is given it. An index whose password is neither (its secret was deleted) cannot be opened
+     * by anyone: it is moved aside and a new, empty one made; its blobs become files no entry
+     * names, which `larder verify --repair` removes.
      */
-    private static Connection adminConnection(String url, String password) throws SQLException {
+    private static Connection adminConnection(Path dir, String url, String password) throws SQLException, IOException {
         try {
             return connect(url, password);
         } catch (SQLException e) {
             if (e.getErrorCode() != org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
                 throw e;
             }
+        }
+        try {
             Connection c = connect(url, "");
             try (PreparedStatement ps = c.prepareStatement("ALTER USER larder SET PASSWORD ?")) {
                 ps.setString(1, password);
                 ps.executeUpdate();
             }
             return c;
+        } catch (SQLException e) {
+            if (e.getErrorCode() != org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
+                throw e;
+            }
         }
+        Path aside = dir.resolve("index.mv.db.lost-" + System.currentTimeMillis());
+        Files.move(dir.resolve("index.mv.db"), aside);
+        System.err.println("larder index server: the index's password is not in " + SECRET
+                + " (was it replaced?): moved the index to " + aside + " and started an empty one");
+        Connection c = connect(url, "");
+        try (PreparedStatement ps = c.prepareStatement("ALTER USER larder SET PASSWORD ?")) {
+            ps.setString(1, password);
+            ps.executeUpdate();
+        }
+        return c;
     }
 
     private static Connection connect(String url, String password) throws SQLException {
@@ -115,25 +139,44 @@ public final class IndexServer {
         return org.h2.Driver.load().connect(url, p);
     }
 
-    /** The store's secret, made once (readable by its owner only) and kept. */
-    static String secret(Path dir) throws IOException {
+    /** The store's secret, or null if it has none yet. */
+    static String readSecret(Path dir) throws IOException {
+        try {
+            String s = Files.readString(dir.resolve(SECRET), StandardCharsets.UTF_8).trim();
+            return s.isEmpty() ? null : s;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The store's secret, made by the first server (readable by the store's owner only, written
+     * in full and fsynced before it appears under its name) and kept from then on.
+     */
+    private static String makeSecret(Path dir) throws IOException {
+        String existing = readSecret(dir);
+        if (existing != null) {
+            return existing;
+        }
         Path file = dir.resolve(SECRET);
-        if (!Files.exists(file)) {
-            Path tmp = Files.createTempFile(dir, ".secret-", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Path tmp = Files.createTempFile(dir, ".secret-", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
             byte[] key = new byte[16];
             new SecureRandom().nextBytes(key);
-            Files.writeString(tmp, HexFormat.of().formatHex(key) + "\n");
-            try {
-                // Without replacing: when two processes race, the first secret stays.
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
-                Files.deleteIfExists(tmp);
-            } finally {
-                Files.deleteIfExists(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap((HexFormat.of().formatHex(key) + "\n").getBytes(StandardCharsets.UTF_8)));
+                ch.force(true);
             }
+            try {
+                Files.createLink(file, tmp); // fails if another process made one first: keep that one
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // theirs stands
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        return Files.readString(file, StandardCharsets.UTF_8).trim();
+        return readSecret(dir);
     }
 
     private static void publish(Path dir, int port) throws IOException {

@@ -117,7 +117,10 @@ final class Upkeep {
      */
     private long removeEntry(Candidate e) throws IOException {
         Digest output = new Digest(e.output());
-        boolean lastOne = store.withDb("trim: remove entry", c -> {
+        boolean lastOne = store.withDb("trim: remove entry", c -> H2Store.inTransaction(c, () -> {
+            // The blob's lock first, as puts take it (the same order, so no deadlock): no put
+            // can be naming this file between the check and the delete.
+            H2Store.lockBlob(c, output, e.size(), false);
             try (PreparedStatement ps = c.prepareStatement(
                     "DELETE FROM entries WHERE action = ? AND last_use_nanos = ?")) {
                 ps.setBytes(1, e.action());
@@ -126,20 +129,17 @@ final class Upkeep {
                     return false; // used or replaced meanwhile: leave it
                 }
             }
-            if (referenced(c, e.output())) {
+            if (H2Store.referenced(c, output)) {
                 return false;
             }
+            Files.deleteIfExists(store.blobPath(output));
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
                 ps.setBytes(1, e.output());
                 ps.executeUpdate();
             }
             return true;
-        });
-        if (!lastOne) {
-            return -1;
-        }
-        Files.deleteIfExists(store.blobPath(output));
-        return e.size();
+        }));
+        return lastOne ? e.size() : -1;
     }
 
     /** For a dry run: the bytes removing {@code e} would free, counting earlier removals in its batch. */
@@ -163,15 +163,6 @@ final class Upkeep {
             }
         }
         return refs - earlier <= 1 ? e.size() : -1;
-    }
-
-    private static boolean referenced(Connection c, byte[] output) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM entries WHERE output = ? LIMIT 1")) {
-            ps.setBytes(1, output);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 
     private void record(TrimResult r) throws IOException {
@@ -285,6 +276,7 @@ final class Upkeep {
                 after = n.output();
                 Digest output = new Digest(n.output());
                 Path blob = store.blobPath(output);
+                java.time.Instant before = java.time.Instant.now();
                 BlobStat stat = BlobStat.of(blob);
                 VerifyResult.Problem p = null;
                 if (stat == null) {
@@ -295,11 +287,16 @@ final class Upkeep {
                 } else {
                     checked++;
                     bytes += stat.size();
-                    Digest actual = Digest.sha256Of(blob);
+                    Digest actual;
+                    try {
+                        actual = Digest.sha256Of(blob);
+                    } catch (NoSuchFileException gone) {
+                        continue; // trimmed while we looked
+                    }
                     if (!actual.equals(output)) {
                         p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_HASH, blob, n.entries(),
                                 "its sha256 is " + actual);
-                    } else if (stat.settled()) {
+                    } else if (stat.settledAt(before)) {
                         BlobStat now = BlobStat.of(blob);
                         if (now != null && now.key().equals(stat.key())) {
                             store.recordVerified(output, n.size(), stat.key());
@@ -309,8 +306,8 @@ final class Upkeep {
                 if (p != null) {
                     problems.add(p);
                     if (repair) {
-                        store.dropOutput(output, p.kind() == VerifyResult.Kind.WRONG_HASH
-                                || p.kind() == VerifyResult.Kind.WRONG_SIZE);
+                        store.dropOutput(output, n.size(), stat == null ? null : stat.key(),
+                                p.kind() == VerifyResult.Kind.WRONG_HASH || p.kind() == VerifyResult.Kind.WRONG_SIZE);
                     }
                 }
             }
@@ -344,7 +341,7 @@ final class Upkeep {
         if (!Files.isDirectory(root)) {
             return;
         }
-        Instant cutoff = store.clock().instant().minus(ORPHAN_GRACE);
+        Instant cutoff = Instant.now().minus(ORPHAN_GRACE); // file times are the real clock's
         try (DirectoryStream<Path> fans = Files.newDirectoryStream(root)) {
             for (Path fan : fans) {
                 if (!Files.isDirectory(fan)) {
@@ -360,12 +357,23 @@ final class Upkeep {
                             continue;
                         }
                         Digest output = Digest.fromHex(name);
-                        boolean named = store.withDb("verify: look up blob", c -> referenced(c, output.bytes()));
+                        boolean named = store.withDb("verify: look up blob", c -> H2Store.referenced(c, output));
                         if (!named && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
                             problems.add(new VerifyResult.Problem(VerifyResult.Kind.ORPHAN_BLOB, f, 0,
                                     Files.size(f) + " bytes no entry names"));
                             if (repair) {
-                                Files.deleteIfExists(f);
+                                store.withDb("verify: remove orphan", c -> H2Store.inTransaction(c, () -> {
+                                    H2Store.lockBlob(c, output, 0, false);
+                                    if (!H2Store.referenced(c, output)) {
+                                        Files.deleteIfExists(f);
+                                        try (PreparedStatement ps = c.prepareStatement(
+                                                "DELETE FROM blobs WHERE output = ?")) {
+                                            ps.setBytes(1, output.bytes());
+                                            ps.executeUpdate();
+                                        }
+                                    }
+                                    return null;
+                                }));
                             }
                         }
                     }
@@ -376,7 +384,7 @@ final class Upkeep {
 
     /** Files in {@code tmp/} whose writer is gone. */
     private void strayTemps(List<VerifyResult.Problem> problems, boolean repair) throws IOException {
-        Instant cutoff = store.clock().instant().minus(ORPHAN_GRACE);
+        Instant cutoff = Instant.now().minus(ORPHAN_GRACE); // file times are the real clock's
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
             for (Path p : ds) {
                 if (H2Store.ownerGone(p) || Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {

@@ -231,13 +231,14 @@ class UpkeepTest {
         String hex = Digest.sha256(orphanBody).toString();
         Path orphan = Files.createDirectories(dir.resolve("blobs").resolve(hex.substring(0, 2))).resolve(hex);
         Files.write(orphan, orphanBody);
+        Files.setLastModifiedTime(orphan, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
         Path fresh = Files.createDirectories(dir.resolve("blobs").resolve("ff")).resolve("ff" + hex.substring(2));
         Files.write(fresh, orphanBody);
-        Files.setLastModifiedTime(fresh, FileTime.from(clock.instant()));
+        Files.setLastModifiedTime(fresh, FileTime.from(Instant.now()));
         Path junk = Files.writeString(Files.createDirectories(dir.resolve("blobs").resolve("ab")).resolve("notes.txt"),
                 "junk");
         Path temp = Files.writeString(dir.resolve("tmp").resolve("put-1-abc.tmp"), "left over");
-        Files.setLastModifiedTime(temp, FileTime.from(clock.instant().minus(Duration.ofHours(2))));
+        Files.setLastModifiedTime(temp, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
         VerifyResult r = store().verify(true);
         assertEquals(3, r.problems().size(), r.toString());
         assertFalse(Files.exists(orphan));
