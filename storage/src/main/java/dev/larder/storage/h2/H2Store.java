@@ -220,6 +220,18 @@ final class H2Store implements LocalStore {
                     Files.createLink(link, temp);
                     moveAtomically(link, blob);
                     syncDirectory(blob.getParent());
+                    byte[] previous = null;
+                    try (PreparedStatement ps = c.prepareStatement(
+                            "SELECT output, last_use_nanos FROM entries WHERE action = ?")) {
+                        ps.setBytes(1, action.bytes());
+                        try (ResultSet rs = ps.executeQuery()) {
+                            // Only an output unused for the protected hour: a DiskPath handed out
+                            // more recently may still be read by another go command.
+                            if (rs.next() && rs.getLong(2) < toNanos(now.minus(TrimPolicy.PROTECTED))) {
+                                previous = rs.getBytes(1);
+                            }
+                        }
+                    }
                     try (PreparedStatement ps = c.prepareStatement(
                             "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
                                     + "VALUES (?, ?, ?, ?, ?)")) {
@@ -236,6 +248,20 @@ final class H2Store implements LocalStore {
                             Files.deleteIfExists(blob);
                         }
                         throw e;
+                    }
+                    // The output this action named before, if no entry names it now, would only
+                    // take space that trim does not count: it goes, under its own lock. (One used
+                    // within the hour stays, for `larder verify --repair` to remove later.)
+                    if (previous != null && !java.util.Arrays.equals(previous, output.bytes())) {
+                        Digest old = new Digest(previous);
+                        lockBlob(c, old, 0, false);
+                        if (!referenced(c, old)) {
+                            Files.deleteIfExists(blobPath(old));
+                            try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+                                ps.setBytes(1, previous);
+                                ps.executeUpdate();
+                            }
+                        }
                     }
                     return null;
                 }));

@@ -247,4 +247,15 @@ class UpkeepTest {
         assertTrue(Files.exists(fresh), "an unnamed blob younger than an hour may be a put in progress: got removed");
         assertTrue(has("a"));
     }
+
+    @Test
+    void put_replacingAnOldOutput_removesItsBlobUnlessUsedWithinTheHour() throws IOException {
+        Entry first = put("a", body("first", 100));
+        clock.advance(Duration.ofHours(2));
+        put("a", body("second", 100));
+        assertFalse(Files.exists(first.path()), "the replaced output, unused for two hours: got kept");
+        Entry second = store().get(action("a")).orElseThrow();
+        put("a", body("third", 100));
+        assertTrue(Files.exists(second.path()), "the replaced output, used just now: got deleted");
+    }
 }
