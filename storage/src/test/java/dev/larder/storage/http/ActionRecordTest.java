@@ -1,0 +1,79 @@
+package dev.larder.storage.http;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.larder.storage.Digest;
+import java.io.ByteArrayOutputStream;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ActionRecordTest {
+    private static final Digest EMPTY = Digest.sha256(new byte[0]);
+    private static final HexFormat HEX = HexFormat.of();
+
+    @Test
+    void encode_withoutTime_isTheActionResultBytesWrittenOutByHand() {
+        byte[] got = new ActionRecord(EMPTY, 1234, Optional.empty()).encode();
+        String want = "124f"                                   // ActionResult.output_files (2), 79 bytes
+                + "0a06" + HEX.formatHex("output".getBytes(US_ASCII)) // OutputFile.path (1)
+                + "1245"                                       // OutputFile.digest (2), 69 bytes
+                + "0a40" + HEX.formatHex(EMPTY.toString().getBytes(US_ASCII)) // Digest.hash (1), 64 hex digits
+                + "10d209";                                    // Digest.size_bytes (2) = 1234
+        assertEquals(want, HEX.formatHex(got));
+    }
+
+    @Test
+    void decode_encoded_roundTripsWithNanoseconds() {
+        ActionRecord r = new ActionRecord(EMPTY, 1L << 40, Optional.of(Instant.parse("2026-11-21T20:01:02.123456789Z")));
+        assertEquals(r, ActionRecord.decode(r.encode()));
+        ActionRecord whole = new ActionRecord(EMPTY, 0, Optional.of(Instant.ofEpochSecond(1_800_000_000L)));
+        assertEquals(whole, ActionRecord.decode(whole.encode()));
+    }
+
+    @Test
+    void decode_otherToolsFields_areSkipped() {
+        ByteArrayOutputStream digest = new ByteArrayOutputStream();
+        digest.writeBytes(HEX.parseHex("0a40"));
+        digest.writeBytes(EMPTY.toString().getBytes(US_ASCII));
+        digest.writeBytes(HEX.parseHex("1007"));                 // size 7
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.writeBytes(HEX.parseHex("0a03616263"));             // path "abc"
+        file.writeBytes(HEX.parseHex("2001"));                   // is_executable = true (4)
+        file.writeBytes(HEX.parseHex("12" + String.format("%02x", digest.size())));
+        file.writeBytes(digest.toByteArray());
+        ByteArrayOutputStream result = new ByteArrayOutputStream();
+        result.writeBytes(HEX.parseHex("2001"));                 // exit_code = 1 (4)
+        result.writeBytes(HEX.parseHex("2a03616263"));           // stdout_raw "abc" (5)
+        result.writeBytes(HEX.parseHex("790102030405060708"));   // field 15, fixed64
+        result.writeBytes(HEX.parseHex("12" + String.format("%02x", file.size())));
+        result.writeBytes(file.toByteArray());
+        result.writeBytes(HEX.parseHex("1d01020304"));           // field 3, fixed32
+        ActionRecord r = ActionRecord.decode(result.toByteArray());
+        assertEquals(EMPTY, r.output());
+        assertEquals(7, r.size());
+        assertEquals(Optional.empty(), r.time());
+    }
+
+    @Test
+    void decode_malformed_saysWhatIsWrong() {
+        assertMessage("no output file", new byte[0]);
+        assertMessage("truncated varint", HEX.parseHex("12"));
+        assertMessage("field of 79 bytes", HEX.parseHex("124f0a06"));
+        assertMessage("wire type 3", HEX.parseHex("0b"));
+        byte[] badHash = new ActionRecord(EMPTY, 1, Optional.empty()).encode();
+        badHash[20] = 'X'; // inside the hash's hex digits (they start at byte 14)
+        assertMessage("want 64 lowercase hex digits", badHash);
+        byte[] noSize = HEX.parseHex("1246" + "0a00" + "1242" + "0a40" + HEX.formatHex(EMPTY.toString().getBytes(US_ASCII)));
+        assertMessage("no size", noSize);
+    }
+
+    private static void assertMessage(String part, byte[] bytes) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ActionRecord.decode(bytes));
+        assertTrue(e.getMessage().contains(part), "got \"" + e.getMessage() + "\", want it to say " + part);
+    }
+}
