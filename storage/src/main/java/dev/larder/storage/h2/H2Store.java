@@ -190,6 +190,68 @@ final class H2Store implements LocalStore {
 
     @Override
     public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
+        Instant now = clock.instant();
+        Path blob = receiveAndPlace(output, size, body, (c, placed) -> nameOutput(c, action, output, size, now, placed),
+                "index update for " + action);
+        return new Entry(output, size, now, blob);
+    }
+
+    @Override
+    public Path putBlob(Digest output, long size, InputStream body) throws IOException {
+        return receiveAndPlace(output, size, body, (c, placed) -> null, "index update for blob " + output);
+    }
+
+    @Override
+    public Optional<Path> blob(Digest output) throws IOException {
+        Object[] row = withDb("index lookup of blob " + output, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT size, verified_stat FROM blobs WHERE output = ?")) {
+                ps.setBytes(1, output.bytes());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Object[] {rs.getLong(1), rs.getString(2)} : null;
+                }
+            }
+        });
+        Path blob = blobPath(output);
+        if (row == null) {
+            // A blob stored before its record existed (an older larder): judged by its bytes.
+            BlobStat stat = BlobStat.of(blob);
+            return stat != null && isServable(blob, output, stat.size(), null) ? Optional.of(blob) : Optional.empty();
+        }
+        return isServable(blob, output, (Long) row[0], (String) row[1]) ? Optional.of(blob) : Optional.empty();
+    }
+
+    @Override
+    public boolean link(Digest action, Digest output, long size) throws IOException {
+        Instant now = clock.instant();
+        Path blob = blobPath(output);
+        return withDb("index update for " + action, c -> inTransaction(c, () -> {
+            lockBlob(c, output, size, false);
+            BlobStat stat = BlobStat.of(blob);
+            if (stat == null || stat.size() != size) {
+                return false;
+            }
+            nameOutput(c, action, output, size, now, false);
+            return true;
+        }));
+    }
+
+    /** The step a put takes, under the blob's lock, after the blob is in place. */
+    @FunctionalInterface
+    private interface AfterPlace {
+        Object run(Connection c, boolean placed) throws SQLException, IOException;
+    }
+
+    /**
+     * Receives and verifies a body into a temp file, then in one transaction holding the blob's
+     * row lock places it as the blob and runs {@code then} (naming it as an action's output, or
+     * nothing), so a trim or repair (which take the same lock to delete a blob no entry names)
+     * never deletes the file this put returns. The verified bytes replace whatever file has this
+     * name: the same content when the output was stored before (still one blob per output), or a
+     * damaged copy, which is repaired; readers of the old file keep their open inode. No verified
+     * stat is recorded: the file has just changed (see BlobStat), so its first later use hashes it.
+     */
+    private Path receiveAndPlace(Digest output, long size, InputStream body, AfterPlace then, String what)
+            throws IOException {
         if (size < 0) {
             throw new BodyMismatchException("put body: declared size " + size + ", want >= 0");
         }
@@ -201,77 +263,78 @@ final class H2Store implements LocalStore {
             try {
                 receive(body, temp, output, size);
                 Files.createDirectories(blob.getParent());
-                Instant now = clock.instant();
-                // One transaction holds the blob's row lock from before the rename until the
-                // entry naming it is committed, so a trim or repair (which take the same lock to
-                // delete a blob no entry names) never deletes the file this put returns. The
-                // verified bytes replace whatever file has this name: the same content when the
-                // output was stored before (still one blob per output), or a damaged copy, which
-                // is repaired. Readers of the old file keep their open inode. No verified stat is
-                // recorded: the file has just changed (see BlobStat), so the first get that comes
-                // later hashes it once.
-                withDb("index update for " + action, c -> inTransaction(c, () -> {
+                withDb(what, c -> inTransaction(c, () -> {
                     lockBlob(c, output, size, true);
-                    // Linked, then renamed over the blob: the temp file stays until the entry is
-                    // committed, so a retry (the index reconnected, a deadlock was broken) can
-                    // place it again.
+                    // Linked, then renamed over the blob: the temp file stays until the
+                    // transaction commits, so a retry (the index reconnected, a deadlock was
+                    // broken) can place it again.
                     Path link = temp.resolveSibling(temp.getFileName() + ".link");
                     Files.deleteIfExists(link);
                     Files.createLink(link, temp);
                     moveAtomically(link, blob);
                     syncDirectory(blob.getParent());
-                    byte[] previous = null;
-                    try (PreparedStatement ps = c.prepareStatement(
-                            "SELECT output, last_use_nanos FROM entries WHERE action = ?")) {
-                        ps.setBytes(1, action.bytes());
-                        try (ResultSet rs = ps.executeQuery()) {
-                            // Only an output unused for the protected hour: a DiskPath handed out
-                            // more recently may still be read by another go command.
-                            if (rs.next() && rs.getLong(2) < toNanos(now.minus(TrimPolicy.PROTECTED))) {
-                                previous = rs.getBytes(1);
-                            }
-                        }
-                    }
-                    try (PreparedStatement ps = c.prepareStatement(
-                            "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
-                                    + "VALUES (?, ?, ?, ?, ?)")) {
-                        ps.setBytes(1, action.bytes());
-                        ps.setBytes(2, output.bytes());
-                        ps.setLong(3, size);
-                        ps.setLong(4, toNanos(now));
-                        ps.setLong(5, toNanos(now));
-                        ps.executeUpdate();
-                    } catch (SQLException e) {
-                        // The blob is in place but no entry will name it (a full disk, say):
-                        // remove it unless an earlier entry already serves the same output.
-                        if (!referenced(c, output)) {
-                            Files.deleteIfExists(blob);
-                        }
-                        throw e;
-                    }
-                    // The output this action named before, if no entry names it now, would only
-                    // take space that trim does not count: it goes, under its own lock. (One used
-                    // within the hour stays, for `larder verify --repair` to remove later.)
-                    if (previous != null && !java.util.Arrays.equals(previous, output.bytes())) {
-                        Digest old = new Digest(previous);
-                        lockBlob(c, old, 0, false);
-                        if (!referenced(c, old)) {
-                            Files.deleteIfExists(blobPath(old));
-                            try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
-                                ps.setBytes(1, previous);
-                                ps.executeUpdate();
-                            }
-                        }
-                    }
-                    return null;
+                    return then.run(c, true);
                 }));
-                return new Entry(output, size, now, blob);
+                return blob;
             } finally {
                 Files.deleteIfExists(temp);
             }
         } finally {
             open.readLock().unlock();
         }
+    }
+
+    /**
+     * Names {@code output} as {@code action}'s output; the output the action named before goes
+     * if nothing names it any more and it was not used within the protected hour. With
+     * {@code placed}, a failure removes the just-placed blob unless another entry names it.
+     */
+    private Object nameOutput(Connection c, Digest action, Digest output, long size, Instant now, boolean placed)
+            throws SQLException, IOException {
+        byte[] previous = null;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT output, last_use_nanos FROM entries WHERE action = ?")) {
+            ps.setBytes(1, action.bytes());
+            try (ResultSet rs = ps.executeQuery()) {
+                // Only an output unused for the protected hour: a DiskPath handed out more
+                // recently may still be read by another go command.
+                if (rs.next() && rs.getLong(2) < toNanos(now.minus(TrimPolicy.PROTECTED))) {
+                    previous = rs.getBytes(1);
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
+                        + "VALUES (?, ?, ?, ?, ?)")) {
+            ps.setBytes(1, action.bytes());
+            ps.setBytes(2, output.bytes());
+            ps.setLong(3, size);
+            ps.setLong(4, toNanos(now));
+            ps.setLong(5, toNanos(now));
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            // The blob is in place but no entry will name it (a full disk, say): remove it
+            // unless an earlier entry already serves the same output.
+            if (placed && !referenced(c, output)) {
+                Files.deleteIfExists(blobPath(output));
+            }
+            throw e;
+        }
+        // The output this action named before, if no entry names it now, would only take space
+        // that trim does not count: it goes, under its own lock. (One used within the hour stays,
+        // for `larder verify --repair` to remove later.)
+        if (previous != null && !java.util.Arrays.equals(previous, output.bytes())) {
+            Digest old = new Digest(previous);
+            lockBlob(c, old, 0, false);
+            if (!referenced(c, old)) {
+                Files.deleteIfExists(blobPath(old));
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
+                    ps.setBytes(1, previous);
+                    ps.executeUpdate();
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -203,4 +203,52 @@ class H2StorageTest extends StorageContract {
         assertFalse(Files.exists(orphan), "fresh temp file of a process that is gone: got kept, want removed");
         assertTrue(Files.exists(busy), "fresh temp file of a live process: got removed, want kept");
     }
+
+    @Test
+    void putBlobThenLink_namesTheBlobAsTheActionsOutput() throws IOException {
+        LocalStore s = (LocalStore) store();
+        byte[] body = "uploaded first, named later".getBytes(UTF_8);
+        Digest out = Digest.sha256(body);
+        Path blob = s.putBlob(out, body.length, new java.io.ByteArrayInputStream(body));
+        assertEquals(Optional.of(blob), s.blob(out));
+        assertTrue(s.get(action("a")).isEmpty(), "an action before it is linked");
+        assertTrue(s.link(action("a"), out, body.length));
+        assertHolds(hit(s, action("a")), body);
+    }
+
+    @Test
+    void link_blobMissingOrOfAnotherSize_isRefused() throws IOException {
+        LocalStore s = (LocalStore) store();
+        byte[] body = "twelve bytes".getBytes(UTF_8);
+        Digest out = Digest.sha256(body);
+        assertFalse(s.link(action("a"), out, body.length), "link to a blob never stored");
+        s.putBlob(out, body.length, new java.io.ByteArrayInputStream(body));
+        assertFalse(s.link(action("a"), out, body.length + 1), "link with the wrong size");
+        assertTrue(s.get(action("a")).isEmpty());
+    }
+
+    @Test
+    void blob_damaged_isEmptyAndRemoved() throws IOException {
+        LocalStore s = (LocalStore) store();
+        byte[] body = "to be damaged".getBytes(UTF_8);
+        Digest out = Digest.sha256(body);
+        Path blob = s.putBlob(out, body.length, new java.io.ByteArrayInputStream(body));
+        byte[] damaged = body.clone();
+        damaged[0] ^= 1;
+        Files.write(blob, damaged);
+        assertTrue(s.blob(out).isEmpty(), "a damaged blob: got served");
+        assertFalse(Files.exists(blob));
+        assertTrue(s.blob(Digest.sha256("never stored".getBytes(UTF_8))).isEmpty());
+    }
+
+    @Test
+    void putBlob_wrongHash_throwsAndStoresNothing() throws IOException {
+        LocalStore s = (LocalStore) store();
+        byte[] body = "claims another id".getBytes(UTF_8);
+        Digest claimed = Digest.sha256("something else".getBytes(UTF_8));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.larder.storage.BodyMismatchException.class,
+                () -> s.putBlob(claimed, body.length, new java.io.ByteArrayInputStream(body)));
+        assertTrue(s.blob(claimed).isEmpty());
+        assertEquals(Set.of(), bodyFiles(dir));
+    }
 }
