@@ -1,0 +1,160 @@
+package dev.larder.storage.http;
+
+import dev.larder.storage.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A client of a Bazel HTTP remote cache (bazel-remote, nginx with WebDAV PUT, {@code larder
+ * serve}): action records under {@code /ac/}, bodies under {@code /cas/}. Every call is bounded
+ * by the timeout; a body fetched is verified (its length and SHA-256) before the call returns,
+ * so nothing it returns can be tampered with. Thread-safe.
+ */
+public final class HttpRemote {
+    private final URI base;
+    private final Optional<String> token;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    private HttpRemote(URI base, Optional<String> token, Duration timeout) {
+        this.base = base;
+        this.token = token;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    /**
+     * A client of the cache at {@code base} ({@code http://host:port/prefix/}); {@code token},
+     * when present, is sent as {@code Authorization: Bearer}.
+     */
+    public static HttpRemote create(URI base, Optional<String> token, Duration timeout) {
+        String s = base.toString();
+        return new HttpRemote(URI.create(s.endsWith("/") ? s : s + "/"), token, timeout);
+    }
+
+    /** The cache's address, for messages. */
+    public URI base() {
+        return base;
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout);
+        token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+        return b;
+    }
+
+    /**
+     * The record of {@code action}, if the cache has one.
+     *
+     * @throws IOException if the cache cannot be reached, answers with an error, or the record
+     *                     is not an ActionResult naming an output
+     */
+    public Optional<ActionRecord> getAction(Digest action) throws IOException {
+        HttpResponse<byte[]> r = send(request("ac/" + action).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() == 404) {
+            return Optional.empty();
+        }
+        expect(r.statusCode(), 200, "GET ac/" + action);
+        try {
+            return Optional.of(ActionRecord.decode(r.body()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(base + "ac/" + action + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Downloads the body of {@code output} into {@code into} (replacing it), verifying it.
+     *
+     * @return false if the cache does not have it ({@code into} is then left absent)
+     * @throws IOException if the cache cannot be reached or errs, or sends other bytes than
+     *                     {@code size} bytes hashing to {@code output} ({@code into} is deleted)
+     */
+    public boolean fetchBlob(Digest output, long size, Path into) throws IOException {
+        HttpResponse<InputStream> r = send(request("cas/" + output).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            if (r.statusCode() == 404) {
+                return false;
+            }
+            expect(r.statusCode(), 200, "GET cas/" + output);
+            MessageDigest md = Digest.newSha256();
+            long n = 0;
+            byte[] buf = new byte[64 * 1024];
+            try (OutputStream out = Files.newOutputStream(into)) {
+                int k;
+                while ((k = in.read(buf)) > 0) {
+                    n += k;
+                    if (n > size) {
+                        break;
+                    }
+                    md.update(buf, 0, k);
+                    out.write(buf, 0, k);
+                }
+            }
+            Digest got = new Digest(md.digest());
+            if (n != size || !got.equals(output)) {
+                Files.deleteIfExists(into);
+                throw new IOException(base + "cas/" + output + " sent " + (n > size ? "more than " + size : n)
+                        + " bytes" + (n == size ? " hashing to " + got : ", want " + size) + ": refused");
+            }
+            return true;
+        } catch (IOException e) {
+            Files.deleteIfExists(into);
+            throw e;
+        }
+    }
+
+    /** Uploads {@code from} as the body of {@code output}, unless the cache has it already. */
+    public void putBlob(Digest output, Path from) throws IOException {
+        HttpResponse<Void> head = send(request("cas/" + output).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.discarding());
+        if (head.statusCode() == 200) {
+            return;
+        }
+        HttpResponse<String> r = send(request("cas/" + output).PUT(HttpRequest.BodyPublishers.ofFile(from)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        expectPut(r, "PUT cas/" + output);
+    }
+
+    /** Uploads the record of {@code action}. */
+    public void putAction(Digest action, ActionRecord record) throws IOException {
+        HttpResponse<String> r = send(request("ac/" + action).PUT(HttpRequest.BodyPublishers.ofByteArray(record.encode()))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        expectPut(r, "PUT ac/" + action);
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler) throws IOException {
+        try {
+            return http.send(req, handler);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + req.method() + " " + req.uri(), e);
+        } catch (IOException e) {
+            throw new IOException(req.method() + " " + req.uri() + ": " + (e.getMessage() == null ? e : e.getMessage()), e);
+        }
+    }
+
+    private void expect(int got, int want, String what) throws IOException {
+        if (got != want) {
+            throw new IOException(base + ": " + what + " answered " + got + ", want " + want);
+        }
+    }
+
+    private void expectPut(HttpResponse<String> r, String what) throws IOException {
+        int s = r.statusCode();
+        if (s != 200 && s != 201 && s != 204) {
+            String body = r.body() == null ? "" : r.body().trim();
+            throw new IOException(base + ": " + what + " answered " + s + (body.isEmpty() ? "" : ": " + body));
+        }
+    }
+}
