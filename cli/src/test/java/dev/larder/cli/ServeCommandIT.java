@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,20 +32,19 @@ class ServeCommandIT {
     void serve_putAndGetOverHttp_thenStopsCleanlyOnSigterm() throws Exception {
         Path token = Files.writeString(tmp.resolve("token"), "t0ken\n");
         Path store = tmp.resolve("store");
-        Path logFile = tmp.resolve("serve.log");
         Process p = new ProcessBuilder(GoCacheProgIT.larder().toString(), "serve", "--listen", "127.0.0.1:0",
-                "--dir", store.toString(), "--token-file", token.toString())
-                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+                "--dir", store.toString(), "--token-file", token.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8));
+        StringBuilder log = new StringBuilder();
         String base = null;
-        for (int i = 0; i < 1200 && base == null && p.isAlive(); i++) {
-            Matcher m = URL.matcher(Files.readString(logFile, UTF_8));
+        for (String line; base == null && (line = out.readLine()) != null; ) {
+            log.append(line).append('\n');
+            Matcher m = URL.matcher(line);
             if (m.find()) {
                 base = m.group(1);
-            } else {
-                Thread.sleep(50); // polling the log for the address it prints once listening
             }
         }
-        assertTrue(base != null, "larder serve printed no address: " + Files.readString(logFile, UTF_8));
+        assertTrue(base != null, "larder serve printed no address: " + log);
 
         HttpClient http = HttpClient.newHttpClient();
         byte[] body = "served over http".getBytes(UTF_8);
@@ -60,11 +61,16 @@ class ServeCommandIT {
         assertEquals(200, get.statusCode());
         assertArrayEquals(body, get.body());
 
-        p.destroy(); // SIGTERM
+        // SIGTERM through the handle: Process.destroy() would also close our end of its output.
+        p.toHandle().destroy();
+        boolean stopping = false;
+        for (String line; !stopping && (line = out.readLine()) != null; ) {
+            log.append(line).append('\n');
+            stopping = line.contains("larder serve: stopping");
+        }
+        assertTrue(stopping, "no shutdown line after SIGTERM: " + log);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "larder serve did not stop on SIGTERM");
-        String log = Files.readString(logFile, UTF_8);
-        assertEquals(143, p.exitValue(), log);
-        assertTrue(log.contains("larder serve: stopping"), log);
-        assertTrue(log.contains("PUT /cas/" + key + " 201"), log);
+        assertEquals(143, p.exitValue(), log.toString());
+        assertTrue(log.toString().contains("PUT /cas/" + key + " 201"), log.toString());
     }
 }

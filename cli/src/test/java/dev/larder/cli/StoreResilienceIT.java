@@ -9,7 +9,9 @@ import dev.larder.protocol.ActionId;
 import dev.larder.protocol.OutputId;
 import dev.larder.protocol.ProtocolClient;
 import dev.larder.protocol.Response;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -90,16 +93,37 @@ class StoreResilienceIT {
         }
         ProtocolClient c = helper(store());
         assertEquals(Response.class, c.put(action("warm-up"), "x".getBytes(StandardCharsets.UTF_8)).get().getClass());
-        CompletableFuture<Response> put = c.put(action("big"), out, size, new PatternStream(7, size));
+        // The body is fed from another thread and stops after 64 MiB: by then the helper has read
+        // (through a 64 KiB pipe) and written most of them to its temp file, and waits for more.
+        CountDownLatch fed = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        InputStream gated = new FilterInputStream(new PatternStream(7, size)) {
+            private long sent;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (sent >= 64L << 20) {
+                    fed.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                int n = super.read(b, off, (int) Math.min(len, (64L << 20) + 1 - Math.min(sent, 64L << 20)));
+                sent += Math.max(n, 0);
+                return n;
+            }
+        };
+        ActionId big = action("big");
+        CompletableFuture<Response> put = CompletableFuture.supplyAsync(() -> c.put(big, out, size, gated))
+                .thenCompose(f -> f);
+        assertTrue(fed.await(2, TimeUnit.MINUTES), "the helper did not take 64 MiB of the body");
         Path temps = store().resolve("tmp");
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (files(temps).stream().noneMatch(p -> p.toFile().length() > 32L << 20)) {
-            assertTrue(System.nanoTime() < deadline, "no temp file grew past 32 MiB");
-            Thread.sleep(20);
-        }
         Process p = c.process().orElseThrow();
         p.destroyForcibly(); // SIGKILL, in the middle of the body
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        release.countDown(); // the rest of the body now meets a closed pipe
         assertTrue(put.handle((r, e) -> e != null).get(30, TimeUnit.SECONDS), "the killed put got a reply");
         assertFalse(files(temps).isEmpty(), "the killed put left no temp file to clean (the test proves nothing)");
 
