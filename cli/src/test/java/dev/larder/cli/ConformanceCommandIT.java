@@ -9,12 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.larder.conformance.Check;
 import dev.larder.conformance.ConformanceKit;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,20 +24,11 @@ class ConformanceCommandIT {
     @TempDir
     Path tmp;
 
-    record Run(int exit, String stdout, String stderr) {
-    }
-
-    private Run conformance(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString(), "conformance"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd)
-                .redirectOutput(tmp.resolve("out.txt").toFile())
-                .redirectError(tmp.resolve("err.txt").toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .start();
-        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "larder conformance did not end within 10 minutes");
-        return new Run(p.exitValue(), Files.readString(tmp.resolve("out.txt"), StandardCharsets.UTF_8),
-                Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8));
+    private LarderRun conformance(String... args) throws IOException, InterruptedException {
+        String[] all = new String[args.length + 1];
+        all[0] = "conformance";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return LarderRun.of(tmp, Map.of(), all);
     }
 
     private String helper() {
@@ -74,7 +64,7 @@ class ConformanceCommandIT {
     void conformance_larderHelper_passesEveryCheck() throws Exception {
         Path xml = tmp.resolve("report.xml");
         Path json = tmp.resolve("report.json");
-        Run r = conformance("--strict", "--persistent", "--junit-xml", xml.toString(), "--json", json.toString(),
+        LarderRun r = conformance("--strict", "--persistent", "--junit-xml", xml.toString(), "--json", json.toString(),
                 "--", helper(), "helper", "--dir", store());
         int n = ConformanceKit.catalogue().size();
         assertEquals(0, r.exit(), "exit status; stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr());
@@ -98,7 +88,7 @@ class ConformanceCommandIT {
 
     @Test
     void conformance_readOnlyLarderHelper_skipsWhatNeedsPut() throws Exception {
-        Run r = conformance("--strict", "--", helper(), "helper", "--read-only", "--dir", store());
+        LarderRun r = conformance("--strict", "--", helper(), "helper", "--read-only", "--dir", store());
         assertEquals(0, r.exit(), "exit status; stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr());
         long skipped = needingPut();
         long passed = ConformanceKit.catalogue().size() - skipped;
@@ -111,7 +101,7 @@ class ConformanceCommandIT {
     void conformance_mustFailure_exitsOneWithExpectedAndActual() throws Exception {
         List<String> args = new ArrayList<>(List.of("--only", "3.", "--timeout", "5", "--"));
         args.addAll(reference(tmp.resolve("ref"), "get-size-off"));
-        Run r = conformance(args.toArray(String[]::new));
+        LarderRun r = conformance(args.toArray(String[]::new));
         assertEquals(1, r.exit(), r.stdout());
         assertTrue(r.stdout().contains("× 3.2/2 a hit's Size is the size put and the file's size [MUST]"), r.stdout());
         assertTrue(r.stdout().contains("requirement: A hit's Size is the number of bytes put"), r.stdout());
@@ -124,17 +114,17 @@ class ConformanceCommandIT {
     void conformance_shouldFailure_failsOnlyWithStrict() throws Exception {
         List<String> args = new ArrayList<>(List.of("--only", "3.2/5", "--"));
         args.addAll(reference(tmp.resolve("ref"), "time-future"));
-        Run lax = conformance(args.toArray(String[]::new));
+        LarderRun lax = conformance(args.toArray(String[]::new));
         assertEquals(0, lax.exit(), lax.stdout());
         assertTrue(lax.stdout().contains("× 3.2/5 a hit's Time is not in the future [SHOULD]"), lax.stdout());
         args.add(0, "--strict");
-        Run strict = conformance(args.toArray(String[]::new));
+        LarderRun strict = conformance(args.toArray(String[]::new));
         assertEquals(1, strict.exit(), strict.stdout());
     }
 
     @Test
     void conformance_helperThatHangs_failsTheHandshakeAndSkipsTheRest() throws Exception {
-        Run r = conformance("--timeout", "1", "--", "sleep", "600");
+        LarderRun r = conformance("--timeout", "1", "--", "sleep", "600");
         assertEquals(1, r.exit(), r.stdout());
         assertTrue(r.stdout().contains("× 1.1/1 the handshake arrives without any input [MUST]"), r.stdout());
         assertTrue(r.stdout().contains("actual:   nothing within 1 s (the helper is still running)"), r.stdout());
@@ -144,7 +134,7 @@ class ConformanceCommandIT {
 
     @Test
     void conformance_helperThatCannotStart_saysWhy() throws Exception {
-        Run r = conformance("--", tmp.resolve("no-such-helper").toString());
+        LarderRun r = conformance("--", tmp.resolve("no-such-helper").toString());
         assertEquals(1, r.exit(), r.stdout());
         assertTrue(r.stdout().contains("cannot start " + tmp.resolve("no-such-helper")), r.stdout());
         assertTrue(r.stdout().contains("no valid handshake from the helper"), r.stdout());
@@ -152,7 +142,7 @@ class ConformanceCommandIT {
 
     @Test
     void conformance_dryRun_listsChecksAndStartsNothing() throws Exception {
-        Run r = conformance("--dry-run", "--only", "4.,6.1", "--", tmp.resolve("never-started").toString());
+        LarderRun r = conformance("--dry-run", "--only", "4.,6.1", "--", tmp.resolve("never-started").toString());
         assertEquals(0, r.exit(), r.stderr());
         long listed = r.stdout().lines().filter(l -> l.matches("\\d\\.\\d/\\d \\[(MUST|SHOULD)] .*")).count();
         long want = ConformanceKit.catalogue().stream()
@@ -162,13 +152,13 @@ class ConformanceCommandIT {
 
     @Test
     void conformance_badUsage_exitsTwoWithAMessage() throws Exception {
-        Run none = conformance();
+        LarderRun none = conformance();
         assertEquals(2, none.exit());
         assertTrue(none.stderr().contains("no helper command: put it after --"), none.stderr());
-        Run size = conformance("--large-body", "lots", "--", "true");
+        LarderRun size = conformance("--large-body", "lots", "--", "true");
         assertEquals(2, size.exit());
         assertTrue(size.stderr().contains("--large-body: not a size: lots"), size.stderr());
-        Run only = conformance("--only", "9.", "--", "true");
+        LarderRun only = conformance("--only", "9.", "--", "true");
         assertEquals(2, only.exit());
         assertTrue(only.stderr().contains("--only 9. selects no check"), only.stderr());
     }

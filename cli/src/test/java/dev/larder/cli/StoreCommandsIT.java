@@ -8,14 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.larder.protocol.ActionId;
 import dev.larder.protocol.ProtocolClient;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,16 +28,8 @@ class StoreCommandsIT {
         return tmp.resolve("store");
     }
 
-    private StoreResilienceIT.Run larder(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(tmp, "out", ".txt");
-        Path err = Files.createTempFile(tmp, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
-        return new StoreResilienceIT.Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    private LarderRun larder(Map<String, String> env, String... args) throws Exception {
+        return LarderRun.of(tmp, env, args);
     }
 
     /** One helper session storing {@code n} bodies of {@code size} bytes. */
@@ -69,7 +59,7 @@ class StoreCommandsIT {
         assertEquals(25, stats.get("entries").asLong(), stats.toString());
         assertEquals(2, stats.get("recentSessions").get("sessions").asLong(), stats.toString());
 
-        StoreResilienceIT.Run trim = larder(later, "trim", "--max-size", "8KiB", "--dir", store().toString());
+        LarderRun trim = larder(later, "trim", "--max-size", "8KiB", "--dir", store().toString());
         assertEquals(0, trim.exit(), trim.stderr());
         assertTrue(trim.stdout().contains("removed 17 entries and 17 blobs"), trim.stdout());
 
@@ -78,11 +68,11 @@ class StoreCommandsIT {
         assertTrue(after.get("bytes").asLong() <= 8 << 10, after.toString());
         assertEquals(17, after.get("lastTrim").get("entriesRemoved").asLong(), after.toString());
 
-        StoreResilienceIT.Run text = larder(later, "stats", "--dir", store().toString());
+        LarderRun text = larder(later, "stats", "--dir", store().toString());
         assertTrue(text.stdout().contains("entries    8 (8 distinct outputs"), text.stdout());
         assertTrue(text.stdout().contains("last trim"), text.stdout());
 
-        StoreResilienceIT.Run verify = larder(Map.of(), "verify", "--dir", store().toString());
+        LarderRun verify = larder(Map.of(), "verify", "--dir", store().toString());
         assertEquals(0, verify.exit(), verify.stdout());
         assertTrue(verify.stdout().startsWith("verified 8 blobs"), verify.stdout());
     }
@@ -100,11 +90,11 @@ class StoreCommandsIT {
     @Test
     void upkeep_noStore_saysSoAndExitsOne() throws Exception {
         for (String cmd : List.of("stats", "verify")) {
-            StoreResilienceIT.Run r = larder(Map.of(), cmd, "--dir", tmp.resolve("none").toString());
+            LarderRun r = larder(Map.of(), cmd, "--dir", tmp.resolve("none").toString());
             assertEquals(1, r.exit(), cmd);
             assertTrue(r.stderr().contains("no store at " + tmp.resolve("none")), r.stderr());
         }
-        StoreResilienceIT.Run trim = larder(Map.of(), "trim", "--dir", tmp.resolve("none").toString());
+        LarderRun trim = larder(Map.of(), "trim", "--dir", tmp.resolve("none").toString());
         assertEquals(2, trim.exit(), "trim without a budget");
         assertTrue(trim.stderr().contains("nothing to trim to"), trim.stderr());
     }

@@ -46,23 +46,8 @@ class StoreResilienceIT {
                 HANDSHAKE);
     }
 
-    record Run(int exit, String stdout, String stderr) {
-    }
-
-    private Run larder(String... args) throws Exception {
-        return larderWithEnv(Map.of(), args);
-    }
-
-    private Run larderWithEnv(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(tmp, "out", ".txt");
-        Path err = Files.createTempFile(tmp, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    private LarderRun larder(String... args) throws Exception {
+        return LarderRun.of(tmp, Map.of(), args);
     }
 
     private static ActionId action(String name) throws Exception {
@@ -132,7 +117,7 @@ class StoreResilienceIT {
             assertFalse(again.get(action("warm-up")).get().miss(), "an earlier put: got a miss, want a hit");
         }
         assertEquals(List.of(), files(temps), "temp files after a restart");
-        Run v = larder("verify", "--dir", store().toString());
+        LarderRun v = larder("verify", "--dir", store().toString());
         assertEquals(0, v.exit(), v.stdout() + v.stderr());
         assertTrue(v.stdout().contains("clean"), v.stdout());
     }
@@ -163,7 +148,7 @@ class StoreResilienceIT {
                 assertFalse(c.put(action("small-2"), "still fits".getBytes(StandardCharsets.UTF_8)).get().isError(),
                         "a small put after the failed one");
             }
-            Run v = larder("verify", "--dir", store.toString());
+            LarderRun v = larder("verify", "--dir", store.toString());
             assertEquals(0, v.exit(), v.stdout() + v.stderr());
         } finally {
             new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor();
@@ -230,7 +215,7 @@ class StoreResilienceIT {
         Thread trimmer = new Thread(() -> {
             while (System.nanoTime() < end && failures.isEmpty()) {
                 try {
-                    Run r = larderWithEnv(Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"), "trim", "--max-size", "0",
+                    LarderRun r = LarderRun.of(tmp, Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"), "trim", "--max-size", "0",
                             "--dir", store().toString());
                     if (r.exit() != 0 && !r.stderr().contains("no store at")) {
                         failures.add("trim: " + r.stderr());
@@ -249,7 +234,7 @@ class StoreResilienceIT {
                 slowest.get() / 1_000_000);
         assertEquals(List.of(), List.copyOf(failures), "failures among " + java.util.Arrays.stream(requests).sum()
                 + " requests; helper stderr in " + tmp);
-        Run v = larder("verify", "--dir", store().toString());
+        LarderRun v = larder("verify", "--dir", store().toString());
         assertEquals(0, v.exit(), v.stdout() + v.stderr());
         assertTrue(v.stdout().contains(": clean"), v.stdout());
     }

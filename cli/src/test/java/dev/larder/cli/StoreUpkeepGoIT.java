@@ -61,20 +61,12 @@ class StoreUpkeepGoIT {
         return JSON.readTree(tmp.resolve("stats-" + name + ".json").toFile());
     }
 
-    private StoreResilienceIT.Run larder(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(tmp, "out", ".txt");
-        Path err = Files.createTempFile(tmp, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
-        return new StoreResilienceIT.Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    private LarderRun larder(Map<String, String> env, String... args) throws Exception {
+        return LarderRun.of(tmp, env, args);
     }
 
     private void assertVerifiesClean() throws Exception {
-        StoreResilienceIT.Run v = larder(Map.of(), "verify", "--dir", store().toString());
+        LarderRun v = larder(Map.of(), "verify", "--dir", store().toString());
         assertEquals(0, v.exit(), v.stdout() + v.stderr());
         assertTrue(v.stdout().contains(": clean"), v.stdout());
     }
@@ -148,7 +140,7 @@ class StoreUpkeepGoIT {
 
         JsonNode before = JSON.readTree(larder(later, "stats", "--json", "--dir", store().toString()).stdout());
         long budget = before.get("bytes").asLong() - 1;
-        StoreResilienceIT.Run trim = larder(later, "trim", "--json", "--max-size", String.valueOf(budget),
+        LarderRun trim = larder(later, "trim", "--json", "--max-size", String.valueOf(budget),
                 "--dir", store().toString());
         assertEquals(0, trim.exit(), trim.stdout() + trim.stderr());
         JsonNode t = JSON.readTree(trim.stdout());

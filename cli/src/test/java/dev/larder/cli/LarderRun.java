@@ -1,0 +1,35 @@
+package dev.larder.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One finished {@code bin/larder} command, run as a real process with stdin from /dev/null and
+ * its output captured in files under a test's temp directory.
+ */
+record LarderRun(int exit, String stdout, String stderr) {
+    /** Runs {@code bin/larder ARGS} with {@code env} added, and waits for it (at most 10 minutes). */
+    static LarderRun of(Path tmp, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(tmp, "out", ".txt");
+        Path err = Files.createTempFile(tmp, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
+        return new LarderRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+}
