@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.larder.protocol.ActionId;
 import dev.larder.protocol.OutputId;
+import dev.larder.protocol.PutBody;
 import dev.larder.protocol.Request;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -22,7 +22,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -280,7 +279,7 @@ final class HelperSession implements AutoCloseable {
         stdin.write('\n');
         stdin.write('\n');
         if (body != null) {
-            writeBodyLine(body);
+            PutBody.writeLine(body, stdin);
         }
         stdin.flush();
         return id;
@@ -298,25 +297,6 @@ final class HelperSession implements AutoCloseable {
     void sendRaw(byte[] bytes) throws IOException {
         stdin.write(bytes);
         stdin.flush();
-    }
-
-    private void writeBodyLine(InputStream body) throws IOException {
-        stdin.write('"');
-        OutputStream enc = Base64.getEncoder().wrap(new FilterOutputStream(stdin) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
-            }
-
-            @Override
-            public void close() {
-                // the encoder's close writes the last quad; the helper's stdin stays open
-            }
-        });
-        body.transferTo(enc);
-        enc.close();
-        stdin.write('"');
-        stdin.write('\n');
     }
 
     long sendGet(ActionId action) throws IOException {

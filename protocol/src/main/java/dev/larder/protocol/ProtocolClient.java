@@ -2,7 +2,6 @@ package dev.larder.protocol;
 
 import com.fasterxml.jackson.core.JacksonException;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +12,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -194,31 +192,16 @@ public final class ProtocolClient implements AutoCloseable {
                 toHelper.write('\n');
                 toHelper.write('\n'); // cmd/go writes a blank line after every request
                 if (request.bodySize() > 0 && body != null) {
-                    toHelper.write('"');
-                    OutputStream enc = Base64.getEncoder().wrap(new FilterOutputStream(toHelper) {
-                        @Override
-                        public void write(byte[] b, int off, int len) throws IOException {
-                            out.write(b, off, len);
-                        }
-
-                        @Override
-                        public void close() {
-                            // the encoder's close writes the final quad; keep the stream open
-                        }
-                    });
                     try {
-                        body.transferTo(enc);
+                        PutBody.writeLine(body, toHelper);
                     } catch (IOException e) {
                         // Half a body line is on the wire: nothing after it can be framed.
-                        IOException cause = new IOException("reading the body of request " + request.id()
+                        IOException cause = new IOException("sending the body of request " + request.id()
                                 + ": " + e.getMessage(), e);
                         fail(cause);
                         closeQuietly(toHelper);
                         throw cause;
                     }
-                    enc.close();
-                    toHelper.write('"');
-                    toHelper.write('\n');
                 }
                 toHelper.flush();
             }

@@ -2,6 +2,7 @@ package dev.larder.protocol;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -47,6 +48,35 @@ public final class PutBody extends InputStream {
     PutBody(WireInput in, long declaredSize) {
         this.in = in;
         this.declaredSize = declaredSize;
+    }
+
+    /**
+     * Writes {@code body}, read to its end, as a put's body line, the way cmd/go does: a JSON
+     * string of standard padded base64, then a newline. Streams: memory stays small whatever the
+     * size. Does not flush or close {@code out}.
+     *
+     * @return the number of body bytes written
+     * @throws IOException if the body cannot be read or {@code out} written; half a line may then
+     *                     be on the wire
+     */
+    public static long writeLine(InputStream body, OutputStream out) throws IOException {
+        out.write('"');
+        OutputStream enc = java.util.Base64.getEncoder().wrap(new java.io.FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                this.out.write(b, off, len);
+            }
+
+            @Override
+            public void close() {
+                // the encoder's close writes the final quad; the line's stream stays open
+            }
+        });
+        long n = body.transferTo(enc);
+        enc.close();
+        out.write('"');
+        out.write('\n');
+        return n;
     }
 
     /** The {@code BodySize} the request declared. */

@@ -336,4 +336,15 @@ final class PutBodyTest {
         assertTrue(got != null && got.contains(wantFragment),
                 "got message \"" + got + "\", want one containing \"" + wantFragment + "\"");
     }
+
+    @Test
+    void writeLine_eachPadding_isAQuotedBase64LineAsCmdGoWritesIt() throws IOException {
+        for (String body : new String[] {"", "h", "he", "hel", "hello"}) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            long n = PutBody.writeLine(new java.io.ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), out);
+            assertEquals(body.length(), n);
+            assertEquals("\"" + Base64.getEncoder().encodeToString(body.getBytes(StandardCharsets.UTF_8)) + "\"\n",
+                    out.toString(StandardCharsets.UTF_8));
+        }
+    }
 }
