@@ -16,15 +16,7 @@ final class CloseChecks {
 
     /** Sends close and waits for its reply; a helper that just ends its output is not judged here. */
     private static Optional<Reply> close(HelperSession s) throws Exception {
-        long id = s.send(Request.close(s.newId()));
-        try {
-            return Optional.of(s.await(id, "close"));
-        } catch (CheckFailure e) {
-            if (!s.awaitStdoutEnd(java.time.Duration.ZERO)) {
-                throw e;
-            }
-            return Optional.empty();
-        }
+        return s.awaitOrEnd(s.send(Request.close(s.newId())), "close");
     }
 
     /** Closes stdin as cmd/go does next, then requires the end of stdout and the exit. */

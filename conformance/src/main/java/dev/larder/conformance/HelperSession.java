@@ -362,6 +362,24 @@ final class HelperSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for the reply to {@code id}, or for the helper to end its output instead (which
+     * some requests allow: close, input it refuses by exiting).
+     *
+     * @return the reply, or empty if stdout ended first
+     * @throws CheckFailure if neither happens within the timeout
+     */
+    Optional<Reply> awaitOrEnd(long id, String what) throws CheckFailure, InterruptedException {
+        try {
+            return Optional.of(await(id, what));
+        } catch (CheckFailure e) {
+            if (awaitStdoutEnd(Duration.ZERO)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     /** Waits until stdout ends; false if it is still open after {@code wait}. */
     boolean awaitStdoutEnd(Duration wait) throws InterruptedException {
         synchronized (lock) {

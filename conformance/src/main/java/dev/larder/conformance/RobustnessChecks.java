@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 
 /** Section 7: input a correct cmd/go never sends, and what must survive it. */
 final class RobustnessChecks {
@@ -24,18 +25,11 @@ final class RobustnessChecks {
 
     /** Either an Err reply to {@code id}, or the end of the session; anything else fails. */
     private static void refusedOrEnded(HelperSession s, long id, String what) throws Exception {
-        Reply r;
-        try {
-            r = s.await(id, what);
-        } catch (CheckFailure e) {
-            if (s.awaitStdoutEnd(java.time.Duration.ZERO)) {
-                s.awaitExit(s.timeout());
-                return;
-            }
-            throw e;
-        }
-        if (!r.isError()) {
-            throw new CheckFailure(what + " refused with Err (or the session ended)", r.brief());
+        Optional<Reply> r = s.awaitOrEnd(id, what);
+        if (r.isEmpty()) {
+            s.awaitExit(s.timeout());
+        } else if (!r.get().isError()) {
+            throw new CheckFailure(what + " refused with Err (or the session ended)", r.get().brief());
         }
     }
 
