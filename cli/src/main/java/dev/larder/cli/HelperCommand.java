@@ -119,7 +119,7 @@ final class HelperCommand implements Callable<Integer> {
     /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */
     private static void autoTrim(Path dir, TrimPolicy policy) {
         try (LocalStore store = H2Storage.open(dir, StoreClock.get())) {
-            Optional<Instant> last = store.stats(0).lastTrim().map(TrimResult::at);
+            Optional<Instant> last = store.lastTrim().map(TrimResult::at);
             if (last.isPresent() && last.get().isAfter(StoreClock.get().instant().minus(AUTO_TRIM_INTERVAL))) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "auto-trim: last trim at " + last.get() + ", skipped");
                 return;

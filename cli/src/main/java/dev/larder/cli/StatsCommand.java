@@ -2,8 +2,6 @@ package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.larder.storage.h2.H2Storage;
-import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.StoreStats;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,12 +40,9 @@ final class StatsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         StoreStats s;
-        Path root;
+        Path root = StoreLocation.resolve(dir);
         try {
-            root = StoreCommands.existing(dir);
-            try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
-                s = store.stats(Math.max(0, largest));
-            }
+            s = StoreCommands.withStore(dir, store -> store.stats(Math.max(0, largest)));
         } catch (IOException e) {
             System.err.println("larder stats: " + e.getMessage());
             return 1;

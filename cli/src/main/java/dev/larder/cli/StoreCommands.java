@@ -2,6 +2,8 @@ package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,24 @@ final class StoreCommands {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private StoreCommands() {
+    }
+
+    /** What an upkeep command does with the store. */
+    @FunctionalInterface
+    interface StoreWork<T> {
+        T run(LocalStore store) throws IOException;
+    }
+
+    /**
+     * Opens the existing store named by {@code dirOption} (as for the helper), runs {@code work}
+     * on it and closes it.
+     *
+     * @throws IOException if there is no store, or it cannot be opened or read
+     */
+    static <T> T withStore(Path dirOption, StoreWork<T> work) throws IOException {
+        try (LocalStore store = H2Storage.open(existing(dirOption), StoreClock.get())) {
+            return work.run(store);
+        }
     }
 
     /**

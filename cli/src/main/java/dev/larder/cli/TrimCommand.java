@@ -1,8 +1,6 @@
 package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.larder.storage.h2.H2Storage;
-import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.TrimPolicy;
 import dev.larder.storage.h2.TrimResult;
 import java.io.IOException;
@@ -60,16 +58,11 @@ final class TrimCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "nothing to trim to: give --max-size or --max-age (or set LARDER_MAX_SIZE or LARDER_MAX_AGE)");
         }
-        Path root;
-        try {
-            root = StoreCommands.existing(dir);
-        } catch (IOException e) {
-            System.err.println("larder trim: " + e.getMessage());
-            return 1;
-        }
+        Path root = StoreLocation.resolve(dir);
         TrimResult r;
-        try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
-            r = store.trim(policy.get());
+        try {
+            TrimPolicy p = policy.get();
+            r = StoreCommands.withStore(dir, store -> store.trim(p));
         } catch (IOException e) {
             System.err.println("larder trim: " + e.getMessage());
             return 1;

@@ -2,8 +2,6 @@ package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.larder.storage.h2.H2Storage;
-import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.VerifyResult;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,10 +35,7 @@ final class VerifyCommand implements Callable<Integer> {
         VerifyResult r;
         long t0 = System.nanoTime();
         try {
-            Path root = StoreCommands.existing(dir);
-            try (LocalStore store = H2Storage.open(root, StoreClock.get())) {
-                r = store.verify(repair);
-            }
+            r = StoreCommands.withStore(dir, store -> store.verify(repair));
         } catch (IOException e) {
             System.err.println("larder verify: " + e.getMessage());
             return 1;

@@ -710,6 +710,11 @@ final class H2Store implements LocalStore {
     }
 
     @Override
+    public Optional<TrimResult> lastTrim() throws IOException {
+        return new Upkeep(this).lastTrim();
+    }
+
+    @Override
     public StoreStats stats(int largest) throws IOException {
         return new Upkeep(this).stats(largest);
     }

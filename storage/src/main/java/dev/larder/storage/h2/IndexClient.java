@@ -48,15 +48,9 @@ final class IndexClient {
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */
     static Connection connect(Path dir) throws SQLException {
-        try {
-            Connection c = tryConnect(dir);
-            if (c != null) {
-                return c;
-            }
-        } catch (SQLException e) {
-            if (e.getErrorCode() == org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
-                throw e;
-            }
+        Connection c = attempt(dir, new SQLException[1]);
+        if (c != null) {
+            return c;
         }
         // One process (and one thread in it) at a time starts a server and waits for it; the
         // others wait for the lock, then find the server it started.
@@ -72,21 +66,14 @@ final class IndexClient {
     }
 
     private static Connection startAndConnect(Path dir) throws SQLException {
-        SQLException last = null;
+        SQLException[] last = new SQLException[1];
         Process started = null;
         long deadline = System.nanoTime() + START_PATIENCE.toNanos();
         long pause = 10;
         while (true) {
-            try {
-                Connection c = tryConnect(dir);
-                if (c != null) {
-                    return c;
-                }
-            } catch (SQLException e) {
-                if (e.getErrorCode() == org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
-                    throw e;
-                }
-                last = e;
+            Connection c = attempt(dir, last);
+            if (c != null) {
+                return c;
             }
             if ((started == null || !started.isAlive()) && !serverRunning(dir)) {
                 if (started != null && started.exitValue() != 0) {
@@ -102,8 +89,24 @@ final class IndexClient {
         }
         String log = serverLog(dir);
         throw new SQLException("no index server for " + dir + " within " + START_PATIENCE.toSeconds() + " s"
-                + (last != null ? " (" + last.getMessage() + ")" : "") + (log.isEmpty() ? "" : "; server.log: " + log),
-                "08001", org.h2.api.ErrorCode.CONNECTION_BROKEN_1, last);
+                + (last[0] != null ? " (" + last[0].getMessage() + ")" : "")
+                + (log.isEmpty() ? "" : "; server.log: " + log), "08001", org.h2.api.ErrorCode.CONNECTION_BROKEN_1, last[0]);
+    }
+
+    /**
+     * One try: a connection, or null when no server answers (the failure, if any, is kept in
+     * {@code last[0]}). A wrong password is thrown: no retry can mend it.
+     */
+    private static Connection attempt(Path dir, SQLException[] last) throws SQLException {
+        try {
+            return tryConnect(dir);
+        } catch (SQLException e) {
+            if (e.getErrorCode() == org.h2.api.ErrorCode.WRONG_USER_OR_PASSWORD) {
+                throw e;
+            }
+            last[0] = e;
+            return null;
+        }
     }
 
     private static Connection tryConnect(Path dir) throws SQLException {

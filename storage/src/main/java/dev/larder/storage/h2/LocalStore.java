@@ -43,6 +43,9 @@ public interface LocalStore extends Storage {
      */
     boolean link(Digest action, Digest output, long size) throws IOException;
 
+    /** The most recent trim, if any (cheap: what auto-trim checks after every session). */
+    Optional<TrimResult> lastTrim() throws IOException;
+
     /** Counts, recent sessions' hit rate, the largest entries and the last trim. */
     StoreStats stats(int largest) throws IOException;
 

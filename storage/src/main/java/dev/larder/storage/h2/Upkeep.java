@@ -234,7 +234,21 @@ final class Upkeep {
             }
             return out;
         });
-        Optional<TrimResult> lastTrim = store.withDb("stats: last trim", c -> {
+        Optional<TrimResult> lastTrim = lastTrim();
+        long temps = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
+            for (Path ignored : ds) {
+                temps++;
+            }
+        } catch (NoSuchFileException e) {
+            temps = 0;
+        }
+        return new StoreStats(entries, blobs, bytes, recent, large, lastTrim, temps);
+    }
+
+    /** The most recent trim recorded, if any: one row read, whatever the store's size. */
+    Optional<TrimResult> lastTrim() throws IOException {
+        return store.withDb("last trim", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT at_nanos, entries_removed, blobs_removed, "
                     + "bytes_removed, entries_left, bytes_left, within_budget FROM trims ORDER BY id DESC LIMIT 1");
                     ResultSet rs = ps.executeQuery()) {
@@ -245,15 +259,6 @@ final class Upkeep {
                         rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getBoolean(7), false));
             }
         });
-        long temps = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
-            for (Path ignored : ds) {
-                temps++;
-            }
-        } catch (NoSuchFileException e) {
-            temps = 0;
-        }
-        return new StoreStats(entries, blobs, bytes, recent, large, lastTrim, temps);
     }
 
     // ---- verify ----
