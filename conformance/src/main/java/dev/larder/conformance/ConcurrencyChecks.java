@@ -92,15 +92,7 @@ final class ConcurrencyChecks {
                 break; // judged below, by each check
             }
         }
-        if (s.supports(Request.CLOSE)) {
-            try {
-                s.await(s.send(Request.close(s.newId())), "close");
-            } catch (CheckFailure | java.io.IOException e) {
-                // the close checks judge this
-            }
-        }
-        s.closeStdin();
-        s.awaitStdoutEnd(s.timeout());
+        s.end(); // unjudged: the close checks judge how a session ends
         return new Pipeline(List.copyOf(requests), s.replies(), s.sent());
     }
 
