@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as people write them on command lines: {@code 30d}, {@code 12h}, {@code 90m}, {@code 2w}. */
+/** Durations as people write them on command lines: {@code 30d}, {@code 12h}, {@code 90m}, {@code 2w}, {@code 500ms}. */
 final class DurationText {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smhdw])", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|[smhdw])", Pattern.CASE_INSENSITIVE);
 
     private DurationText() {
     }
@@ -20,6 +20,7 @@ final class DurationText {
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);

@@ -27,15 +27,17 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Serve the go command's GOCACHEPROG protocol on stdin/stdout from the local store.",
+            "Serve the go command's GOCACHEPROG protocol on stdin/stdout from the local store,",
+            "or from tiers of stores (--store): local, remote HTTP caches, plugins'.",
             "",
             "The go command starts it itself:  GOCACHEPROG=\"larder helper\" go build ./...",
             "stdout carries protocol lines only; logs go to stderr (LARDER_LOG=debug for more).",
         },
         footer = {
             "",
-            "Store: the first set of --dir, $LARDER_DIR, $XDG_CACHE_HOME/larder,",
-            "else ~/.cache/larder.",
+            "Local store: the first set of --dir, $LARDER_DIR, $XDG_CACHE_HOME/larder,",
+            "else ~/.cache/larder. Example with a shared remote cache in front of it:",
+            "  GOCACHEPROG=\"larder helper --store http://cache.example:8080\" go build ./...",
             "Exit status: 0 after close or end of input; 1 if the input could not be",
             "framed or the store failed; 2 for bad usage.",
         })
@@ -70,6 +72,9 @@ final class HelperCommand implements Callable<Integer> {
     @Option(names = "--max-age", paramLabel = "AGE", description = "Maximum age for --auto-trim (or LARDER_MAX_AGE).")
     private String maxAge;
 
+    @CommandLine.Mixin
+    private StoreOptions stores;
+
     /** Auto-trims run at most this often per store, whichever process runs them. */
     static final Duration AUTO_TRIM_INTERVAL = Duration.ofMinutes(10);
 
@@ -97,15 +102,23 @@ final class HelperCommand implements Callable<Integer> {
                         "--auto-trim needs --max-size or --max-age (or LARDER_MAX_SIZE or LARDER_MAX_AGE)");
             }
         }
+        StoreOptions.Resolved tiers;
+        try {
+            tiers = stores.resolve(System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         Path store = StoreLocation.resolve(dir);
-        HelperOptions options = new HelperOptions(readOnly, Optional.ofNullable(statsJson), workers,
-                Optional.of(Main.launchedAt()));
-        CacheHelper helper = CacheHelper.create(() -> H2Storage.open(store, StoreClock.get()), options);
+        // With every tier read-only there is nowhere to put: put leaves KnownCommands, as --read-only.
+        HelperOptions options = new HelperOptions(readOnly || !tiers.writable(), Optional.ofNullable(statsJson),
+                workers, Optional.of(Main.launchedAt()));
+        CacheHelper helper = CacheHelper.create(() -> tiers.open(store), options);
+        Optional<Path> trimmed = tiers.nearestLocal(store);
         try {
             helper.serve(new FileInputStream(FileDescriptor.in), protocolOut);
             // The session's output is closed by now: cmd/go has moved on, and is not kept
             // waiting by the trim.
-            trim.ifPresent(p -> autoTrim(store, p));
+            trim.ifPresent(p -> trimmed.ifPresent(d -> autoTrim(d, p)));
             return 0;
         } catch (ProtocolException e) {
             System.err.println("larder helper: bad input: " + e.getMessage());

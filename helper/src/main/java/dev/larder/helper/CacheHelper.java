@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -176,7 +177,30 @@ public final class CacheHelper {
         return new HelperStats(gets.get(), hits.get(), misses.get(), puts.get(), putBytes.get(),
                 hitBytes.get(), errors.get(), handshakeMillis, storeOpenMillis,
                 sessionStartNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(end - sessionStartNanos),
-                options.readOnly());
+                options.readOnly(), storeCounters());
+    }
+
+    private Map<String, Long> storeCounters() {
+        CompletableFuture<Storage> s = store;
+        if (s == null || !s.isDone() || s.isCompletedExceptionally()) {
+            return Map.of();
+        }
+        return s.join().counters();
+    }
+
+    /**
+     * Lets the store finish its background work (uploads to far tiers) before the session ends;
+     * a failure is logged, never the session's.
+     */
+    private void flushStore() {
+        if (store == null || store.isCompletedExceptionally()) {
+            return;
+        }
+        try {
+            storage().flush();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "finishing the store's background work: " + e.getMessage());
+        }
     }
 
     private Storage openStore() {
@@ -328,6 +352,9 @@ public final class CacheHelper {
      * then the close reply and the end of output, then the store.
      */
     private void finish(Request close) throws IOException {
+        // Before the close reply: cmd/go stops waiting for the helper once close is answered, and
+        // the build's outputs should be shared by the time the build is over.
+        flushStore();
         sessionEndNanos = System.nanoTime();
         writeStats();
         try {

@@ -1,5 +1,9 @@
 package dev.larder.helper;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * What one helper session did, as written by {@code --stats-json}.
  *
@@ -15,8 +19,13 @@ package dev.larder.helper;
  * @param storeOpenMillis milliseconds the store took to open
  * @param sessionMillis   milliseconds from the handshake to the end of the session
  * @param readOnly        whether the helper refused puts
+ * @param store           the store's own counters ({@link dev.larder.storage.Storage#counters()}):
+ *                        with far tiers, remote hits, misses, errors, refused bodies and uploads
  */
 public record HelperStats(
         long gets, long hits, long misses, long puts, long putBytes, long hitBytes, long errors,
-        long handshakeMillis, long storeOpenMillis, long sessionMillis, boolean readOnly) {
+        long handshakeMillis, long storeOpenMillis, long sessionMillis, boolean readOnly, Map<String, Long> store) {
+    public HelperStats {
+        store = Collections.unmodifiableMap(new TreeMap<>(store));
+    }
 }

@@ -3,6 +3,7 @@ package dev.larder.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -44,6 +45,26 @@ public interface Storage extends Closeable {
      */
     default void recordSession(SessionRecord session) throws IOException {
         // a store without statistics has nothing to keep
+    }
+
+    /**
+     * Finishes work the store does in the background for this session, such as uploads to far
+     * tiers, waiting at most as long as the store was configured to; the default has none. The
+     * helper calls it before it answers {@code close}, so that a build's outputs are shared by
+     * the time the build is over.
+     *
+     * @throws IOException if waiting was interrupted
+     */
+    default void flush() throws IOException {
+        // nothing runs in the background
+    }
+
+    /**
+     * The store's own counters for this session (remote hits, upload failures, ...), by name, for
+     * the helper's statistics; the default has none.
+     */
+    default Map<String, Long> counters() {
+        return Map.of();
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.larder.storage.http;
 
+import dev.larder.storage.Backend;
 import dev.larder.storage.Digest;
+import dev.larder.storage.StoredOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Optional;
 
 /**
@@ -20,16 +24,18 @@ import java.util.Optional;
  * by the timeout; a body fetched is verified (its length and SHA-256) before the call returns,
  * so nothing it returns can be tampered with. Thread-safe.
  */
-public final class HttpRemote {
+public final class HttpRemote implements Backend {
     private final URI base;
     private final Optional<String> token;
     private final Duration timeout;
     private final HttpClient http;
+    private final InstantSource clock;
 
-    private HttpRemote(URI base, Optional<String> token, Duration timeout) {
+    private HttpRemote(URI base, Optional<String> token, Duration timeout, InstantSource clock) {
         this.base = base;
         this.token = token;
         this.timeout = timeout;
+        this.clock = clock;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
@@ -38,8 +44,50 @@ public final class HttpRemote {
      * when present, is sent as {@code Authorization: Bearer}.
      */
     public static HttpRemote create(URI base, Optional<String> token, Duration timeout) {
+        return create(base, token, timeout, InstantSource.system());
+    }
+
+    /** As {@link #create(URI, Optional, Duration)}, stamping uploaded records with {@code clock}'s time. */
+    public static HttpRemote create(URI base, Optional<String> token, Duration timeout, InstantSource clock) {
         String s = base.toString();
-        return new HttpRemote(URI.create(s.endsWith("/") ? s : s + "/"), token, timeout);
+        return new HttpRemote(URI.create(s.endsWith("/") ? s : s + "/"), token, timeout, clock);
+    }
+
+    @Override
+    public Optional<StoredOutput> find(Digest action) throws IOException {
+        return getAction(action).map(r -> new StoredOutput(r.output(), r.size(), r.time().orElse(Instant.EPOCH)));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The stream is the response body as it arrives; the request timeout bounds the wait for
+     * the response's start, not its end.
+     */
+    @Override
+    public Optional<InputStream> open(Digest output, long size) throws IOException {
+        HttpResponse<InputStream> r = send(request("cas/" + output).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() == 200) {
+            return Optional.of(r.body());
+        }
+        r.body().close();
+        if (r.statusCode() == 404) {
+            return Optional.empty();
+        }
+        throw new IOException(base + ": GET cas/" + output + " answered " + r.statusCode() + ", want 200");
+    }
+
+    @Override
+    public void store(Digest action, Digest output, long size, Path file) throws IOException {
+        putBlob(output, file);
+        putAction(action, new ActionRecord(output, size, Optional.of(clock.instant())));
+    }
+
+    /** Nothing to release: connections are pooled by the JDK's client and closed when idle. */
+    @Override
+    public void close() {
+        // java.net.http.HttpClient has no close() before Java 21
     }
 
     /** The cache's address, for messages. */

@@ -1,0 +1,165 @@
+package dev.larder.cli;
+
+import dev.larder.storage.BackendContext;
+import dev.larder.storage.Storage;
+import dev.larder.storage.StorageProvider;
+import dev.larder.storage.h2.H2Provider;
+import dev.larder.storage.tier.StoreSpec;
+import dev.larder.storage.tier.Stores;
+import dev.larder.storage.tier.TierOptions;
+import java.io.File;
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/**
+ * The backend options shared by commands that serve from tiers of stores ({@code --store},
+ * {@code --plugin-path}, the remote's token and timeouts), each with its environment variable.
+ * Call {@link #resolve} once, in the command, before the session starts: it reports bad values
+ * as {@link IllegalArgumentException}s (usage errors) while nothing has been opened.
+ */
+final class StoreOptions {
+    @Option(names = "--store", paramLabel = "URI",
+            description = {"A store to serve from, nearest first; repeatable (or $LARDER_STORE, comma-separated).",
+                "h2:PATH (a local store), http(s)://HOST[:PORT][/PREFIX] (a Bazel HTTP remote cache:",
+                "bazel-remote, nginx WebDAV, larder serve), a plugin's SCHEME:..., any of them after readonly:.",
+                "If the first is not h2:, the local store (--dir) is put in front."})
+    List<String> stores = new ArrayList<>();
+
+    @Option(names = "--plugin-path", paramLabel = "DIR",
+            description = "Directories (':'-separated) of jars with storage providers (or $LARDER_PLUGIN_PATH).")
+    String pluginPath;
+
+    @Option(names = "--remote-token-file", paramLabel = "FILE",
+            description = "Bearer token for remote stores, read from FILE (or $LARDER_REMOTE_TOKEN_FILE; "
+                    + "$LARDER_REMOTE_TOKEN gives the token itself).")
+    Path tokenFile;
+
+    @Option(names = "--remote-timeout", paramLabel = "DURATION",
+            description = "How long one remote request may take (or $LARDER_REMOTE_TIMEOUT; default 10s).")
+    String remoteTimeout;
+
+    @Option(names = "--upload-wait", paramLabel = "DURATION",
+            description = "How long the session's end waits for uploads to finish (or $LARDER_UPLOAD_WAIT; default 60s).")
+    String uploadWait;
+
+    /** The options, checked and with every provider loaded; nothing is opened yet. */
+    record Resolved(List<StoreSpec> specs, Map<String, StorageProvider> providers, BackendContext context,
+            TierOptions tiers) {
+        /** Whether a put can be stored in some tier (otherwise the helper is read-only). */
+        boolean writable() {
+            return Stores.writable(specs);
+        }
+
+        /** Whether any tier is far (remote or a second local store). */
+        boolean tiered() {
+            return specs.size() > (specs.isEmpty() || !specs.get(0).isLocal() ? 0 : 1);
+        }
+
+        /** The directory of the nearest tier, when it is a writable local store (what auto-trim trims). */
+        Optional<Path> nearestLocal(Path defaultLocal) {
+            if (specs.isEmpty() || !specs.get(0).isLocal()) {
+                return Optional.of(defaultLocal);
+            }
+            return specs.get(0).readOnly() ? Optional.empty() : Optional.of(H2Provider.path(specs.get(0).uri()));
+        }
+
+        Storage open(Path defaultLocal) throws IOException {
+            return Stores.open(specs, defaultLocal, providers, context, tiers);
+        }
+    }
+
+    /** @throws IllegalArgumentException if a value is malformed, a plugin cannot load, or a scheme is unknown */
+    Resolved resolve(Map<String, String> env) {
+        List<StoreSpec> specs = new ArrayList<>();
+        if (!stores.isEmpty()) {
+            for (String s : stores) {
+                specs.add(StoreSpec.parse(s));
+            }
+        } else if (env.get("LARDER_STORE") != null) {
+            specs.addAll(StoreSpec.parseList(env.get("LARDER_STORE")));
+        }
+        Map<String, StorageProvider> providers = Stores.providers(pluginLoader(Optional.ofNullable(pluginPath)
+                .or(() -> Optional.ofNullable(env.get("LARDER_PLUGIN_PATH")))));
+        Stores.check(specs, providers);
+        Duration timeout = duration(remoteTimeout, env.get("LARDER_REMOTE_TIMEOUT"), "--remote-timeout",
+                Duration.ofSeconds(10));
+        if (timeout.isZero()) {
+            throw new IllegalArgumentException("--remote-timeout: must be more than 0");
+        }
+        Duration wait = duration(uploadWait, env.get("LARDER_UPLOAD_WAIT"), "--upload-wait", Duration.ofSeconds(60));
+        BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
+        return new Resolved(List.copyOf(specs), providers, context, TierOptions.defaults().withUploadWait(wait));
+    }
+
+    private static Duration duration(String option, String env, String what, Duration otherwise) {
+        String text = option != null ? option : env;
+        return text == null || text.isBlank() ? otherwise : DurationText.parse(text, what);
+    }
+
+    private Optional<String> token(Map<String, String> env) {
+        Path file = tokenFile;
+        if (file == null && env.get("LARDER_REMOTE_TOKEN_FILE") != null) {
+            file = Path.of(env.get("LARDER_REMOTE_TOKEN_FILE"));
+        }
+        if (file != null) {
+            String t;
+            try {
+                t = Files.readString(file, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("remote token file " + file + ": cannot read: " + e.getMessage(), e);
+            }
+            if (t.isEmpty() || t.contains("\n")) {
+                throw new IllegalArgumentException("remote token file " + file + ": want one line with the token");
+            }
+            return Optional.of(t);
+        }
+        String t = env.get("LARDER_REMOTE_TOKEN");
+        return t == null || t.isBlank() ? Optional.empty() : Optional.of(t.strip());
+    }
+
+    /** A class loader over the jars in the plugin path's directories (or named directly), else larder's own. */
+    private static ClassLoader pluginLoader(Optional<String> path) {
+        ClassLoader own = StoreOptions.class.getClassLoader();
+        if (path.isEmpty() || path.get().isBlank()) {
+            return own;
+        }
+        List<URL> jars = new ArrayList<>();
+        for (String part : path.get().split(File.pathSeparator)) {
+            if (part.isBlank()) {
+                continue;
+            }
+            Path p = Path.of(part);
+            try {
+                if (Files.isDirectory(p)) {
+                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p, "*.jar")) {
+                        for (Path jar : ds) {
+                            jars.add(jar.toUri().toURL());
+                        }
+                    }
+                } else if (Files.isRegularFile(p) && p.toString().endsWith(".jar")) {
+                    jars.add(p.toUri().toURL());
+                } else {
+                    throw new IllegalArgumentException("--plugin-path: " + p + " is neither a directory nor a .jar");
+                }
+            } catch (MalformedURLException e) {
+                throw new IllegalArgumentException("--plugin-path: " + p + ": " + e.getMessage(), e);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--plugin-path: cannot list " + p + ": " + e.getMessage(), e);
+            }
+        }
+        jars.sort((a, b) -> a.toString().compareTo(b.toString()));
+        return new URLClassLoader("larder-plugins", jars.toArray(URL[]::new), own);
+    }
+}

@@ -1,0 +1,106 @@
+package dev.larder.storage.tier;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One {@code --store} value: a backend's URI, and whether larder may write to it.
+ *
+ * <p>Accepted forms: {@code h2:PATH} (the local store in PATH), {@code http://…} and
+ * {@code https://…} (a Bazel HTTP remote cache), {@code SCHEME:…} for a scheme a plugin
+ * provides, each optionally prefixed by {@code readonly:}. A bare path ({@code /var/cache/x},
+ * {@code ./x}, {@code ~/x}) means {@code h2:} that path.
+ *
+ * @param text     the value as given, for messages
+ * @param uri      the backend's URI, without {@code readonly:}; its scheme is lowercase
+ * @param readOnly whether writes to it are refused
+ */
+public record StoreSpec(String text, URI uri, boolean readOnly) {
+    private static final String READONLY = "readonly:";
+    private static final Pattern SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):(.*)", Pattern.DOTALL);
+
+    public StoreSpec {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(uri, "uri");
+    }
+
+    /**
+     * Parses one store value.
+     *
+     * @throws IllegalArgumentException with a message naming the value and the accepted forms
+     */
+    public static StoreSpec parse(String text) {
+        String rest = text.strip();
+        boolean readOnly = false;
+        while (rest.regionMatches(true, 0, READONLY, 0, READONLY.length())) {
+            readOnly = true;
+            rest = rest.substring(READONLY.length());
+        }
+        if (rest.isEmpty()) {
+            throw new IllegalArgumentException("store " + quote(text) + ": empty; " + FORMS);
+        }
+        if (rest.startsWith("/") || rest.startsWith(".") || rest.startsWith("~")) {
+            rest = "h2:" + rest;
+        }
+        Matcher m = SCHEME.matcher(rest);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("store " + quote(text) + ": no scheme; " + FORMS);
+        }
+        String scheme = m.group(1).toLowerCase(Locale.ROOT);
+        String ssp = m.group(2);
+        if (ssp.isEmpty()) {
+            throw new IllegalArgumentException("store " + quote(text) + ": nothing after " + scheme + ":; " + FORMS);
+        }
+        URI uri;
+        try {
+            uri = new URI(scheme + ":" + ssp);
+        } catch (URISyntaxException e) {
+            try {
+                // A path with spaces or other characters a URI must quote: quote them.
+                uri = new URI(scheme, ssp, null);
+            } catch (URISyntaxException e2) {
+                throw new IllegalArgumentException("store " + quote(text) + ": " + e.getMessage(), e);
+            }
+        }
+        return new StoreSpec(text, uri, readOnly);
+    }
+
+    /** Parses a {@code $LARDER_STORE} value: store values separated by commas, like GOPROXY. */
+    public static List<StoreSpec> parseList(String list) {
+        List<StoreSpec> specs = new ArrayList<>();
+        for (String part : list.split(",")) {
+            if (!part.isBlank()) {
+                specs.add(parse(part));
+            }
+        }
+        return specs;
+    }
+
+    /** Whether this is the local store ({@code h2:}), which can be the nearest tier. */
+    public boolean isLocal() {
+        return "h2".equals(uri.getScheme());
+    }
+
+    /** The URI's scheme, lowercase. */
+    public String scheme() {
+        return uri.getScheme();
+    }
+
+    @Override
+    public String toString() {
+        return (readOnly ? READONLY : "") + uri;
+    }
+
+    static final String FORMS = "want h2:PATH, http://HOST[:PORT][/PREFIX], https://…, a plugin's SCHEME:…, "
+            + "each optionally after readonly:";
+
+    private static String quote(String s) {
+        return "\"" + s + "\"";
+    }
+}

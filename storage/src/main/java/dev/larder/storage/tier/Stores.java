@@ -1,0 +1,122 @@
+package dev.larder.storage.tier;
+
+import dev.larder.storage.Backend;
+import dev.larder.storage.BackendContext;
+import dev.larder.storage.Storage;
+import dev.larder.storage.StorageProvider;
+import dev.larder.storage.h2.H2Storage;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
+/**
+ * Opens the stores a helper serves from, as {@code --store} values list them (nearest first).
+ *
+ * <p>The nearest tier holds local files, which cmd/go reads: it is the first value when that is
+ * an {@code h2:} store; otherwise the default local store (the helper's {@code --dir}) is put in
+ * front. Every other value is a far tier. With no values, the default local store alone.
+ */
+public final class Stores {
+    private static final System.Logger LOG = System.getLogger("dev.larder.storage.tier");
+
+    private Stores() {
+    }
+
+    /** Whether a put can be stored anywhere: false only when every tier, the nearest included, is read-only. */
+    public static boolean writable(List<StoreSpec> specs) {
+        if (specs.isEmpty() || !specs.get(0).isLocal()) {
+            return true;
+        }
+        return specs.stream().anyMatch(s -> !s.readOnly());
+    }
+
+    /**
+     * The providers {@code loader} can see, by scheme: larder's own and any on its classpath.
+     *
+     * @throws IllegalArgumentException if two providers claim one scheme, or one cannot load
+     */
+    public static Map<String, StorageProvider> providers(ClassLoader loader) {
+        Map<String, StorageProvider> byScheme = new TreeMap<>();
+        try {
+            for (StorageProvider p : ServiceLoader.load(StorageProvider.class, loader)) {
+                for (String scheme : p.schemes()) {
+                    StorageProvider other = byScheme.putIfAbsent(scheme, p);
+                    if (other != null && !other.getClass().getName().equals(p.getClass().getName())) {
+                        throw new IllegalArgumentException("scheme " + scheme + ": offered by both "
+                                + other.getClass().getName() + " and " + p.getClass().getName());
+                    }
+                }
+            }
+        } catch (ServiceConfigurationError e) {
+            throw new IllegalArgumentException("cannot load a storage provider: " + e.getMessage(), e);
+        }
+        return byScheme;
+    }
+
+    /**
+     * Checks that every value has a provider, before anything is opened.
+     *
+     * @throws IllegalArgumentException naming the first value without one, and the schemes known
+     */
+    public static void check(List<StoreSpec> specs, Map<String, StorageProvider> providers) {
+        for (StoreSpec s : specs) {
+            if (!providers.containsKey(s.scheme())) {
+                throw new IllegalArgumentException("store " + s.text() + ": no provider for scheme " + s.scheme()
+                        + " (known: " + String.join(", ", providers.keySet())
+                        + "); a plugin's jar goes in --plugin-path");
+            }
+        }
+    }
+
+    /**
+     * Opens the tiers. A far tier that cannot be opened is left out with a warning (a remote
+     * never fails a build); the nearest tier must open.
+     *
+     * @param defaultLocal the local store used as nearest tier when the first value is not one
+     * @throws IllegalArgumentException if a value has no provider or the nearest is not local
+     * @throws IOException              if the nearest tier cannot be opened
+     */
+    public static Storage open(List<StoreSpec> specs, Path defaultLocal, Map<String, StorageProvider> providers,
+            BackendContext context, TierOptions options) throws IOException {
+        check(specs, providers);
+        Storage near;
+        boolean nearWritable;
+        List<StoreSpec> rest;
+        if (specs.isEmpty() || !specs.get(0).isLocal()) {
+            near = H2Storage.open(defaultLocal, context.clock());
+            nearWritable = true;
+            rest = specs;
+        } else {
+            StoreSpec first = specs.get(0);
+            Backend b = providers.get(first.scheme()).open(first.uri(), context);
+            near = b.local().orElseThrow(() -> new IllegalArgumentException("store " + first.text()
+                    + ": not a local store, cannot be the nearest tier"));
+            nearWritable = !first.readOnly();
+            rest = specs.subList(1, specs.size());
+        }
+        if (rest.isEmpty() && nearWritable) {
+            return near;
+        }
+        List<Tier> far = new ArrayList<>();
+        try {
+            for (StoreSpec s : rest) {
+                try {
+                    Backend b = providers.get(s.scheme()).open(s.uri(), context);
+                    far.add(new Tier(s.toString(), b, !s.readOnly(), options.failuresToStop()));
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.WARNING, "store " + s.text() + ": cannot open, left out: " + e.getMessage());
+                }
+            }
+        } catch (RuntimeException e) {
+            near.close();
+            throw e;
+        }
+        return new TieredStorage(near, nearWritable, far, options, context.clock());
+    }
+}

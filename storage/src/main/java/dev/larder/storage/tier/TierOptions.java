@@ -1,0 +1,38 @@
+package dev.larder.storage.tier;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How tiers behave around their far (usually remote) members.
+ *
+ * @param uploadWait      how long {@code flush} (before the helper answers close) waits for
+ *                        uploads still queued; what is left then is abandoned, and counted
+ * @param queueCapacity   uploads that may wait at once; a put beyond that is not uploaded (the
+ *                        build never waits for the remote), and counted
+ * @param uploaders       uploads running at once
+ * @param failuresToStop  consecutive failures after which a far tier is left alone for the rest
+ *                        of the session, so that a dead or slow remote costs a few timeouts, not
+ *                        one per request
+ */
+public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders, int failuresToStop) {
+    public TierOptions {
+        Objects.requireNonNull(uploadWait, "uploadWait");
+        if (uploadWait.isNegative()) {
+            throw new IllegalArgumentException("upload wait: got " + uploadWait + ", want >= 0");
+        }
+        if (queueCapacity < 1 || uploaders < 1 || failuresToStop < 1) {
+            throw new IllegalArgumentException("tier options: queueCapacity, uploaders and failuresToStop must be >= 1, got "
+                    + queueCapacity + ", " + uploaders + ", " + failuresToStop);
+        }
+    }
+
+    /** Up to 60 s of uploads at close, 4096 queued, 4 at once, a tier off after 3 failures in a row. */
+    public static TierOptions defaults() {
+        return new TierOptions(Duration.ofSeconds(60), 4096, 4, 3);
+    }
+
+    public TierOptions withUploadWait(Duration wait) {
+        return new TierOptions(wait, queueCapacity, uploaders, failuresToStop);
+    }
+}
