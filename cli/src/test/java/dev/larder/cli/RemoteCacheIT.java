@@ -1,0 +1,256 @@
+package dev.larder.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Real go builds on "machines" (each its own local store and GOCACHE) sharing a remote cache:
+ * real nginx with WebDAV PUT, and {@code larder serve}. The remote fails in the ways remotes do;
+ * the build always succeeds and nothing wrong is served.
+ */
+@Tag("go")
+class RemoteCacheIT {
+    private static final Pattern COMPILE_STEP = Pattern.compile("pkg/tool/[^/\\s]+/compile\\s");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    /** A go command on machine {@code name}: its own local store, GOCACHE and stats, with {@code stores}. */
+    private GoRun machine(String name, Map<String, String> extraEnv, String... helperArgs) throws IOException {
+        Path m = Files.createDirectories(tmp.resolve("machine-" + name));
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("GOCACHEPROG", GoCacheProgIT.larder() + " helper --dir " + m.resolve("local") + " --stats-json "
+                + m.resolve("stats.json") + " " + String.join(" ", helperArgs));
+        env.put("GOCACHE", Files.createDirectories(m.resolve("gocache")).toString());
+        return new GoRun(GoToolchain.require(GoToolchain.GO124), Files.createDirectories(m.resolve("home")), env);
+    }
+
+    private JsonNode stats(String name) throws IOException {
+        return JSON.readTree(tmp.resolve("machine-" + name).resolve("stats.json").toFile());
+    }
+
+    private static long store(JsonNode stats, String counter) {
+        return stats.get("store").get(counter).asLong();
+    }
+
+    /** Builds cmd/hello on machine {@code name} and checks the binary greets as it should. */
+    private GoRun.Result buildHello(GoRun go, Path mod, String name) throws Exception {
+        Path bin = tmp.resolve("machine-" + name).resolve("hello");
+        GoRun.Result r = go.run(mod, "build", "-x", "-o", bin.toString(), "./cmd/hello").assertSuccess();
+        Process p = new ProcessBuilder(bin.toString(), "remote").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), UTF_8);
+        assertTrue(p.waitFor(1, TimeUnit.MINUTES));
+        assertEquals("Hello, remote!\n", out, "the binary built on " + name);
+        return r;
+    }
+
+    private void assertLocalVerifiesClean(String name) throws Exception {
+        LarderRun v = LarderRun.of(tmp, Map.of(), "verify", "--dir", tmp.resolve("machine-" + name).resolve("local").toString());
+        assertEquals(0, v.exit(), v.stdout() + v.stderr());
+        assertTrue(v.stdout().contains(": clean"), v.stdout());
+    }
+
+    private static long countFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+
+    private static long warnings(String output) {
+        return output.lines().filter(l -> l.startsWith("larder: warning:")).count();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"nginx", "larder serve"})
+    void machineB_afterMachineA_buildsWithZeroCompileSteps(String server) throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/shared");
+        try (AutoCloseable remote = "nginx".equals(server) ? Nginx.start(tmp.resolve("nginx"), Optional.empty())
+                : LarderServe.start(tmp.resolve("served"))) {
+            String url = remote instanceof Nginx n ? n.url() : ((LarderServe) remote).url();
+            GoRun.Result a = buildHello(machine("a", Map.of(), "--store", url), mod, "a");
+            assertTrue(COMPILE_STEP.matcher(a.output()).find(), "machine A compiled nothing:\n" + a.output());
+            JsonNode sa = stats("a");
+            assertEquals(0, sa.get("errors").asLong(), "machine A: " + sa);
+            assertEquals(sa.get("puts").asLong(), store(sa, "uploads"), "machine A uploads, want one per put: " + sa);
+            assertEquals(0, store(sa, "uploadErrors"), "machine A: " + sa);
+
+            GoRun.Result b = buildHello(machine("b", Map.of(), "--store", url), mod, "b");
+            assertFalse(COMPILE_STEP.matcher(b.output()).find(), "machine B: got a compile step, want none:\n" + b.output());
+            JsonNode sb = stats("b");
+            assertEquals(0, sb.get("errors").asLong(), "machine B: " + sb);
+            assertTrue(store(sb, "remoteHits") > 0, "machine B: no remote hits: " + sb);
+            assertEquals(sb.get("hits").asLong(), store(sb, "remoteHits"), "machine B's hits all came from the remote: " + sb);
+            assertEquals(0, warnings(b.output()), b.output());
+            assertLocalVerifiesClean("b");
+        }
+    }
+
+    @Test
+    void remoteKilledMidBuild_buildSucceeds() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/killed");
+        LarderServe serve = LarderServe.start(tmp.resolve("served"));
+        Thread killer = new Thread(() -> {
+            try {
+                serve.awaitLine(l -> l.contains(" PUT /cas/"));
+                serve.kill();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        killer.start();
+        try {
+            GoRun.Result a = buildHello(machine("a", Map.of(), "--store", serve.url()), mod, "a");
+            killer.join(TimeUnit.MINUTES.toMillis(5));
+            JsonNode s = stats("a");
+            assertEquals(0, s.get("errors").asLong(), "stats " + s);
+            assertTrue(store(s, "uploadErrors") + store(s, "uploadsDropped") + store(s, "remoteErrors") > 0,
+                    "the remote died mid-build, yet nothing failed: " + s);
+            assertTrue(warnings(a.output()) <= 2, "want at most one warning per direction:\n" + a.output());
+            assertLocalVerifiesClean("a");
+        } finally {
+            serve.close();
+        }
+    }
+
+    @Test
+    void tamperedCasBody_isNeverServed() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/tampered");
+        try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.empty())) {
+            buildHello(machine("a", Map.of(), "--store", nginx.url()), mod, "a");
+            // The largest body on the remote (a compiled package or the binary) gets one flipped byte.
+            Path largest;
+            try (Stream<Path> s = Files.walk(nginx.root().resolve("cas"))) {
+                largest = s.filter(Files::isRegularFile).max((x, y) -> Long.compare(x.toFile().length(),
+                        y.toFile().length())).orElseThrow();
+            }
+            byte[] bytes = Files.readAllBytes(largest);
+            bytes[bytes.length / 2] ^= 0x01;
+            Files.write(largest, bytes);
+
+            GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
+            JsonNode s = stats("b");
+            assertEquals(0, s.get("errors").asLong(), "stats " + s);
+            assertEquals(1, store(s, "remoteRefused"), "the tampered body, refused once: " + s);
+            assertTrue(store(s, "remoteHits") > 0, "the other bodies were served: " + s);
+            assertTrue(b.output().contains("does not match its id, not served"), b.output());
+            assertLocalVerifiesClean("b");
+        }
+    }
+
+    @Test
+    void slowRemote_costsAFewTimeoutsAndTheBuildSucceeds() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/slow");
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        slow.createContext("/", x -> {
+            try (x) {
+                release.await(5, TimeUnit.MINUTES);
+                x.sendResponseHeaders(404, -1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        slow.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        slow.start();
+        try {
+            String url = "http://127.0.0.1:" + slow.getAddress().getPort() + "/";
+            GoRun.Result a = buildHello(machine("a", Map.of(), "--store", url, "--remote-timeout", "300ms",
+                    "--workers", "4"), mod, "a");
+            JsonNode s = stats("a");
+            assertEquals(0, s.get("errors").asLong(), "stats " + s);
+            long failed = store(s, "remoteErrors");
+            // Three failures in a row turn the tier off; requests already waiting then (at most the
+            // four workers) still time out.
+            assertTrue(failed >= 1 && failed <= 3 + 4, "got " + failed + " remote timeouts, want 1 to 7: " + s);
+            assertTrue(s.get("gets").asLong() > failed, "stats " + s);
+            assertTrue(warnings(a.output()) <= 2, a.output());
+        } finally {
+            release.countDown();
+            slow.stop(0);
+        }
+    }
+
+    @Test
+    void wrongToken_uploadsRefused_rightTokenFileShares() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/token");
+        try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.of("s3cret"))) {
+            GoRun.Result wrong = buildHello(machine("wrong", Map.of("LARDER_REMOTE_TOKEN", "guess"), "--store",
+                    nginx.url()), mod, "wrong");
+            JsonNode sw = stats("wrong");
+            assertEquals(0, sw.get("errors").asLong(), "stats " + sw);
+            assertTrue(store(sw, "uploadErrors") >= 1, "stats " + sw);
+            assertEquals(0, store(sw, "uploads"), "stats " + sw);
+            assertEquals(0, countFiles(nginx.root()), "nginx stored an upload without the token");
+            assertEquals(1, warnings(wrong.output()), "want one warning:\n" + wrong.output());
+            assertTrue(wrong.output().contains("401"), wrong.output());
+
+            Path tokenFile = Files.writeString(tmp.resolve("token"), "s3cret\n");
+            buildHello(machine("a", Map.of(), "--store", nginx.url(), "--remote-token-file", tokenFile.toString()),
+                    mod, "a");
+            assertTrue(store(stats("a"), "uploads") > 0, "stats " + stats("a"));
+            GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
+            assertFalse(COMPILE_STEP.matcher(b.output()).find(), "reading needs no token:\n" + b.output());
+        }
+    }
+
+    @Test
+    void readOnlyRemote_servesHitsAndIsNeverWritten() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/readonly");
+        Path other = GoModule.write(tmp.resolve("other"), "example.com/other");
+        try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.empty())) {
+            buildHello(machine("a", Map.of(), "--store", nginx.url()), mod, "a");
+            long before = countFiles(nginx.root());
+            assertTrue(before > 0);
+
+            GoRun ro = machine("ro", Map.of(), "--store", "readonly:" + nginx.url());
+            GoRun.Result hit = buildHello(ro, mod, "ro");
+            assertFalse(COMPILE_STEP.matcher(hit.output()).find(), "want every step from the remote:\n" + hit.output());
+            buildHello(ro, other, "ro");
+            JsonNode s = stats("ro");
+            assertTrue(s.get("puts").asLong() > 0, "the local store still takes puts: " + s);
+            assertEquals(0, store(s, "uploads") + store(s, "uploadErrors"), "stats " + s);
+            assertEquals(before, countFiles(nginx.root()), "a read-only remote was written to");
+        }
+    }
+
+    @Test
+    void everyTierReadOnly_putLeavesKnownCommands_buildSucceeds() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/allreadonly");
+        Path shared = tmp.resolve("shared");
+        buildHello(machine("a", Map.of(), "--store", "h2:" + shared), mod, "a");
+        List<String> args = new ArrayList<>(List.of("--store", "readonly:h2:" + shared));
+        GoRun.Result r = buildHello(machine("ro", Map.of(), args.toArray(String[]::new)), mod, "ro");
+        assertFalse(COMPILE_STEP.matcher(r.output()).find(), r.output());
+        JsonNode s = stats("ro");
+        assertTrue(s.get("readOnly").asBoolean(), "stats " + s);
+        assertEquals(0, s.get("errors").asLong(), "stats " + s);
+    }
+}
