@@ -14,9 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Element;
 
 /** {@code bin/larder conformance} against larder's own helper and against broken ones. */
@@ -95,6 +98,49 @@ class ConformanceCommandIT {
         assertTrue(r.stdout().contains(passed + " passed, 0 failed, " + skipped + " skipped"), r.stdout());
         assertTrue(r.stdout().contains("skipped: the helper does not list put in KnownCommands (a read-only helper)"),
                 r.stdout());
+    }
+
+    /** Every backend configuration of larder's helper passes the kit; read-only ones skip put's checks. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"http (larder serve)", "http (nginx)", "readonly:http (nginx)", "local + far h2",
+        "readonly:h2 only"})
+    void conformance_larderHelperWithBackends_passesEveryCheck(String config) throws Exception {
+        List<AutoCloseable> servers = new ArrayList<>();
+        try {
+            List<String> stores = new ArrayList<>();
+            boolean readOnly = false;
+            switch (config) {
+                case "http (larder serve)" -> {
+                    LarderServe s = LarderServe.start(tmp.resolve("served"));
+                    servers.add(s);
+                    stores.add(s.url());
+                }
+                case "http (nginx)", "readonly:http (nginx)" -> {
+                    Nginx n = Nginx.start(tmp.resolve("nginx"), Optional.empty());
+                    servers.add(n);
+                    stores.add((config.startsWith("readonly:") ? "readonly:" : "") + n.url());
+                }
+                case "local + far h2" -> stores.addAll(List.of("h2:" + tmp.resolve("near"), "h2:" + tmp.resolve("far")));
+                default -> {
+                    stores.add("readonly:h2:" + tmp.resolve("ro"));
+                    readOnly = true;
+                }
+            }
+            List<String> args = new ArrayList<>(List.of("--strict", "--persistent", "--", helper(), "helper", "--dir",
+                    store()));
+            for (String s : stores) {
+                args.addAll(List.of("--store", s));
+            }
+            LarderRun r = conformance(args.toArray(String[]::new));
+            assertEquals(0, r.exit(), config + ": exit status; stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr());
+            long skipped = readOnly ? needingPut() : 0;
+            long passed = ConformanceKit.catalogue().size() - skipped;
+            assertTrue(r.stdout().contains(passed + " passed, 0 failed, " + skipped + " skipped"), r.stdout());
+        } finally {
+            for (AutoCloseable s : servers) {
+                s.close();
+            }
+        }
     }
 
     @Test
