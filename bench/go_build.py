@@ -19,31 +19,14 @@ Prints the median seconds of each and ratios against Go's own cache.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
-MAIN = '''package main
+from gomod import default_go, go_env, write_module
 
-import (
-	"crypto/tls"
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"os"
-	"text/template"
-)
-
-func main() {
-	_ = tls.Config{}
-	_ = template.New("x")
-	b, _ := json.Marshal(map[string]int{"a": 1})
-	fmt.Fprintln(os.Stdout, string(b), http.StatusOK)
-}
-'''
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    tc = os.environ.get("LARDER_TOOLCHAINS", os.path.expanduser("~/.cache/larder-toolchains"))
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=3)
-    ap.add_argument("--go", default=os.path.join(tc, "go1.24", "bin", "go"))
+    ap.add_argument("--go", default=default_go())
     a = ap.parse_args()
     if not os.access(a.go, os.X_OK):
         sys.exit("no go at %s: run .ci/install-go-toolchains or pass --go" % a.go)
@@ -51,14 +34,8 @@ def main():
     subprocess.run([larder, "--version"], check=True, stdout=subprocess.DEVNULL)  # build on first use
     work = tempfile.mkdtemp(prefix="larder-bench-")
     try:
-        mod = os.path.join(work, "mod")
-        os.makedirs(mod)
-        open(os.path.join(mod, "go.mod"), "w").write("module example.com/bench\n\ngo 1.21\n")
-        open(os.path.join(mod, "main.go"), "w").write(MAIN)
-        base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "GOPATH": os.path.join(work, "gopath"),
-                "GOTOOLCHAIN": "local", "GOPROXY": "off", "GOTELEMETRY": "off", "CGO_ENABLED": "0"}
-        if "JAVA_HOME" in os.environ:
-            base["JAVA_HOME"] = os.environ["JAVA_HOME"]
+        mod = write_module(work)
+        base = go_env(work)
 
         def fresh(d):
             shutil.rmtree(d, ignore_errors=True)

@@ -54,6 +54,12 @@ final class StoreOptions {
             description = "How long the session's end waits for uploads to finish (or $LARDER_UPLOAD_WAIT; default 60s).")
     String uploadWait;
 
+    @Option(names = "--prefetch", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With far tiers: record the actions each session asks for per working directory, and fetch "
+                    + "those into the local store in the background as the next session there starts "
+                    + "(default: on; $LARDER_PREFETCH=0 turns it off).")
+    boolean prefetch;
+
     /** The options, checked and with every provider loaded; nothing is opened yet. */
     record Resolved(List<StoreSpec> specs, Map<String, StorageProvider> providers, BackendContext context,
             TierOptions tiers) {
@@ -100,7 +106,10 @@ final class StoreOptions {
         }
         Duration wait = duration(uploadWait, env.get("LARDER_UPLOAD_WAIT"), "--upload-wait", Duration.ofSeconds(60));
         BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
-        return new Resolved(List.copyOf(specs), providers, context, TierOptions.defaults().withUploadWait(wait));
+        boolean prefetching = prefetch && !"0".equals(env.get("LARDER_PREFETCH"));
+        TierOptions tiers = TierOptions.defaults().withUploadWait(wait)
+                .withPrefetchKey(prefetching ? Optional.of(System.getProperty("user.dir")) : Optional.empty());
+        return new Resolved(List.copyOf(specs), providers, context, tiers);
     }
 
     private static Duration duration(String option, String env, String what, Duration otherwise) {

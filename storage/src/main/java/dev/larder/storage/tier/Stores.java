@@ -2,15 +2,19 @@ package dev.larder.storage.tier;
 
 import dev.larder.storage.Backend;
 import dev.larder.storage.BackendContext;
+import dev.larder.storage.Digest;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
 import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -117,6 +121,13 @@ public final class Stores {
             near.close();
             throw e;
         }
-        return new TieredStorage(near, nearWritable, far, options, context.clock());
+        Optional<Prefetch> prefetch = Optional.empty();
+        if (options.prefetchKey().isPresent() && near instanceof LocalStore local && nearWritable && !far.isEmpty()) {
+            Digest key = Digest.sha256(options.prefetchKey().get().getBytes(StandardCharsets.UTF_8));
+            prefetch = Optional.of(new Prefetch(local.root().resolve("prefetch").resolve(key.toString())));
+        }
+        TieredStorage tiers = new TieredStorage(near, nearWritable, far, options, context.clock(), prefetch);
+        tiers.startPrefetch();
+        return tiers;
     }
 }

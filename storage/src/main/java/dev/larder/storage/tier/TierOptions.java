@@ -2,6 +2,7 @@ package dev.larder.storage.tier;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How tiers behave around their far (usually remote) members.
@@ -14,10 +15,16 @@ import java.util.Objects;
  * @param failuresToStop  consecutive failures after which a far tier is left alone for the rest
  *                        of the session, so that a dead or slow remote costs a few timeouts, not
  *                        one per request
+ * @param prefetchKey     when present (the working directory), the actions this session asks
+ *                        for are recorded under this key in the near store, and those the last
+ *                        session with the same key asked for are fetched from far tiers in the
+ *                        background as this one starts
  */
-public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders, int failuresToStop) {
+public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders, int failuresToStop,
+        Optional<String> prefetchKey) {
     public TierOptions {
         Objects.requireNonNull(uploadWait, "uploadWait");
+        Objects.requireNonNull(prefetchKey, "prefetchKey");
         if (uploadWait.isNegative()) {
             throw new IllegalArgumentException("upload wait: got " + uploadWait + ", want >= 0");
         }
@@ -27,12 +34,16 @@ public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders,
         }
     }
 
-    /** Up to 60 s of uploads at close, 4096 queued, 4 at once, a tier off after 3 failures in a row. */
+    /** Up to 60 s of uploads at close, 4096 queued, 4 at once, a tier off after 3 failures in a row, no prefetch. */
     public static TierOptions defaults() {
-        return new TierOptions(Duration.ofSeconds(60), 4096, 4, 3);
+        return new TierOptions(Duration.ofSeconds(60), 4096, 4, 3, Optional.empty());
     }
 
     public TierOptions withUploadWait(Duration wait) {
-        return new TierOptions(wait, queueCapacity, uploaders, failuresToStop);
+        return new TierOptions(wait, queueCapacity, uploaders, failuresToStop, prefetchKey);
+    }
+
+    public TierOptions withPrefetchKey(Optional<String> key) {
+        return new TierOptions(uploadWait, queueCapacity, uploaders, failuresToStop, key);
     }
 }

@@ -16,6 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +38,9 @@ import java.util.concurrent.atomic.LongAdder;
  * queue. A far tier that fails (down, slow, garbage, refusing) is a miss, said once on stderr,
  * counted, and left alone after a run of failures: it never fails a request.
  *
+ * <p>With a prefetch key (the working directory), the actions a session asks for are recorded in
+ * the near store, and the next session with that key starts by fetching those it lacks.
+ *
  * <p>When the near store is read-only, far hits and puts go to a {@link Spool} instead, whose
  * files last until {@link #close}.
  */
@@ -45,6 +53,10 @@ final class TieredStorage implements Storage {
     private final TierOptions options;
     private final Spool spool;
     private final ThreadPoolExecutor uploads;
+    private final Optional<Prefetch> prefetch;
+    private final ExecutorService prefetchers;
+    /** Prefetches under way, by action: a get for one of them waits for it rather than fetch twice. */
+    private final ConcurrentHashMap<Digest, CompletableFuture<Optional<Entry>>> prefetching = new ConcurrentHashMap<>();
     private final Object pendingLock = new Object();
     private int pending;
 
@@ -57,8 +69,10 @@ final class TieredStorage implements Storage {
     private final LongAdder uploadErrors = new LongAdder();
     private final LongAdder uploadsDropped = new LongAdder();
     private final LongAdder uploadsAbandoned = new LongAdder();
+    private final LongAdder prefetched = new LongAdder();
 
-    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierOptions options, InstantSource clock) {
+    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierOptions options, InstantSource clock,
+            Optional<Prefetch> prefetch) {
         this.near = near;
         this.nearWritable = nearWritable;
         this.far = List.copyOf(far);
@@ -71,17 +85,88 @@ final class TieredStorage implements Storage {
                     return t;
                 });
         this.uploads.allowCoreThreadTimeOut(true);
+        this.prefetch = prefetch;
+        this.prefetchers = Executors.newFixedThreadPool(options.uploaders(), r -> {
+            Thread t = new Thread(r, "larder-prefetch");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Fetches, in the background, what the last session in this working directory asked for and
+     * the near store lacks, so that this session's remote hits cost local latency. Gets do not
+     * wait for it: one that comes first fetches the output itself.
+     */
+    void startPrefetch() {
+        if (prefetch.isEmpty() || far.isEmpty() || !nearWritable) {
+            return;
+        }
+        prefetchers.execute(() -> {
+            List<Digest> wanted;
+            try {
+                wanted = prefetch.get().previous();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, () -> "prefetch: cannot read the record: " + e.getMessage());
+                return;
+            }
+            LOG.log(Level.DEBUG, () -> "prefetch: " + wanted.size() + " actions asked for last time");
+            for (Digest action : wanted) {
+                prefetchers.execute(() -> prefetchOne(action));
+            }
+        });
+    }
+
+    private void prefetchOne(Digest action) {
+        CompletableFuture<Optional<Entry>> done = new CompletableFuture<>();
+        if (prefetching.putIfAbsent(action, done) != null) {
+            return;
+        }
+        Optional<Entry> got = Optional.empty();
+        try {
+            if (near.get(action).isEmpty()) {
+                for (Tier t : far) {
+                    if (t.reads.on()) {
+                        got = fetch(t, action, true);
+                        if (got.isPresent()) {
+                            break;
+                        }
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "prefetch " + action + ": " + e.getMessage());
+        } finally {
+            done.complete(got);
+            prefetching.remove(action, done);
+        }
     }
 
     @Override
     public Optional<Entry> get(Digest action) throws IOException {
+        prefetch.ifPresent(p -> p.asked(action));
         Optional<Entry> e = near.get(action);
         if (e.isPresent()) {
             return e;
         }
+        CompletableFuture<Optional<Entry>> coming = prefetching.get(action);
+        if (coming != null) {
+            try {
+                Optional<Entry> fetched = coming.get();
+                if (fetched.isPresent()) {
+                    remoteHits.increment();
+                    return fetched;
+                }
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for a prefetch", x);
+            } catch (ExecutionException x) {
+                // cannot happen: prefetchOne completes normally; ask the tiers below
+            }
+        }
         for (Tier t : far) {
             if (t.reads.on()) {
-                Optional<Entry> got = fetch(t, action);
+                Optional<Entry> got = fetch(t, action, false);
                 if (got.isPresent()) {
                     return got;
                 }
@@ -91,7 +176,7 @@ final class TieredStorage implements Storage {
     }
 
     /** Looks {@code action} up in one far tier; a hit is verified and stored near. */
-    private Optional<Entry> fetch(Tier t, Digest action) {
+    private Optional<Entry> fetch(Tier t, Digest action, boolean prefetching) {
         StoredOutput found;
         try {
             Optional<StoredOutput> f = t.backend.find(action);
@@ -121,7 +206,11 @@ final class TieredStorage implements Storage {
                         : spool.put(found.output(), found.size(), in);
             }
             t.reads.ok();
-            remoteHits.increment();
+            if (prefetching) {
+                prefetched.increment();
+            } else {
+                remoteHits.increment();
+            }
             remoteHitBytes.add(found.size());
             LOG.log(Level.DEBUG, () -> "get " + action + ": hit in " + t.name + ", " + found.size() + " bytes copied near");
             return Optional.of(entry);
@@ -199,9 +288,20 @@ final class TieredStorage implements Storage {
         }
     }
 
-    /** Waits for queued uploads, at most {@link TierOptions#uploadWait()}; what is left is abandoned. */
+    /**
+     * Saves the prefetch record, then waits for queued uploads, at most
+     * {@link TierOptions#uploadWait()}; what is left is abandoned.
+     */
     @Override
     public void flush() throws IOException {
+        // Saved before the close reply, so that the next session in this directory finds it.
+        if (prefetch.isPresent() && nearWritable) {
+            try {
+                prefetch.get().save();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, () -> "prefetch: cannot save the record: " + e.getMessage());
+            }
+        }
         long deadline = System.nanoTime() + options.uploadWait().toNanos();
         int left;
         synchronized (pendingLock) {
@@ -243,6 +343,7 @@ final class TieredStorage implements Storage {
         m.put("uploadErrors", uploadErrors.sum());
         m.put("uploadsDropped", uploadsDropped.sum());
         m.put("uploadsAbandoned", uploadsAbandoned.sum());
+        m.put("prefetched", prefetched.sum());
         return m;
     }
 
@@ -256,8 +357,11 @@ final class TieredStorage implements Storage {
     @Override
     public void close() throws IOException {
         uploads.shutdownNow();
+        prefetchers.shutdownNow();
         List<IOException> failures = new ArrayList<>();
         try {
+            // Prefetches in flight write into the near store: let them end before it closes.
+            prefetchers.awaitTermination(5, TimeUnit.SECONDS);
             if (!uploads.awaitTermination(5, TimeUnit.SECONDS)) {
                 LOG.log(Level.DEBUG, "uploads still running at close; abandoned");
             }
