@@ -36,7 +36,11 @@ public final class HttpRemote implements Backend {
         this.token = token;
         this.timeout = timeout;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+        // Plain http: HTTP/1.1 outright. The default (HTTP/2) sends every request with an h2c
+        // upgrade offer that caches such as larder serve ignore; https negotiates HTTP/2 by ALPN.
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL)
+                .version("https".equalsIgnoreCase(base.getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                .build();
     }
 
     /**
