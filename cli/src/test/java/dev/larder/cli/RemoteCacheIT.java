@@ -253,4 +253,44 @@ class RemoteCacheIT {
         assertTrue(s.get("readOnly").asBoolean(), "stats " + s);
         assertEquals(0, s.get("errors").asLong(), "stats " + s);
     }
+
+    @Test
+    void prefetch_nextSessionInTheSameDirectory_fetchesWhatTheLastOneAskedFor() throws Exception {
+        Path mod = GoModule.write(tmp.resolve("mod"), "example.com/prefetch");
+        try (LarderServe serve = LarderServe.start(tmp.resolve("served"))) {
+            buildHello(machine("a", Map.of(), "--store", serve.url()), mod, "a");
+            GoRun b = machine("b", Map.of(), "--store", serve.url());
+            buildHello(b, mod, "b");
+            Path local = tmp.resolve("machine-b").resolve("local");
+            List<Path> records;
+            try (Stream<Path> s = Files.list(local.resolve("prefetch"))) {
+                records = s.toList();
+            }
+            assertEquals(1, records.size(), "one record for one working directory: " + records);
+            long asked = Files.size(records.get(0)) / 32;
+            assertEquals(stats("b").get("gets").asLong(), asked, "the record holds every action asked for");
+
+            // Two hours on, every entry of B's local store may go; its prefetch record stays.
+            LarderRun trim = LarderRun.of(tmp, Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"), "trim", "--dir",
+                    local.toString(), "--max-size", "0");
+            assertEquals(0, trim.exit(), trim.stderr());
+            wipe(tmp.resolve("machine-b").resolve("gocache"));
+            GoRun.Result again = buildHello(b, mod, "b");
+            assertFalse(COMPILE_STEP.matcher(again.output()).find(), again.output());
+            JsonNode s = stats("b");
+            assertTrue(store(s, "prefetched") > 0, "nothing was prefetched: " + s);
+            assertEquals(0, s.get("errors").asLong(), "stats " + s);
+            assertLocalVerifiesClean("b");
+        }
+    }
+
+    private static void wipe(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted((x, y) -> y.compareTo(x)).toList()) {
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
 }
