@@ -184,6 +184,17 @@ class PluginProviderIT {
     }
 
     @Test
+    void helper_uriThePluginRefuses_exitsTwoWithThePluginsReason() throws Exception {
+        Path store = tmp.resolve("store");
+        LarderRun r = LarderRun.of(tmp, Map.of(), "helper", "--dir", store.toString(), "--plugin-path",
+                pluginDir().toString(), "--store", "files:relative/dir");
+        assertEquals(2, r.exit(), "exit status; stderr: " + r.stderr());
+        assertTrue(r.stderr().contains("store files:relative/dir: files:relative/dir: want files:/ABSOLUTE/DIR"),
+                "stderr: got " + r.stderr() + ", want the plugin's reason");
+        assertEquals("", r.stdout(), "stdout: got a session, want none before a usage error");
+    }
+
+    @Test
     void conformance_helperOnThePluginStore_passesEveryCheck() throws Exception {
         Path shared = tmp.resolve("shared");
         LarderRun r = LarderRun.of(tmp, Map.of(), "conformance", "--strict", "--persistent", "--",

@@ -19,6 +19,18 @@ public interface StorageProvider {
     Set<String> schemes();
 
     /**
+     * Checks that {@code uri} is one this provider can open, without opening anything (no
+     * network, no files): larder calls it for every {@code --store} value before a session
+     * starts, so that a typo is a usage error rather than a tier left out. The default accepts
+     * every URI.
+     *
+     * @throws IllegalArgumentException if it is not; its message is shown to the user
+     */
+    default void validate(URI uri) {
+        // accepts everything; open() may still refuse
+    }
+
+    /**
      * Opens the backend at {@code uri}, whose scheme is one of {@link #schemes()}. The
      * {@code readonly:} prefix is larder's business and is already removed.
      *

@@ -21,18 +21,23 @@ public final class FilesProvider implements StorageProvider {
         return Set.of("files");
     }
 
-    /**
-     * Opens the directory the URI names, creating it if needed.
-     *
-     * @throws IllegalArgumentException if the URI is not {@code files:/ABSOLUTE/DIR}
-     * @throws IOException              if the directory cannot be created
-     */
+    /** Accepts {@code files:/ABSOLUTE/DIR} only, so that a typo is a usage error before any session. */
     @Override
-    public Backend open(URI uri, BackendContext context) throws IOException {
+    public void validate(URI uri) {
         // files:/x is hierarchical with a path; files:x (relative) and files://host/x are not wanted.
         if (uri.getPath() == null || uri.getRawAuthority() != null || !uri.getPath().startsWith("/")) {
             throw new IllegalArgumentException(uri + ": want files:/ABSOLUTE/DIR");
         }
+    }
+
+    /**
+     * Opens the directory the URI names, creating it if needed.
+     *
+     * @throws IOException if the directory cannot be created
+     */
+    @Override
+    public Backend open(URI uri, BackendContext context) throws IOException {
+        validate(uri);
         return FilesBackend.open(Path.of(uri.getPath()), context.clock());
     }
 }

@@ -23,6 +23,11 @@ public final class H2Provider implements StorageProvider {
         return new H2Backend(H2Storage.open(path(uri), context.clock()));
     }
 
+    @Override
+    public void validate(URI uri) {
+        path(uri);
+    }
+
     /** The directory an {@code h2:} URI names. */
     public static Path path(URI uri) {
         String p = uri.getSchemeSpecificPart();

@@ -19,12 +19,22 @@ public final class HttpProvider implements StorageProvider {
 
     @Override
     public Backend open(URI uri, BackendContext context) {
+        validate(uri);
+        return HttpRemote.create(uri, context.token(), context.timeout(), context.clock());
+    }
+
+    @Override
+    public void validate(URI uri) {
         if (uri.getHost() == null) {
             throw new IllegalArgumentException(uri + ": no host; want http://HOST[:PORT][/PREFIX]");
         }
         if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw new IllegalArgumentException(uri + ": a query or fragment is not allowed; want http://HOST[:PORT][/PREFIX]");
         }
-        return HttpRemote.create(uri, context.token(), context.timeout(), context.clock());
+        if (uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException(uri.getScheme() + "://" + uri.getHost()
+                    + ": credentials in the URI are not allowed (they would show in logs); use $LARDER_REMOTE_TOKEN "
+                    + "or --remote-token-file");
+        }
     }
 }

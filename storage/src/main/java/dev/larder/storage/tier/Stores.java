@@ -64,16 +64,23 @@ public final class Stores {
     }
 
     /**
-     * Checks that every value has a provider, before anything is opened.
+     * Checks that every value has a provider that accepts its URI, before anything is opened.
      *
-     * @throws IllegalArgumentException naming the first value without one, and the schemes known
+     * @throws IllegalArgumentException naming the first value without one (and the schemes
+     *                                  known), or the provider's reason for refusing it
      */
     public static void check(List<StoreSpec> specs, Map<String, StorageProvider> providers) {
         for (StoreSpec s : specs) {
-            if (!providers.containsKey(s.scheme())) {
+            StorageProvider p = providers.get(s.scheme());
+            if (p == null) {
                 throw new IllegalArgumentException("store " + s.text() + ": no provider for scheme " + s.scheme()
                         + " (known: " + String.join(", ", providers.keySet())
                         + "); a plugin's jar goes in --plugin-path");
+            }
+            try {
+                p.validate(s.uri());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("store " + s.text() + ": " + e.getMessage(), e);
             }
         }
     }
