@@ -56,7 +56,19 @@ public final class IndexServer {
             System.exit(2);
         }
         Path dir = Path.of(args[0]).toAbsolutePath().normalize();
-        System.exit(serve(dir, idle()));
+        // Loaded now, while the jar is surely there: unpublish needs it at the end, when an
+        // upgrade may have replaced the jar, and a class that cannot load then would leave the
+        // H2 TCP threads keeping this process alive for ever.
+        IndexClient.readAddress(dir);
+        int code = 1;
+        try {
+            code = serve(dir, idle());
+        } catch (Throwable t) {
+            System.err.println("index server: " + t);
+        } finally {
+            // halt, not exit: nothing may keep the process, and no shutdown hook needs loading.
+            Runtime.getRuntime().halt(code);
+        }
     }
 
     static int serve(Path dir, Duration idle) throws IOException, SQLException, InterruptedException {
@@ -193,7 +205,7 @@ public final class IndexServer {
             if (p != null && String.valueOf(ProcessHandle.current().pid()).equals(p.getProperty("pid"))) {
                 Files.deleteIfExists(dir.resolve(ADDRESS));
             }
-        } catch (IOException ignored) {
+        } catch (IOException | LinkageError ignored) {
             // a client finds the server gone either way
         }
     }

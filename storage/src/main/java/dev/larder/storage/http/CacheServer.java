@@ -213,7 +213,9 @@ public final class CacheServer implements AutoCloseable {
     }
 
     private static int reply(HttpExchange x, int status, String message) throws IOException {
-        byte[] b = message.isEmpty() ? new byte[0] : (message + "\n").getBytes(StandardCharsets.UTF_8);
+        // A HEAD reply has no body (the JDK server warns at every one that declares a length).
+        boolean head = "HEAD".equals(x.getRequestMethod());
+        byte[] b = message.isEmpty() || head ? new byte[0] : (message + "\n").getBytes(StandardCharsets.UTF_8);
         x.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         x.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
         if (b.length > 0) {

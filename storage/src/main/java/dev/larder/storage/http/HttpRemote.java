@@ -65,15 +65,15 @@ public final class HttpRemote implements Backend {
     /**
      * {@inheritDoc}
      *
-     * <p>The stream is the response body as it arrives; the request timeout bounds the wait for
-     * the response's start, not its end.
+     * <p>The stream is the response body as it arrives; the timeout bounds the wait for the
+     * response's start and then for each read, so a server that stalls mid-body fails the read.
      */
     @Override
     public Optional<InputStream> open(Digest output, long size) throws IOException {
         HttpResponse<InputStream> r = send(request("cas/" + output).GET().build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         if (r.statusCode() == 200) {
-            return Optional.of(r.body());
+            return Optional.of(new IdleTimeoutInputStream(r.body(), timeout, base + "cas/" + output));
         }
         r.body().close();
         if (r.statusCode() == 404) {
@@ -132,13 +132,11 @@ public final class HttpRemote implements Backend {
      *                     {@code size} bytes hashing to {@code output} ({@code into} is deleted)
      */
     public boolean fetchBlob(Digest output, long size, Path into) throws IOException {
-        HttpResponse<InputStream> r = send(request("cas/" + output).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
-            if (r.statusCode() == 404) {
-                return false;
-            }
-            expect(r.statusCode(), 200, "GET cas/" + output);
+        Optional<InputStream> body = open(output, size);
+        if (body.isEmpty()) {
+            return false;
+        }
+        try (InputStream in = body.get()) {
             MessageDigest md = Digest.newSha256();
             long n = 0;
             byte[] buf = new byte[64 * 1024];

@@ -46,7 +46,12 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
             throw new IllegalArgumentException("store " + quote(text) + ": empty; " + FORMS);
         }
         if (rest.startsWith("/") || rest.startsWith(".") || rest.startsWith("~")) {
-            rest = "h2:" + rest;
+            // A path, taken as it is: never decoded as a URI (%41 stays %41, # is no fragment).
+            try {
+                return new StoreSpec(text, new URI("h2", rest, null), readOnly);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("store " + quote(text) + ": " + e.getMessage(), e);
+            }
         }
         Matcher m = SCHEME.matcher(rest);
         if (!m.matches()) {
@@ -92,9 +97,27 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
         return uri.getScheme();
     }
 
+    /** The value for messages and logs: as given, except that credentials in a URI are left out. */
+    public String display() {
+        return uri.getRawUserInfo() == null ? text.strip() : (readOnly ? READONLY : "") + redacted(uri);
+    }
+
+    /** The normalised value ({@code readonly:} and the URI), credentials left out. */
     @Override
     public String toString() {
-        return (readOnly ? READONLY : "") + uri;
+        return (readOnly ? READONLY : "") + redacted(uri);
+    }
+
+    private static String redacted(URI uri) {
+        if (uri.getRawUserInfo() == null) {
+            return uri.toString();
+        }
+        try {
+            return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), uri.getQuery(),
+                    uri.getFragment()).toString();
+        } catch (URISyntaxException e) {
+            return uri.getScheme() + "://(credentials hidden)";
+        }
     }
 
     static final String FORMS = "want h2:PATH, http://HOST[:PORT][/PREFIX], https://…, a plugin's SCHEME:…, "

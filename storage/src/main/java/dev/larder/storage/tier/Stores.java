@@ -73,14 +73,14 @@ public final class Stores {
         for (StoreSpec s : specs) {
             StorageProvider p = providers.get(s.scheme());
             if (p == null) {
-                throw new IllegalArgumentException("store " + s.text() + ": no provider for scheme " + s.scheme()
+                throw new IllegalArgumentException("store " + s.display() + ": no provider for scheme " + s.scheme()
                         + " (known: " + String.join(", ", providers.keySet())
                         + "); a plugin's jar goes in --plugin-path");
             }
             try {
                 p.validate(s.uri());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("store " + s.text() + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("store " + s.display() + ": " + e.getMessage(), e);
             }
         }
     }
@@ -106,7 +106,7 @@ public final class Stores {
         } else {
             StoreSpec first = specs.get(0);
             Backend b = providers.get(first.scheme()).open(first.uri(), context);
-            near = b.local().orElseThrow(() -> new IllegalArgumentException("store " + first.text()
+            near = b.local().orElseThrow(() -> new IllegalArgumentException("store " + first.display()
                     + ": not a local store, cannot be the nearest tier"));
             nearWritable = !first.readOnly();
             rest = specs.subList(1, specs.size());
@@ -121,7 +121,7 @@ public final class Stores {
                     Backend b = providers.get(s.scheme()).open(s.uri(), context);
                     far.add(new Tier(s.toString(), b, !s.readOnly(), options.failuresToStop()));
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.WARNING, "store " + s.text() + ": cannot open, left out: " + e.getMessage());
+                    LOG.log(Level.WARNING, "store " + s.display() + ": cannot open, left out: " + e.getMessage());
                 }
             }
         } catch (RuntimeException e) {

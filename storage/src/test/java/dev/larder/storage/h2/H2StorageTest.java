@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.LocalStoreFiles;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageContract;
 import java.io.IOException;
@@ -33,18 +34,7 @@ class H2StorageTest extends StorageContract {
 
     @Override
     protected Set<Path> bodyFiles(Path dir) throws IOException {
-        Set<Path> files = regularFiles(dir.resolve("blobs"));
-        files.addAll(regularFiles(dir.resolve("tmp")));
-        return files;
-    }
-
-    private static Set<Path> regularFiles(Path root) throws IOException {
-        if (!Files.isDirectory(root)) {
-            return new HashSet<>();
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            return walk.filter(Files::isRegularFile).collect(Collectors.toSet());
-        }
+        return LocalStoreFiles.of(dir);
     }
 
     @Test
@@ -54,7 +44,7 @@ class H2StorageTest extends StorageContract {
         Entry a = put(s, action("a"), body);
         Entry b = put(s, action("b"), body);
         assertEquals(a.path(), b.path(), "blob of the second action");
-        Set<Path> blobs = regularFiles(dir.resolve("blobs"));
+        Set<Path> blobs = LocalStoreFiles.under(dir.resolve("blobs"));
         assertEquals(Set.of(a.path()), blobs, "blob files");
         assertHolds(hit(s, action("a")), body);
         assertHolds(hit(s, action("b")), body);
