@@ -19,28 +19,21 @@ Prints the median seconds of each and ratios against Go's own cache.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
-from gomod import default_go, go_env, write_module
+from gomod import check_go, default_go, fresh, go_env, write_module
+from gomod import larder as built_larder
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=3)
     ap.add_argument("--go", default=default_go())
     a = ap.parse_args()
-    if not os.access(a.go, os.X_OK):
-        sys.exit("no go at %s: run .ci/install-go-toolchains or pass --go" % a.go)
-    larder = os.path.join(root, "bin", "larder")
-    subprocess.run([larder, "--version"], check=True, stdout=subprocess.DEVNULL)  # build on first use
+    check_go(a.go)
+    larder = built_larder()
     work = tempfile.mkdtemp(prefix="larder-bench-")
     try:
         mod = write_module(work)
         base = go_env(work)
-
-        def fresh(d):
-            shutil.rmtree(d, ignore_errors=True)
-            os.makedirs(d)
-            return d
 
         def build(gocache, store=None):
             env = dict(base, GOCACHE=gocache)

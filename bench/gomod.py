@@ -1,5 +1,8 @@
 """What the Go benchmarks share: the module they build, the go command's environment."""
 import os
+import shutil
+import subprocess
+import sys
 
 # A module that imports a broad slice of the standard library (net/http, encoding/json,
 # crypto/tls, ...), so that a cold build compiles a few hundred packages.
@@ -45,3 +48,23 @@ def go_env(work):
     if "JAVA_HOME" in os.environ:
         env["JAVA_HOME"] = os.environ["JAVA_HOME"]
     return env
+
+
+def check_go(go):
+    """Exits with a hint unless GO is an executable go command."""
+    if not os.access(go, os.X_OK):
+        sys.exit("no go at %s: run .ci/install-go-toolchains or pass --go" % go)
+
+
+def larder():
+    """bin/larder of this clone, its jar built now (first use) rather than inside a timed run."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "larder")
+    subprocess.run([path, "--version"], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def fresh(d):
+    """Empties (or makes) directory D and returns it."""
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d

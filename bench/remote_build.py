@@ -16,7 +16,8 @@ Prints the median seconds of each and the prefetch ratio.
 """
 import argparse, os, queue, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
-from gomod import default_go, go_env, write_module
+from gomod import check_go, default_go, fresh, go_env, write_module
+from gomod import larder as built_larder
 
 
 
@@ -76,16 +77,13 @@ def proxy(target_port, delay):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=3)
     ap.add_argument("--rtt", type=float, default=20.0, help="simulated round-trip time in ms (default 20)")
     ap.add_argument("--go", default=default_go())
     a = ap.parse_args()
-    if not os.access(a.go, os.X_OK):
-        sys.exit("no go at %s: run .ci/install-go-toolchains or pass --go" % a.go)
-    larder = os.path.join(root, "bin", "larder")
-    subprocess.run([larder, "--version"], check=True, stdout=subprocess.DEVNULL)  # build on first use
+    check_go(a.go)
+    larder = built_larder()
     work = tempfile.mkdtemp(prefix="larder-bench-")
     serve = None
     try:
@@ -104,11 +102,6 @@ def main():
 
         mod = write_module(work)
         base = go_env(work)
-
-        def fresh(d):
-            shutil.rmtree(d, ignore_errors=True)
-            os.makedirs(d)
-            return d
 
         def build(store, *helper_args):
             env = dict(base, GOCACHE=fresh(os.path.join(work, "gocache")))
