@@ -68,11 +68,6 @@ final class StoreOptions {
             return Stores.writable(specs);
         }
 
-        /** Whether any tier is far (remote or a second local store). */
-        boolean tiered() {
-            return specs.size() > (specs.isEmpty() || !specs.get(0).isLocal() ? 0 : 1);
-        }
-
         /** The directory of the nearest tier, when it is a writable local store (what auto-trim trims). */
         Optional<Path> nearestLocal(Path defaultLocal) {
             if (specs.isEmpty() || !specs.get(0).isLocal()) {

@@ -1,18 +1,18 @@
 package dev.larder.storage.http;
 
 import dev.larder.storage.Backend;
+import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.StoredOutput;
+import dev.larder.storage.VerifiedCopy;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -137,27 +137,10 @@ public final class HttpRemote implements Backend {
             return false;
         }
         try (InputStream in = body.get()) {
-            MessageDigest md = Digest.newSha256();
-            long n = 0;
-            byte[] buf = new byte[64 * 1024];
-            try (OutputStream out = Files.newOutputStream(into)) {
-                int k;
-                while ((k = in.read(buf)) > 0) {
-                    n += k;
-                    if (n > size) {
-                        break;
-                    }
-                    md.update(buf, 0, k);
-                    out.write(buf, 0, k);
-                }
-            }
-            Digest got = new Digest(md.digest());
-            if (n != size || !got.equals(output)) {
-                Files.deleteIfExists(into);
-                throw new IOException(base + "cas/" + output + " sent " + (n > size ? "more than " + size : n)
-                        + " bytes" + (n == size ? " hashing to " + got : ", want " + size) + ": refused");
-            }
+            VerifiedCopy.to(into, in, size, output);
             return true;
+        } catch (BodyMismatchException e) {
+            throw new IOException(base + "cas/" + output + ": " + e.getMessage() + ": refused", e);
         } catch (IOException e) {
             Files.deleteIfExists(into);
             throw e;

@@ -1,17 +1,15 @@
 package dev.larder.storage.tier;
 
-import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.VerifiedCopy;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.InstantSource;
 
 /**
@@ -33,27 +31,7 @@ final class Spool {
         Path d = dir();
         Path tmp = Files.createTempFile(d, "in-", ".tmp");
         try {
-            MessageDigest md = Digest.newSha256();
-            long n = 0;
-            byte[] buf = new byte[64 * 1024];
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                int k;
-                while (n <= size && (k = body.read(buf)) > 0) {
-                    n += k;
-                    if (n <= size) {
-                        md.update(buf, 0, k);
-                        out.write(buf, 0, k);
-                    }
-                }
-            }
-            if (n != size) {
-                throw new BodyMismatchException("body: got " + (n > size ? "more than " + size : n)
-                        + " bytes, declared " + size);
-            }
-            Digest got = new Digest(md.digest());
-            if (!got.equals(output)) {
-                throw new BodyMismatchException("body: hashes to " + got + ", declared " + output);
-            }
+            VerifiedCopy.to(tmp, body, size, output);
             Path file = d.resolve(output.toString());
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new Entry(output, size, clock.instant(), file);
