@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -95,8 +94,8 @@ final class TieredStorage implements Storage {
 
     /**
      * Fetches, in the background, what the last session in this working directory asked for and
-     * the near store lacks, so that this session's remote hits cost local latency. Gets do not
-     * wait for it: one that comes first fetches the output itself.
+     * the near store lacks, so that this session's remote hits cost local latency. A get for an
+     * action being prefetched waits for that fetch; one that comes first fetches it itself.
      */
     void startPrefetch() {
         if (prefetch.isEmpty() || far.isEmpty() || !nearWritable) {
@@ -151,17 +150,11 @@ final class TieredStorage implements Storage {
         }
         CompletableFuture<Optional<Entry>> coming = prefetching.get(action);
         if (coming != null) {
-            try {
-                Optional<Entry> fetched = coming.get();
-                if (fetched.isPresent()) {
-                    remoteHits.increment();
-                    return fetched;
-                }
-            } catch (InterruptedException x) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for a prefetch", x);
-            } catch (ExecutionException x) {
-                // cannot happen: prefetchOne completes normally; ask the tiers below
+            // prefetchOne always completes it normally, with what it found
+            Optional<Entry> fetched = coming.join();
+            if (fetched.isPresent()) {
+                remoteHits.increment();
+                return fetched;
             }
         }
         for (Tier t : far) {
@@ -175,8 +168,8 @@ final class TieredStorage implements Storage {
         return Optional.empty();
     }
 
-    /** Looks {@code action} up in one far tier; a hit is verified and stored near. */
-    private Optional<Entry> fetch(Tier t, Digest action, boolean prefetching) {
+    /** Looks {@code action} up in one far tier; a hit is verified and stored near ({@code ahead}: for prefetch). */
+    private Optional<Entry> fetch(Tier t, Digest action, boolean ahead) {
         StoredOutput found;
         try {
             Optional<StoredOutput> f = t.backend.find(action);
@@ -206,7 +199,7 @@ final class TieredStorage implements Storage {
                         : spool.put(found.output(), found.size(), in);
             }
             t.reads.ok();
-            if (prefetching) {
+            if (ahead) {
                 prefetched.increment();
             } else {
                 remoteHits.increment();
@@ -320,11 +313,10 @@ final class TieredStorage implements Storage {
             left = pending;
         }
         if (left > 0) {
-            List<Runnable> dropped = uploads.getQueue().stream().toList();
-            uploads.getQueue().clear();
-            for (int i = 0; i < dropped.size(); i++) {
-                done();
-            }
+            // Those not started yet are dropped; those running end (or fail) on their own.
+            List<Runnable> notStarted = new ArrayList<>();
+            uploads.getQueue().drainTo(notStarted);
+            notStarted.forEach(r -> done());
             uploadsAbandoned.add(left);
             LOG.log(Level.WARNING, left + " uploads not finished after " + options.uploadWait().toSeconds()
                     + " s; left undone (the outputs stay in the local store)");
