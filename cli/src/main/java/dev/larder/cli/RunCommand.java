@@ -1,0 +1,212 @@
+package dev.larder.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.larder.helper.CacheHelper;
+import dev.larder.helper.HelperOptions;
+import dev.larder.protocol.ProtocolClient;
+import dev.larder.tracer.RunCache;
+import dev.larder.tracer.RunStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code larder run}: runs a command, or replays its recorded outputs if its inputs are unchanged. */
+@Command(name = "run",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        customSynopsis = "larder run [OPTIONS] -- CMD [ARGS...]",
+        description = {
+            "Run CMD traced with ptrace, learning what it reads (files, stats, directory listings,",
+            "missing files, the executable, argv, environment, cwd) and what it does (files written,",
+            "deleted, renamed, stdout, stderr, exit code). Next time, if everything it read is",
+            "unchanged, CMD is not run: its outputs are replayed. Content decides, not timestamps.",
+            "",
+            "  larder run -- make -j2",
+            "  larder run --explain -- sh -c 'cc -c a.c && cc -o a a.o'",
+        },
+        footer = {
+            "",
+            "The cache is the local store (as for larder helper: --dir, $LARDER_DIR, --store tiers),",
+            "or any GOCACHEPROG program with --helper. Not cached (run, nothing recorded): runs that",
+            "use the network, open a terminal, read a non-file stdin, signal outside their tree,",
+            "or die by a signal. Exit status: CMD's (128+N if killed by signal N); 125 if larder",
+            "itself failed; 2 for bad usage.",
+        })
+final class RunCommand implements Callable<Integer> {
+    /** Exit status when larder itself fails (as env(1) and nice(1) use it). */
+    static final int FAILED = 125;
+    /** The launcher's own variable, which changes at every start: neither passed on nor keyed. */
+    private static final String LAUNCH_EPOCH = "LARDER_LAUNCH_EPOCH";
+
+    @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command and its arguments, after --.")
+    private List<String> command = new ArrayList<>();
+
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "Store directory (default: $LARDER_DIR, $XDG_CACHE_HOME/larder, ~/.cache/larder).")
+    private Path dir;
+
+    @Option(names = "--helper", paramLabel = "CMD",
+            description = "Use this GOCACHEPROG program as the cache instead of the local store, "
+                    + "e.g. --helper \"larder helper --store http://cache:8080\".")
+    private String helperCommand;
+
+    @Option(names = "--explain", description = "Say on stderr why the run hit, missed or could not be cached.")
+    private boolean explain;
+
+    @Option(names = "--stats-json", paramLabel = "FILE",
+            description = "Write the run's counters (executions, skipped, hits, misses, uncacheable, tracedSyscalls, "
+                    + "...) to FILE as JSON.")
+    private Path statsJson;
+
+    @Option(names = "--trace-all-syscalls", hidden = true,
+            description = "Stop at every syscall instead of installing the seccomp filter (slower; for diagnosis).")
+    private boolean traceAll;
+
+    @CommandLine.Mixin
+    private StoreOptions stores;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (command.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "no command: put it after --, e.g. larder run -- make -j2");
+        }
+        List<String> helperArgs;
+        try {
+            helperArgs = helperCommand == null ? List.of() : split(helperCommand);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--helper: " + e.getMessage());
+        }
+        if (helperCommand != null && helperArgs.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--helper needs a command");
+        }
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.remove(LAUNCH_EPOCH);
+        Path store = StoreLocation.resolve(dir);
+        ProtocolClient client;
+        Thread served = null;
+        try {
+            if (helperCommand != null) {
+                client = ProtocolClient.start(helperArgs, Duration.ofSeconds(60));
+            } else {
+                StoreOptions.Resolved tiers;
+                try {
+                    tiers = stores.resolve(System.getenv());
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
+                Pipe toHelper = Pipe.open();
+                Pipe fromHelper = Pipe.open();
+                CacheHelper helper = CacheHelper.create(() -> tiers.open(store),
+                        new HelperOptions(!tiers.writable(), Optional.empty(), 8, Optional.empty()));
+                InputStream helperIn = Channels.newInputStream(toHelper.source());
+                OutputStream helperOut = Channels.newOutputStream(fromHelper.sink());
+                served = new Thread(() -> serve(helper, helperIn, helperOut), "larder-run-helper");
+                served.setDaemon(true);
+                served.start();
+                client = ProtocolClient.connect(Channels.newInputStream(fromHelper.source()),
+                        Channels.newOutputStream(toHelper.sink()), Duration.ofSeconds(60));
+            }
+        } catch (IOException e) {
+            System.err.println("larder run: cannot start the cache: " + e.getMessage());
+            return FAILED;
+        }
+        RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
+                explain, System.err, !traceAll);
+        RunCache.Result result;
+        try {
+            result = RunCache.run(command, env, client, settings);
+        } catch (IOException e) {
+            System.err.println("larder run: " + e.getMessage());
+            client.abort();
+            return FAILED;
+        }
+        try {
+            client.close();
+        } catch (IOException e) {
+            System.err.println("larder run: warning: closing the cache: " + e.getMessage());
+        }
+        if (served != null) {
+            try {
+                served.join(Duration.ofSeconds(60).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (statsJson != null) {
+            writeStats(result.stats());
+        }
+        return result.exitCode();
+    }
+
+    private static void serve(CacheHelper helper, InputStream in, OutputStream out) {
+        try {
+            helper.serve(in, out);
+        } catch (IOException e) {
+            System.err.println("larder run: the in-process helper failed: " + e.getMessage());
+        }
+    }
+
+    private void writeStats(RunStats stats) {
+        try {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(statsJson.toFile(), stats);
+        } catch (IOException e) {
+            System.err.println("larder run: warning: cannot write " + statsJson + ": " + e.getMessage());
+        }
+    }
+
+    /** Splits a command line on blanks, with '…' and "…" quoting, as cmd/go splits GOCACHEPROG. */
+    static List<String> split(String line) {
+        List<String> words = new ArrayList<>();
+        StringBuilder w = new StringBuilder();
+        boolean inWord = false;
+        char quote = 0;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    w.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                inWord = true;
+            } else if (Character.isWhitespace(c)) {
+                if (inWord) {
+                    words.add(w.toString());
+                    w.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                w.append(c);
+                inWord = true;
+            }
+        }
+        if (quote != 0) {
+            throw new IllegalArgumentException("unterminated quote in: " + line);
+        }
+        if (inWord) {
+            words.add(w.toString());
+        }
+        return words;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.larder.tracer;
+
+import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The action ids the tracer stores under. Only hashes leave as keys: never an environment value
+ * or a file's content.
+ * <ul>
+ *   <li>{@link #identity}: SHA-256 over (version, executable path and content hash, argv, the
+ *       environment, cwd, umask, what stdin is) names the command's {@link Manifest};
+ *   <li>{@link #outputs}: SHA-256 over (that id, one candidate's precondition digest) names that
+ *       recorded run's {@link Outputs};
+ *   <li>{@link #blob}: SHA-256 over (version, a content's SHA-256) names the content itself,
+ *       stored with that SHA-256 as its OutputID, so the helper checks it.
+ * </ul>
+ */
+final class CacheKeys {
+    private static final String VERSION = "larder-run/1";
+
+    private CacheKeys() {
+    }
+
+    /** A command's identity. */
+    static ActionId identity(String executable, String executableHash, List<String> argv, Map<String, String> env,
+            String cwd, int umask, String stdin) {
+        MessageDigest md = FileHasher.sha256();
+        field(md, VERSION);
+        field(md, executable);
+        field(md, executableHash);
+        field(md, "argv " + argv.size());
+        argv.forEach(a -> field(md, a));
+        Map<String, String> sorted = new TreeMap<>(env);
+        field(md, "env " + sorted.size());
+        sorted.forEach((k, v) -> field(md, k + "=" + v));
+        field(md, cwd);
+        field(md, Integer.toOctalString(umask));
+        field(md, stdin);
+        return new ActionId(md.digest());
+    }
+
+    /** The hex digest of one candidate's preconditions, in order. */
+    static String digest(List<Precondition> preconditions) {
+        MessageDigest md = FileHasher.sha256();
+        for (Precondition p : preconditions) {
+            field(md, p.path());
+            field(md, p.kind().name());
+            field(md, p.value());
+            p.except().forEach(e -> field(md, e));
+            field(md, "");
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Where one candidate's outputs are stored. */
+    static ActionId outputs(ActionId identity, String digest) {
+        MessageDigest md = FileHasher.sha256();
+        field(md, VERSION + " outputs");
+        md.update(identity.bytes());
+        field(md, digest);
+        return new ActionId(md.digest());
+    }
+
+    /** Where a content with this hex SHA-256 is stored. */
+    static ActionId blob(String sha256) {
+        MessageDigest md = FileHasher.sha256();
+        field(md, VERSION + " blob");
+        field(md, sha256);
+        return new ActionId(md.digest());
+    }
+
+    static OutputId outputId(String sha256) {
+        return new OutputId(HexFormat.of().parseHex(sha256));
+    }
+
+    /** Each field is length-prefixed, so no two different field lists hash alike. */
+    private static void field(MessageDigest md, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        md.update((byte) (b.length >>> 24));
+        md.update((byte) (b.length >>> 16));
+        md.update((byte) (b.length >>> 8));
+        md.update((byte) b.length);
+        md.update(b);
+    }
+}

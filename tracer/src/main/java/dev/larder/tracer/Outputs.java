@@ -1,0 +1,44 @@
+package dev.larder.tracer;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * What a recorded run did, to be replayed: its exit code, its stdout and stderr bytes, and its
+ * file changes in the order they are applied. Contents are not in here: each is a separate
+ * entry named by its SHA-256 (see {@link CacheKeys#blob}).
+ *
+ * @param executions how many programs the run executed (execve calls that succeeded)
+ */
+record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp> files, int executions) {
+    /** Content stored as its own entry. */
+    record Blob(String sha256, long size) {
+    }
+
+    /**
+     * One file change: {@code write} (content, mode, and the mtime it had, which orders the
+     * writes), {@code mkdir} (mode), {@code symlink} (target) or {@code delete}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    record FileOp(String op, String path, Blob content, int mode, long mtime, String target) {
+        static FileOp write(String path, Blob content, int mode, long mtime) {
+            return new FileOp("write", path, content, mode, mtime, null);
+        }
+
+        static FileOp mkdir(String path, int mode) {
+            return new FileOp("mkdir", path, null, mode, 0, null);
+        }
+
+        static FileOp symlink(String path, String target) {
+            return new FileOp("symlink", path, null, 0, 0, target);
+        }
+
+        static FileOp delete(String path) {
+            return new FileOp("delete", path, null, 0, 0, null);
+        }
+    }
+
+    Outputs {
+        files = files == null ? List.of() : List.copyOf(files);
+    }
+}

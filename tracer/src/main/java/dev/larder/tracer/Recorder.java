@@ -1,0 +1,589 @@
+package dev.larder.tracer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Turns a traced tree's syscalls into its preconditions and outputs. Called only from the
+ * tracing thread, at syscall entry (before the kernel acts): what a path looks like then is
+ * what the program is about to see, so each observation is probed right there, unless the run
+ * itself already changed the path (then it is an output, not an input).
+ *
+ * <p>Not recorded: {@code /proc}, {@code /sys} and {@code /dev} (a terminal there makes the run
+ * uncacheable), descriptor-based calls (their path was seen when the descriptor was opened),
+ * timestamps and ownership. Temporary files the run created and removed are neither inputs nor
+ * outputs.
+ */
+final class Recorder implements SyscallListener {
+    private static final int O_WRONLY = 1;
+    private static final int O_RDWR = 2;
+    private static final int O_CREAT = 0x40;
+    private static final int O_EXCL = 0x80;
+    private static final int O_TRUNC = 0x200;
+    private static final int O_DIRECTORY = 0x10000;
+    private static final int O_PATH = 0x200000;
+    private static final int O_TMPFILE = 0x400000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AF_UNIX = 1;
+
+    /** A path the run changed: what it was before its first change. */
+    private static final class Changed {
+        final String before;
+        boolean renamedInto;
+
+        Changed(String before) {
+            this.before = before;
+        }
+    }
+
+    private record Key(String path, Probe.Kind kind) {
+    }
+
+    private final Probe probe;
+    private final TraceeMemory memory = new TraceeMemory();
+    private final Set<Integer> syscalls;
+    private final String stdinWatch;
+    private final Map<Key, String> observed = new LinkedHashMap<>();
+    private final Map<Key, List<String>> listings = new HashMap<>();
+    private final Map<String, Changed> changed = new LinkedHashMap<>();
+    private final Map<Integer, String> cwds = new HashMap<>();
+    private final Set<Integer> tree = new HashSet<>();
+    private String uncacheable;
+    private int executions;
+    private long traced;
+
+    /**
+     * @param root the traced tree's first process
+     * @param stdinWatch what {@code /proc/PID/fd/0} reads as when fd 0 is the run's own stdin and
+     *     reading it would make the run uncacheable (a pipe, a terminal); null if reads are fine
+     */
+    Recorder(Probe probe, String stdinWatch) {
+        this.probe = probe;
+        this.stdinWatch = stdinWatch;
+        Set<Integer> s = new HashSet<>(List.of(Syscalls.OPEN, Syscalls.OPENAT, Syscalls.OPENAT2, Syscalls.CREAT,
+                Syscalls.STAT, Syscalls.LSTAT, Syscalls.NEWFSTATAT, Syscalls.STATX, Syscalls.ACCESS,
+                Syscalls.FACCESSAT, Syscalls.FACCESSAT2, Syscalls.READLINK, Syscalls.READLINKAT, Syscalls.EXECVE,
+                Syscalls.EXECVEAT, Syscalls.CHDIR, Syscalls.FCHDIR, Syscalls.GETDENTS, Syscalls.GETDENTS64,
+                Syscalls.MKDIR, Syscalls.MKDIRAT, Syscalls.RMDIR, Syscalls.UNLINK, Syscalls.UNLINKAT,
+                Syscalls.RENAME, Syscalls.RENAMEAT, Syscalls.RENAMEAT2, Syscalls.LINK, Syscalls.LINKAT,
+                Syscalls.SYMLINK, Syscalls.SYMLINKAT, Syscalls.TRUNCATE, Syscalls.CHMOD, Syscalls.FCHMODAT,
+                Syscalls.FCHMODAT2, Syscalls.MKNOD, Syscalls.MKNODAT, Syscalls.SOCKET, Syscalls.CONNECT,
+                Syscalls.KILL, Syscalls.TKILL, Syscalls.TGKILL));
+        if (stdinWatch != null) {
+            s.add(Syscalls.READ);
+        }
+        this.syscalls = Set.copyOf(s);
+    }
+
+    /** The tree's first process (the trampoline, before it execs the command). */
+    void root(int pid) {
+        tree.add(pid);
+    }
+
+    @Override
+    public Set<Integer> syscalls() {
+        return syscalls;
+    }
+
+    @Override
+    public void spawned(int parent, int child) {
+        tree.add(child);
+        String cwd = cwds.get(parent);
+        if (cwd != null) {
+            cwds.put(child, cwd);
+        }
+    }
+
+    @Override
+    public void foreignAbi(int tid) {
+        notCacheable("a process made a 32-bit or x32 syscall, which the tracer does not decode");
+    }
+
+    /** Why the run cannot be cached, or null. */
+    String uncacheable() {
+        return uncacheable;
+    }
+
+    int executions() {
+        return executions;
+    }
+
+    long tracedSyscalls() {
+        return traced;
+    }
+
+    void notCacheable(String why) {
+        if (uncacheable == null) {
+            uncacheable = why;
+        }
+    }
+
+    @Override
+    public boolean entry(int tid, int nr, long[] a) {
+        traced++;
+        switch (nr) {
+            case Syscalls.OPEN:
+                open(path(tid, Syscalls.AT_FDCWD, a[0]), (int) a[1]);
+                return false;
+            case Syscalls.OPENAT:
+                open(path(tid, (int) a[0], a[1]), (int) a[2]);
+                return false;
+            case Syscalls.OPENAT2:
+                open(path(tid, (int) a[0], a[1]), (int) memory.readWord(tid, a[2]));
+                return false;
+            case Syscalls.CREAT:
+                open(path(tid, Syscalls.AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC);
+                return false;
+            case Syscalls.STAT:
+                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.STAT);
+                return false;
+            case Syscalls.LSTAT:
+            case Syscalls.READLINK:
+                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.LSTAT);
+                return false;
+            case Syscalls.NEWFSTATAT:
+                statAt(tid, (int) a[0], a[1], (int) a[3]);
+                return false;
+            case Syscalls.STATX:
+                statAt(tid, (int) a[0], a[1], (int) a[2]);
+                return false;
+            case Syscalls.READLINKAT:
+                observe(path(tid, (int) a[0], a[1]), Probe.Kind.LSTAT);
+                return false;
+            case Syscalls.ACCESS:
+                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.access(a[1]));
+                return false;
+            case Syscalls.FACCESSAT:
+            case Syscalls.FACCESSAT2:
+                observe(path(tid, (int) a[0], a[1]), Probe.Kind.access(a[2]));
+                return false;
+            case Syscalls.EXECVE:
+                exec(path(tid, Syscalls.AT_FDCWD, a[0]));
+                return true;
+            case Syscalls.EXECVEAT:
+                exec(path(tid, (int) a[0], a[1]));
+                return true;
+            case Syscalls.CHDIR:
+                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.STAT);
+                cwds.clear();
+                return false;
+            case Syscalls.FCHDIR:
+                cwds.clear();
+                return false;
+            case Syscalls.GETDENTS:
+            case Syscalls.GETDENTS64:
+                list(fdPath(tid, (int) a[0]));
+                return false;
+            case Syscalls.MKDIR:
+            case Syscalls.RMDIR:
+            case Syscalls.UNLINK:
+                change(path(tid, Syscalls.AT_FDCWD, a[0]), true);
+                return false;
+            case Syscalls.MKDIRAT:
+            case Syscalls.UNLINKAT:
+                change(path(tid, (int) a[0], a[1]), true);
+                return false;
+            case Syscalls.MKNOD:
+                change(path(tid, Syscalls.AT_FDCWD, a[0]), true);
+                return false;
+            case Syscalls.MKNODAT:
+                change(path(tid, (int) a[0], a[1]), true);
+                return false;
+            case Syscalls.RENAME:
+                rename(path(tid, Syscalls.AT_FDCWD, a[0]), path(tid, Syscalls.AT_FDCWD, a[1]));
+                return false;
+            case Syscalls.RENAMEAT:
+            case Syscalls.RENAMEAT2:
+                rename(path(tid, (int) a[0], a[1]), path(tid, (int) a[2], a[3]));
+                return false;
+            case Syscalls.LINK:
+                link(path(tid, Syscalls.AT_FDCWD, a[0]), path(tid, Syscalls.AT_FDCWD, a[1]));
+                return false;
+            case Syscalls.LINKAT:
+                link(path(tid, (int) a[0], a[1]), path(tid, (int) a[2], a[3]));
+                return false;
+            case Syscalls.SYMLINK:
+                change(path(tid, Syscalls.AT_FDCWD, a[1]), true);
+                return false;
+            case Syscalls.SYMLINKAT:
+                change(path(tid, (int) a[1], a[2]), true);
+                return false;
+            case Syscalls.TRUNCATE:
+                keep(path(tid, Syscalls.AT_FDCWD, a[0]));
+                return false;
+            case Syscalls.CHMOD:
+                keep(path(tid, Syscalls.AT_FDCWD, a[0]));
+                return false;
+            case Syscalls.FCHMODAT:
+            case Syscalls.FCHMODAT2:
+                keep(path(tid, (int) a[0], a[1]));
+                return false;
+            case Syscalls.SOCKET:
+                if ((int) a[0] != AF_UNIX) {
+                    notCacheable("used the network: socket(domain " + (int) a[0] + ")");
+                }
+                return false;
+            case Syscalls.CONNECT:
+                return true;
+            case Syscalls.KILL:
+                signal((int) a[0], (int) a[1]);
+                return false;
+            case Syscalls.TKILL:
+                signal((int) a[0], (int) a[1]);
+                return false;
+            case Syscalls.TGKILL:
+                signal((int) a[1], (int) a[2]);
+                return false;
+            case Syscalls.READ:
+                if (a[0] == 0 && stdinWatch.equals(link("/proc/" + tid + "/fd/0"))) {
+                    notCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    @Override
+    public void exit(int tid, int nr, long rval) {
+        if ((nr == Syscalls.EXECVE || nr == Syscalls.EXECVEAT) && rval == 0) {
+            executions++;
+            cwds.remove(tid);
+        } else if (nr == Syscalls.CONNECT && rval == 0) {
+            notCacheable("connected a socket to a server");
+        }
+    }
+
+    // ---- decoding ----
+
+    private String path(int tid, int dirFd, long address) {
+        String p = memory.readString(tid, address);
+        if (p == null || p.isEmpty()) {
+            return null; // unreadable, or AT_EMPTY_PATH: the call is about a descriptor
+        }
+        if (p.startsWith("/")) {
+            return clean(p);
+        }
+        String base = dirFd == Syscalls.AT_FDCWD ? cwd(tid) : fdPath(tid, dirFd);
+        return base == null ? null : clean(base + "/" + p);
+    }
+
+    private String cwd(int tid) {
+        String c = cwds.get(tid);
+        if (c == null) {
+            c = link("/proc/" + tid + "/cwd");
+            if (c != null) {
+                cwds.put(tid, c);
+            }
+        }
+        return c;
+    }
+
+    private static String fdPath(int tid, int fd) {
+        String p = link("/proc/" + tid + "/fd/" + fd);
+        return p != null && p.startsWith("/") ? p : null;
+    }
+
+    private static String link(String proc) {
+        try {
+            return Files.readSymbolicLink(Path.of(proc)).toString();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Collapses {@code //} and {@code /./}; {@code ..} is left alone (a symlink may precede it). */
+    static String clean(String p) {
+        if (!p.contains("//") && !p.contains("/.") && !(p.length() > 1 && p.endsWith("/"))) {
+            return p;
+        }
+        StringBuilder b = new StringBuilder();
+        for (String part : p.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            b.append('/').append(part);
+        }
+        return b.length() == 0 ? "/" : b.toString();
+    }
+
+    /** /proc, /sys and /dev are the kernel's, not inputs; a terminal there is not cacheable. */
+    private boolean special(String path) {
+        if (path.startsWith("/proc/") || path.equals("/proc") || path.startsWith("/sys/") || path.equals("/sys")) {
+            return true;
+        }
+        if (path.startsWith("/dev/") || path.equals("/dev")) {
+            if (path.equals("/dev/tty") || path.startsWith("/dev/pts/") || path.equals("/dev/console")
+                    || path.matches("/dev/tty[0-9S].*")) {
+                notCacheable("opened a terminal (" + path + ")");
+            }
+            return true;
+        }
+        return false;
+    }
+
+    // ---- what the syscalls mean ----
+
+    private void open(String path, int flags) {
+        if (path == null || special(path)) {
+            return;
+        }
+        if ((flags & O_TMPFILE) == O_TMPFILE) {
+            return; // an unnamed file: only a later linkat names it
+        }
+        if ((flags & O_PATH) != 0 || ((flags & O_DIRECTORY) != 0 && (flags & 3) == 0)) {
+            observe(path, Probe.Kind.STAT);
+            return;
+        }
+        boolean writes = (flags & 3) == O_WRONLY || (flags & 3) == O_RDWR || (flags & (O_CREAT | O_TRUNC)) != 0;
+        if (!writes) {
+            observe(path, Probe.Kind.CONTENT);
+            return;
+        }
+        if ((flags & O_TRUNC) == 0) {
+            // Appended to or rewritten in place: what it held before may stay in the result.
+            observe(path, Probe.Kind.CONTENT);
+        } else if ((flags & O_EXCL) != 0) {
+            observe(path, Probe.Kind.STAT);
+        }
+        change(path, false);
+    }
+
+    private void statAt(int tid, int dirFd, long address, int flags) {
+        String p = path(tid, dirFd, address);
+        if (p == null && (flags & AT_EMPTY_PATH) != 0) {
+            return;
+        }
+        observe(p, (flags & AT_SYMLINK_NOFOLLOW) != 0 ? Probe.Kind.LSTAT : Probe.Kind.STAT);
+    }
+
+    private void exec(String path) {
+        if (path == null || special(path)) {
+            return;
+        }
+        observe(path, Probe.Kind.CONTENT);
+        // The kernel reads a script's interpreter itself: that is an input the syscalls never name.
+        String interpreter = shebang(path);
+        if (interpreter != null) {
+            observe(interpreter, Probe.Kind.CONTENT);
+        }
+    }
+
+    private static String shebang(String path) {
+        try (var in = Files.newInputStream(Path.of(path))) {
+            byte[] head = in.readNBytes(256);
+            if (head.length < 3 || head[0] != '#' || head[1] != '!') {
+                return null;
+            }
+            String line = new String(head, 2, head.length - 2, java.nio.charset.StandardCharsets.UTF_8);
+            int nl = line.indexOf('\n');
+            line = (nl >= 0 ? line.substring(0, nl) : line).strip();
+            String interp = line.split("[ \t]+", 2)[0];
+            return interp.startsWith("/") ? clean(interp) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void list(String dir) {
+        if (dir == null || special(dir) || changed.containsKey(dir)) {
+            return;
+        }
+        Key k = new Key(dir, Probe.Kind.LIST);
+        if (observed.containsKey(k)) {
+            return;
+        }
+        try {
+            listings.put(k, Probe.names(Path.of(dir)));
+            observed.put(k, ""); // the value is made in finish(), once all the run's changes are known
+        } catch (IOException e) {
+            observed.put(k, probe.value(dir, Probe.Kind.STAT, List.of()));
+        }
+    }
+
+    private void rename(String from, String to) {
+        if (from == null || to == null) {
+            return;
+        }
+        // What moves keeps its content: the source's content is an input of the result.
+        keep(from);
+        change(to, false);
+        Changed c = changed.get(to);
+        if (c != null) {
+            c.renamedInto = true;
+        }
+    }
+
+    private void link(String existing, String newPath) {
+        if (existing != null && !special(existing)) {
+            observe(existing, Probe.Kind.CONTENT);
+        }
+        change(newPath, true);
+    }
+
+    /** A change that keeps the old content (chmod, truncate, rename's source). */
+    private void keep(String path) {
+        if (path == null || special(path)) {
+            return;
+        }
+        observe(path, Probe.Kind.CONTENT);
+        change(path, false);
+    }
+
+    private void signal(int pid, int sig) {
+        if (pid > 0 && tree.contains(pid)) {
+            return;
+        }
+        if (pid <= 0) {
+            notCacheable("signalled a process group (kill(" + pid + ", " + sig + "))");
+        } else {
+            notCacheable("signalled process " + pid + ", outside the traced tree");
+        }
+    }
+
+    private void observe(String path, Probe.Kind kind) {
+        if (path == null || special(path) || changed.containsKey(path)) {
+            return;
+        }
+        Key k = new Key(path, kind);
+        if (!observed.containsKey(k)) {
+            observed.put(k, probe.value(path, kind, List.of()));
+        }
+    }
+
+    /**
+     * The run is about to change {@code path}. Its parent directory had to exist (an input); if
+     * the change fails or succeeds depending on whether it exists, so is that ({@code existence}).
+     */
+    private void change(String path, boolean existence) {
+        if (path == null || special(path)) {
+            return;
+        }
+        if (existence) {
+            observe(path, Probe.Kind.LSTAT);
+        }
+        int slash = path.lastIndexOf('/');
+        if (slash > 0) {
+            observe(path.substring(0, slash), Probe.Kind.STAT);
+        }
+        if (!changed.containsKey(path)) {
+            changed.put(path, new Changed(probe.value(path, Probe.Kind.LSTAT, List.of())));
+        }
+    }
+
+    // ---- the result ----
+
+    /** An output file's content, to be stored under its digest. */
+    record Content(Path file, Outputs.Blob blob) {
+    }
+
+    /** The run's preconditions and file outputs, once the whole tree has ended. */
+    record Recording(List<Precondition> preconditions, List<Outputs.FileOp> files, List<Content> contents) {
+    }
+
+    /**
+     * Reads the end state of every changed path. Returns null (with {@link #uncacheable()} set)
+     * if an output cannot be stored: a fifo, socket or device, or a file that vanished as it was read.
+     */
+    Recording finish() {
+        List<Outputs.FileOp> files = new ArrayList<>();
+        List<Content> contents = new ArrayList<>();
+        Set<String> temporary = new HashSet<>();
+        Map<String, Set<String>> changedNames = new HashMap<>();
+        List<Outputs.FileOp> writes = new ArrayList<>();
+        List<String> deletes = new ArrayList<>();
+        for (Map.Entry<String, Changed> e : changed.entrySet()) {
+            String path = e.getKey();
+            Changed c = e.getValue();
+            int slash = path.lastIndexOf('/');
+            changedNames.computeIfAbsent(slash == 0 ? "/" : path.substring(0, Math.max(slash, 0)), d -> new TreeSet<>())
+                    .add(path.substring(slash + 1));
+            try {
+                if (!end(path, c, files, writes, contents)) {
+                    if (c.before.equals("missing")) {
+                        temporary.add(path);
+                    } else {
+                        deletes.add(path);
+                    }
+                }
+            } catch (IOException ex) {
+                notCacheable("could not read the output " + path + ": " + ex.getMessage());
+            }
+        }
+        if (uncacheable != null) {
+            return null;
+        }
+        // Directories before what goes in them; writes oldest first, so the files' mtimes keep
+        // their order (make compares them).
+        files.sort(Comparator.comparing((Outputs.FileOp f) -> !f.op().equals("mkdir"))
+                .thenComparing(f -> f.path().length()));
+        writes.sort(Comparator.comparingLong(Outputs.FileOp::mtime));
+        files.addAll(writes);
+        deletes.sort(Comparator.comparing(String::length).reversed());
+        for (String d : deletes) {
+            files.add(Outputs.FileOp.delete(d));
+        }
+        List<Precondition> pre = new ArrayList<>();
+        for (Map.Entry<Key, String> e : observed.entrySet()) {
+            Key k = e.getKey();
+            if (temporary.contains(k.path())) {
+                continue;
+            }
+            if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
+                List<String> except = List.copyOf(changedNames.getOrDefault(k.path(), Set.of()));
+                pre.add(new Precondition(k.path(), k.kind(), Probe.listValue(listings.get(k), except), except));
+            } else {
+                pre.add(new Precondition(k.path(), k.kind(), e.getValue(), List.of()));
+            }
+        }
+        return new Recording(pre, files, contents);
+    }
+
+    /** Adds {@code path}'s end state to the outputs; false if it no longer exists. */
+    private boolean end(String path, Changed c, List<Outputs.FileOp> dirsAndLinks, List<Outputs.FileOp> writes,
+            List<Content> contents) throws IOException {
+        Path p = Path.of(path);
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (Files.isSymbolicLink(p)) {
+            dirsAndLinks.add(Outputs.FileOp.symlink(path, Files.readSymbolicLink(p).toString()));
+        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            if (!c.before.equals("dir")) {
+                dirsAndLinks.add(Outputs.FileOp.mkdir(path, Probe.mode(p, true) & 07777));
+            }
+            if (c.renamedInto) {
+                try (Stream<Path> all = Files.walk(p)) {
+                    for (Path q : (Iterable<Path>) all.skip(1)::iterator) {
+                        end(q.toString(), new Changed("missing"), dirsAndLinks, writes, contents);
+                    }
+                }
+            }
+        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            String sha = probe.hasher().hash(p);
+            long size = Files.size(p);
+            FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+            Outputs.Blob blob = new Outputs.Blob(sha, size);
+            writes.add(Outputs.FileOp.write(path, blob, Probe.mode(p, true) & 07777, mtime.to(TimeUnit.NANOSECONDS)));
+            contents.add(new Content(p, blob));
+        } else {
+            notCacheable("left a fifo, socket or device file behind: " + path);
+        }
+        return true;
+    }
+}

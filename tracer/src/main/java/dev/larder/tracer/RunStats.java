@@ -1,0 +1,26 @@
+package dev.larder.tracer;
+
+/**
+ * What one {@code larder run} did, as written by {@code --stats-json}.
+ *
+ * @param result         {@code hit}, {@code miss} or {@code uncacheable}
+ * @param reason         why it missed or was not cacheable (as {@code --explain} says it), else empty
+ * @param executions     programs executed by this run (successful execve calls; 0 on a hit)
+ * @param skipped        programs not executed because the run was replayed (the recorded count)
+ * @param hits           1 if the run was replayed
+ * @param misses         1 if it ran and was recorded (or could have been)
+ * @param uncacheable    1 if it ran and could not be recorded
+ * @param tracedSyscalls syscalls the tracer stopped on
+ * @param preconditions  preconditions checked (hit) or recorded (miss)
+ * @param outputs        file outputs replayed or recorded
+ * @param outputBytes    bytes of file content, stdout and stderr replayed or recorded
+ * @param hashedBytes    bytes read to hash files (the stat-keyed hash cache saves the rest)
+ * @param seccomp        whether the seccomp filter was in use (else every syscall stopped)
+ * @param stored         whether the recording reached the cache
+ * @param exitCode       the exit code returned
+ * @param millis         wall time of the whole run
+ */
+public record RunStats(String result, String reason, int executions, int skipped, int hits, int misses,
+        int uncacheable, long tracedSyscalls, int preconditions, int outputs, long outputBytes, long hashedBytes,
+        boolean seccomp, boolean stored, int exitCode, long millis) {
+}

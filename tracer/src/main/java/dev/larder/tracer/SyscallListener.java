@@ -1,0 +1,28 @@
+package dev.larder.tracer;
+
+import java.util.Set;
+
+/**
+ * What {@link TraceLoop} tells about a traced process tree, always from the tracing thread and
+ * while the thread in question is stopped (so its memory and {@code /proc} entries are stable).
+ */
+interface SyscallListener {
+    /** The syscall numbers this listener wants to see; the seccomp filter stops on these only. */
+    Set<Integer> syscalls();
+
+    /**
+     * A thread entered a syscall in {@link #syscalls()}; {@code args} are its six arguments.
+     *
+     * @return whether to stop the thread again at the syscall's exit and call {@link #exit}
+     */
+    boolean entry(int tid, int nr, long[] args);
+
+    /** The syscall last passed to {@link #entry} for {@code tid} returned {@code rval}. */
+    void exit(int tid, int nr, long rval);
+
+    /** {@code parent} forked, vforked or cloned {@code child} (a process or a thread). */
+    void spawned(int parent, int child);
+
+    /** A thread used a syscall ABI the tracer does not decode (32-bit or x32). */
+    void foreignAbi(int tid);
+}

@@ -1,0 +1,397 @@
+package dev.larder.tracer;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntConsumer;
+
+/**
+ * Spawns a command and traces its whole process tree with ptrace, reporting syscalls to a
+ * {@link SyscallListener}. Everything happens on the calling thread, which must be a dedicated
+ * platform thread: ptrace requests are only valid from the thread that attached, and
+ * {@code waitpid(-1, __WALL | __WNOTHREAD)} only sees that thread's children and tracees.
+ *
+ * <p>How: {@code posix_spawnp} starts {@code /bin/sh -c 'kill -STOP $$; exec "$@"' sh CMD...}
+ * (not ProcessBuilder, whose reaper thread would steal the ptrace stops), with an empty signal
+ * mask, default dispositions and every JVM descriptor above 2 closed. Once the trampoline has
+ * stopped itself it is seized; a seccomp filter that stops only on the listener's syscalls is
+ * installed in it by making it run prctl and seccomp itself (at that stop its instruction
+ * pointer follows a {@code syscall} instruction); then it continues into the command. If the
+ * filter cannot be installed the tree is traced at every syscall instead, slower but the same.
+ */
+final class TraceLoop {
+    private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
+    private static final int SECCOMP_RET_ALLOW = 0x7fff0000;
+    private static final int SECCOMP_RET_TRACE = 0x7ff00000;
+    private static final String TRAMPOLINE = "kill -STOP $$; exec \"$@\"";
+
+    /** The end of a traced run. */
+    record Outcome(int waitStatus, boolean traced, String traceFailure, long stops, boolean seccomp) {
+        /** The exit code a shell would report: the status, or 128 + the signal that killed it. */
+        int exitCode() {
+            int sig = waitStatus & 0x7f;
+            return sig == 0 ? (waitStatus >> 8) & 0xff : 128 + sig;
+        }
+
+        boolean signalled() {
+            return (waitStatus & 0x7f) != 0;
+        }
+    }
+
+    private final SyscallListener listener;
+    private final Memory status = new Memory(8);
+    private final Memory info = new Memory(128);
+    private final Memory regs = new Memory(27 * 8);
+    private final Map<Integer, Integer> awaitingExit = new HashMap<>();
+    private final Set<Integer> alive = new HashSet<>();
+    private final long[] args = new long[6];
+    private long stops;
+
+    private TraceLoop(SyscallListener listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * Runs {@code argv} (looked up on the PATH in {@code env}) in the JVM's working directory, with
+     * fds 1 and 2 replaced by {@code stdoutFd} and {@code stderrFd} when they are not -1, and
+     * waits for the whole tree to end.
+     *
+     * @param useSeccomp whether to try the seccomp filter (false: stop at every syscall)
+     * @param onRoot     told the first process's pid as soon as it is spawned
+     * @throws IOException if the command could not be spawned at all
+     */
+    static Outcome run(List<String> argv, Map<String, String> env, int stdoutFd, int stderrFd,
+            SyscallListener listener, boolean useSeccomp, IntConsumer onRoot) throws IOException {
+        return new TraceLoop(listener).trace(argv, env, stdoutFd, stderrFd, useSeccomp, onRoot);
+    }
+
+    private Outcome trace(List<String> argv, Map<String, String> env, int stdoutFd, int stderrFd,
+            boolean useSeccomp, IntConsumer onRoot) throws IOException {
+        int root = spawn(argv, env, stdoutFd, stderrFd);
+        onRoot.accept(root);
+        // The trampoline stops itself before exec'ing the command.
+        int st = waitFor(root, Libc.WUNTRACED);
+        if (!stopped(st)) {
+            return new Outcome(st, false, "the trampoline shell ended before it could be traced", 0, false);
+        }
+        int options = Libc.PTRACE_O_TRACESYSGOOD | Libc.PTRACE_O_TRACEEXEC | Libc.PTRACE_O_TRACECLONE
+                | Libc.PTRACE_O_TRACEFORK | Libc.PTRACE_O_TRACEVFORK | Libc.PTRACE_O_EXITKILL;
+        if (useSeccomp) {
+            options |= Libc.PTRACE_O_TRACESECCOMP;
+        }
+        if (Libc.ptrace(Libc.PTRACE_SEIZE, root, 0, options) != 0) {
+            String why = "ptrace(PTRACE_SEIZE) failed: errno " + Native.getLastError();
+            Libc.kill(root, Libc.SIGCONT);
+            return new Outcome(waitFor(root, 0), false, why, 0, false);
+        }
+        // Seized while stopped: the tracee reports a PTRACE_EVENT_STOP (or, racing, a
+        // signal-delivery-stop); either way it sits at the kill syscall's return.
+        st = waitFor(root, Libc.__WALL);
+        if (!stopped(st)) {
+            return new Outcome(st, false, "the trampoline shell ended as it was seized", 0, false);
+        }
+        alive.add(root);
+        boolean seccomp = useSeccomp && installFilter(root);
+        int resume = seccomp ? Libc.PTRACE_CONT : Libc.PTRACE_SYSCALL;
+        // Undo the job-control stop, so the tree is not left stopped once it is let go.
+        Libc.kill(root, Libc.SIGCONT);
+        Libc.ptrace(resume, root, 0, 0);
+        int rootStatus = loop(root, resume);
+        return new Outcome(rootStatus, true, null, stops, seccomp);
+    }
+
+    private int loop(int root, int resume) {
+        int rootStatus = 0;
+        while (true) {
+            int tid = Libc.waitpid(-1, addr(status), Libc.__WALL | Libc.__WNOTHREAD);
+            if (tid < 0) {
+                int errno = Native.getLastError();
+                if (errno == Libc.EINTR) {
+                    continue;
+                }
+                return rootStatus; // ECHILD: the whole tree has ended
+            }
+            int st = status.getInt(0);
+            if (!stopped(st)) {
+                alive.remove(tid);
+                awaitingExit.remove(tid);
+                if (tid == root) {
+                    rootStatus = st;
+                }
+                continue;
+            }
+            stops++;
+            int sig = (st >> 8) & 0xff;
+            int event = st >>> 16;
+            alive.add(tid);
+            if (sig == (Libc.SIGTRAP | 0x80)) {
+                syscallStop(tid, resume);
+            } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_SECCOMP) {
+                seccompStop(tid);
+            } else if (sig == Libc.SIGTRAP && (event == Libc.PTRACE_EVENT_FORK || event == Libc.PTRACE_EVENT_VFORK
+                    || event == Libc.PTRACE_EVENT_CLONE)) {
+                Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
+                int child = (int) status.getLong(0);
+                alive.add(child);
+                listener.spawned(tid, child);
+                Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+            } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXEC) {
+                // execve succeeded; its exit stop (if asked for) follows.
+                Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+            } else if (event == Libc.PTRACE_EVENT_STOP) {
+                // A group-stop, or a new child's first stop. Builds are not job-controlled: go on.
+                Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+            } else {
+                // A signal on its way to the thread: deliver it.
+                Libc.ptrace(resumeOf(tid, resume), tid, 0, sig);
+            }
+        }
+    }
+
+    /** A thread waiting for its syscall's exit stop is resumed with PTRACE_SYSCALL. */
+    private int resumeOf(int tid, int resume) {
+        return awaitingExit.containsKey(tid) ? Libc.PTRACE_SYSCALL : resume;
+    }
+
+    private void seccompStop(int tid) {
+        if (Libc.ptrace(Libc.PTRACE_GET_SYSCALL_INFO, tid, info.size(), addr(info)) <= 0) {
+            Libc.ptrace(Libc.PTRACE_CONT, tid, 0, 0);
+            return;
+        }
+        boolean wantsExit = entry(tid);
+        Libc.ptrace(wantsExit ? Libc.PTRACE_SYSCALL : Libc.PTRACE_CONT, tid, 0, 0);
+    }
+
+    private void syscallStop(int tid, int resume) {
+        if (Libc.ptrace(Libc.PTRACE_GET_SYSCALL_INFO, tid, info.size(), addr(info)) <= 0) {
+            Libc.ptrace(resume, tid, 0, 0);
+            return;
+        }
+        int op = info.getByte(0);
+        if (op == Libc.PTRACE_SYSCALL_INFO_ENTRY && resume == Libc.PTRACE_SYSCALL) {
+            entry(tid);
+            // Without seccomp every syscall stops twice; the exit is only reported if wanted.
+            Libc.ptrace(Libc.PTRACE_SYSCALL, tid, 0, 0);
+            return;
+        }
+        if (op == Libc.PTRACE_SYSCALL_INFO_EXIT) {
+            Integer nr = awaitingExit.remove(tid);
+            if (nr != null) {
+                listener.exit(tid, nr, info.getLong(24));
+            }
+        }
+        Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+    }
+
+    /** Decodes an entry (or seccomp) stop's syscall; returns whether its exit is wanted. */
+    private boolean entry(int tid) {
+        if (info.getInt(4) != AUDIT_ARCH_X86_64) {
+            listener.foreignAbi(tid);
+            return false;
+        }
+        long nr = info.getLong(24);
+        if (nr < 0 || nr >= 0x40000000L) {
+            if (nr >= 0x40000000L) {
+                listener.foreignAbi(tid);
+            }
+            return false;
+        }
+        for (int i = 0; i < 6; i++) {
+            args[i] = info.getLong(32 + 8L * i);
+        }
+        if (!listener.syscalls().contains((int) nr)) {
+            return false;
+        }
+        boolean wantsExit = listener.entry(tid, (int) nr, args);
+        if (wantsExit) {
+            awaitingExit.put(tid, (int) nr);
+        }
+        return wantsExit;
+    }
+
+    // ---- seccomp filter injection ----
+
+    /**
+     * Makes the stopped trampoline install the seccomp filter itself: two syscalls run by
+     * pointing its registers at the {@code syscall} instruction it has just executed, then its
+     * registers are put back. Returns false (tracing every syscall instead) if anything fails.
+     */
+    private boolean installFilter(int pid) {
+        if (Libc.ptrace(Libc.PTRACE_GETREGS, pid, 0, addr(regs)) != 0) {
+            return false;
+        }
+        long[] saved = regs.getLongArray(0, 27);
+        long rip = saved[Regs.RIP];
+        long rsp = saved[Regs.RSP];
+        byte[] filter = filterProgram(listener.syscalls());
+        long filterAddr = ((rsp - 8192) & ~15L);
+        long progAddr = filterAddr - 16;
+        Memory prog = new Memory(16);
+        prog.clear();
+        prog.setShort(0, (short) (filter.length / 8));
+        prog.setLong(8, filterAddr);
+        if (!TraceeMemory.write(pid, filterAddr, filter) || !TraceeMemory.write(pid, progAddr, prog.getByteArray(0, 16))) {
+            return false;
+        }
+        boolean ok = injectSyscall(pid, saved, rip, Syscalls.PRCTL, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0) == 0
+                && injectSyscall(pid, saved, rip, Syscalls.SECCOMP, 1 /* SECCOMP_SET_MODE_FILTER */, 0, progAddr) == 0;
+        regs.write(0, saved, 0, 27);
+        Libc.ptrace(Libc.PTRACE_SETREGS, pid, 0, addr(regs));
+        return ok;
+    }
+
+    private long injectSyscall(int pid, long[] saved, long rip, int nr, long a0, long a1, long a2) {
+        long[] r = saved.clone();
+        r[Regs.RIP] = rip - 2;
+        r[Regs.RAX] = nr;
+        r[Regs.ORIG_RAX] = -1;
+        r[Regs.RDI] = a0;
+        r[Regs.RSI] = a1;
+        r[Regs.RDX] = a2;
+        r[Regs.R10] = 0;
+        r[Regs.R8] = 0;
+        r[Regs.R9] = 0;
+        regs.write(0, r, 0, 27);
+        if (Libc.ptrace(Libc.PTRACE_SETREGS, pid, 0, addr(regs)) != 0) {
+            return -1;
+        }
+        // Run to the injected syscall's entry, then to its exit.
+        for (int step = 0; step < 2; step++) {
+            if (Libc.ptrace(Libc.PTRACE_SYSCALL, pid, 0, 0) != 0) {
+                return -1;
+            }
+            int st = waitFor(pid, Libc.__WALL);
+            if (!stopped(st) || ((st >> 8) & 0xff) != (Libc.SIGTRAP | 0x80)) {
+                return -1;
+            }
+        }
+        if (Libc.ptrace(Libc.PTRACE_GETREGS, pid, 0, addr(regs)) != 0) {
+            return -1;
+        }
+        return regs.getLong(8L * Regs.RAX);
+    }
+
+    /** A classic BPF program: trace the given x86_64 syscalls and any other ABI, allow the rest. */
+    static byte[] filterProgram(Set<Integer> syscalls) {
+        List<Integer> nrs = syscalls.stream().sorted().toList();
+        int n = nrs.size();
+        // 0 ld arch; 1 jeq x86_64; 2 ld nr; 3 jge x32 bit; 4..4+n-1 jeq nr; 4+n ret allow; 5+n ret trace
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((6 + n) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int trace = 5 + n;
+        insn(b, 0x20, 0, 0, 4);
+        insn(b, 0x15, 0, trace - 2, AUDIT_ARCH_X86_64);
+        insn(b, 0x20, 0, 0, 0);
+        insn(b, 0x35, trace - 4, 0, 0x40000000);
+        for (int i = 0; i < n; i++) {
+            int pc = 4 + i;
+            insn(b, 0x15, trace - pc - 1, 0, nrs.get(i));
+        }
+        insn(b, 0x06, 0, 0, SECCOMP_RET_ALLOW);
+        insn(b, 0x06, 0, 0, SECCOMP_RET_TRACE);
+        return b.array();
+    }
+
+    private static void insn(java.nio.ByteBuffer b, int code, int jt, int jf, int k) {
+        if (jt > 255 || jf > 255) {
+            throw new IllegalArgumentException("seccomp filter too long: a jump of " + Math.max(jt, jf));
+        }
+        b.putShort((short) code).put((byte) jt).put((byte) jf).putInt(k);
+    }
+
+    // ---- spawning ----
+
+    private static int spawn(List<String> argv, Map<String, String> env, int stdoutFd, int stderrFd)
+            throws IOException {
+        Memory fileActions = new Memory(256);
+        Memory attr = new Memory(512);
+        Memory sigset = new Memory(128);
+        Memory pid = new Memory(8);
+        String[] full = new String[argv.size() + 4];
+        full[0] = "sh";
+        full[1] = "-c";
+        full[2] = TRAMPOLINE;
+        full[3] = "sh";
+        for (int i = 0; i < argv.size(); i++) {
+            full[4 + i] = argv.get(i);
+        }
+        String[] envp = env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        StringArray argvMem = new StringArray(full);
+        StringArray envMem = new StringArray(envp);
+        Libc.posix_spawn_file_actions_init(addr(fileActions));
+        Libc.posix_spawnattr_init(addr(attr));
+        try {
+            if (stdoutFd >= 0) {
+                Libc.posix_spawn_file_actions_adddup2(addr(fileActions), stdoutFd, 1);
+            }
+            if (stderrFd >= 0) {
+                Libc.posix_spawn_file_actions_adddup2(addr(fileActions), stderrFd, 2);
+            }
+            Libc.posix_spawn_file_actions_addclosefrom_np(addr(fileActions), 3);
+            // JVM threads block some signals (SIGQUIT) and ignore others: the child gets neither.
+            Libc.sigemptyset(addr(sigset));
+            Libc.posix_spawnattr_setsigmask(addr(attr), addr(sigset));
+            Libc.sigfillset(addr(sigset));
+            Libc.posix_spawnattr_setsigdefault(addr(attr), addr(sigset));
+            Libc.posix_spawnattr_setflags(addr(attr),
+                    (short) (Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF));
+            int rc = Libc.posix_spawnp(addr(pid), "/bin/sh", addr(fileActions), addr(attr), argvMem.address(),
+                    envMem.address());
+            if (rc != 0) {
+                throw new IOException("posix_spawnp /bin/sh failed: errno " + rc);
+            }
+            return pid.getInt(0);
+        } finally {
+            Libc.posix_spawn_file_actions_destroy(addr(fileActions));
+            Libc.posix_spawnattr_destroy(addr(attr));
+        }
+    }
+
+    private int waitFor(int pid, int options) {
+        while (true) {
+            int r = Libc.waitpid(pid, addr(status), options);
+            if (r == pid) {
+                return status.getInt(0);
+            }
+            if (r < 0 && Native.getLastError() != Libc.EINTR) {
+                return 0;
+            }
+        }
+    }
+
+    private static boolean stopped(int st) {
+        return (st & 0xff) == 0x7f;
+    }
+
+    /** A NULL-terminated array of C strings in native memory, kept alive by this object. */
+    private static final class StringArray {
+        private final Memory pointers;
+        private final Memory[] strings;
+
+        StringArray(String[] values) {
+            pointers = new Memory(8L * (values.length + 1));
+            strings = new Memory[values.length];
+            for (int i = 0; i < values.length; i++) {
+                byte[] b = values[i].getBytes(StandardCharsets.UTF_8);
+                strings[i] = new Memory(b.length + 1L);
+                strings[i].write(0, b, 0, b.length);
+                strings[i].setByte(b.length, (byte) 0);
+                pointers.setLong(8L * i, addr(strings[i]));
+            }
+            pointers.setLong(8L * values.length, 0);
+        }
+
+        long address() {
+            return addr(pointers);
+        }
+    }
+
+    static long addr(com.sun.jna.Pointer p) {
+        return com.sun.jna.Pointer.nativeValue(p);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.larder.tracer;
+
+import com.sun.jna.Memory;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads and writes a stopped tracee's memory with process_vm_readv/writev. Strings are read a
+ * page-bounded chunk at a time, so a string ending just before an unmapped page still reads.
+ * Single-threaded: its buffers are shared.
+ */
+final class TraceeMemory {
+    /** PATH_MAX: the kernel refuses longer paths, so a tracee cannot have used one. */
+    static final int MAX_STRING = 4096;
+    private static final int PAGE = 4096;
+
+    private final Memory buffer = new Memory(MAX_STRING);
+    private final Memory iov = new Memory(32);
+
+    /**
+     * The NUL-terminated string at {@code address} in {@code tid}, as UTF-8 (undecodable bytes
+     * become U+FFFD), or null if it cannot be read or has no NUL within {@link #MAX_STRING}.
+     */
+    String readString(int tid, long address) {
+        if (address == 0) {
+            return null;
+        }
+        int have = 0;
+        while (have < MAX_STRING) {
+            long at = address + have;
+            int chunk = (int) Math.min(PAGE - (at & (PAGE - 1)), MAX_STRING - have);
+            long got = readInto(tid, at, have, chunk);
+            if (got <= 0) {
+                return null;
+            }
+            for (int i = have; i < have + got; i++) {
+                if (buffer.getByte(i) == 0) {
+                    return new String(buffer.getByteArray(0, i), StandardCharsets.UTF_8);
+                }
+            }
+            have += (int) got;
+        }
+        return null;
+    }
+
+    /** The 8-byte word at {@code address}, or 0 if it cannot be read. */
+    long readWord(int tid, long address) {
+        return readInto(tid, address, 0, 8) == 8 ? buffer.getLong(0) : 0;
+    }
+
+    private long readInto(int tid, long remote, int offset, int length) {
+        iov.setLong(0, TraceLoop.addr(buffer) + offset);
+        iov.setLong(8, length);
+        iov.setLong(16, remote);
+        iov.setLong(24, length);
+        long base = TraceLoop.addr(iov);
+        return Libc.process_vm_readv(tid, base, 1, base + 16, 1, 0);
+    }
+
+    /** Writes {@code data} at {@code address} in {@code tid}; whether all of it was written. */
+    static boolean write(int tid, long address, byte[] data) {
+        Memory local = new Memory(data.length);
+        local.write(0, data, 0, data.length);
+        Memory v = new Memory(32);
+        v.setLong(0, TraceLoop.addr(local));
+        v.setLong(8, data.length);
+        v.setLong(16, address);
+        v.setLong(24, data.length);
+        long base = TraceLoop.addr(v);
+        return Libc.process_vm_writev(tid, base, 1, base + 16, 1, 0) == data.length;
+    }
+}
