@@ -63,6 +63,8 @@ final class Recorder implements SyscallListener {
     private final Map<String, Changed> changed = new LinkedHashMap<>();
     private final Map<Integer, String> cwds = new HashMap<>();
     private final Set<Integer> tree = new HashSet<>();
+    /** Threads opening a terminal: only an open that succeeds makes the run uncacheable. */
+    private final Map<Integer, String> terminals = new HashMap<>();
     private String uncacheable;
     private int executions;
     private long traced;
@@ -138,17 +140,13 @@ final class Recorder implements SyscallListener {
         traced++;
         switch (nr) {
             case Syscalls.OPEN:
-                open(path(tid, Syscalls.AT_FDCWD, a[0]), (int) a[1]);
-                return false;
+                return open(tid, path(tid, Syscalls.AT_FDCWD, a[0]), (int) a[1]);
             case Syscalls.OPENAT:
-                open(path(tid, (int) a[0], a[1]), (int) a[2]);
-                return false;
+                return open(tid, path(tid, (int) a[0], a[1]), (int) a[2]);
             case Syscalls.OPENAT2:
-                open(path(tid, (int) a[0], a[1]), (int) memory.readWord(tid, a[2]));
-                return false;
+                return open(tid, path(tid, (int) a[0], a[1]), (int) memory.readWord(tid, a[2]));
             case Syscalls.CREAT:
-                open(path(tid, Syscalls.AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC);
-                return false;
+                return open(tid, path(tid, Syscalls.AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC);
             case Syscalls.STAT:
                 observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.STAT);
                 return false;
@@ -267,6 +265,10 @@ final class Recorder implements SyscallListener {
         } else if (nr == Syscalls.CONNECT && rval == 0) {
             notCacheable("connected a socket to a server");
         }
+        String terminal = terminals.remove(tid);
+        if (terminal != null && rval >= 0) {
+            notCacheable("opened a terminal (" + terminal + ")");
+        }
     }
 
     // ---- decoding ----
@@ -322,38 +324,42 @@ final class Recorder implements SyscallListener {
         return b.length() == 0 ? "/" : b.toString();
     }
 
-    /** /proc, /sys and /dev are the kernel's, not inputs; a terminal there is not cacheable. */
-    private boolean special(String path) {
-        if (path.startsWith("/proc/") || path.equals("/proc") || path.startsWith("/sys/") || path.equals("/sys")) {
-            return true;
-        }
-        if (path.startsWith("/dev/") || path.equals("/dev")) {
-            if (path.equals("/dev/tty") || path.startsWith("/dev/pts/") || path.equals("/dev/console")
-                    || path.matches("/dev/tty[0-9S].*")) {
-                notCacheable("opened a terminal (" + path + ")");
-            }
-            return true;
-        }
-        return false;
+    /** /proc, /sys and /dev are the kernel's, not inputs. */
+    private static boolean special(String path) {
+        return path.startsWith("/proc/") || path.equals("/proc") || path.startsWith("/sys/") || path.equals("/sys")
+                || path.startsWith("/dev/") || path.equals("/dev");
+    }
+
+    private static boolean terminal(String path) {
+        return path.equals("/dev/tty") || path.startsWith("/dev/pts/") || path.equals("/dev/console")
+                || path.matches("/dev/tty[0-9S].*");
     }
 
     // ---- what the syscalls mean ----
 
-    private void open(String path, int flags) {
-        if (path == null || special(path)) {
-            return;
+    /** Returns whether the open's result is needed: a terminal opened successfully is not cacheable. */
+    private boolean open(int tid, String path, int flags) {
+        if (path == null) {
+            return false;
+        }
+        if (special(path)) {
+            if (terminal(path) && (flags & O_PATH) == 0) {
+                terminals.put(tid, path);
+                return true;
+            }
+            return false;
         }
         if ((flags & O_TMPFILE) == O_TMPFILE) {
-            return; // an unnamed file: only a later linkat names it
+            return false; // an unnamed file: only a later linkat names it
         }
         if ((flags & O_PATH) != 0 || ((flags & O_DIRECTORY) != 0 && (flags & 3) == 0)) {
             observe(path, Probe.Kind.STAT);
-            return;
+            return false;
         }
         boolean writes = (flags & 3) == O_WRONLY || (flags & 3) == O_RDWR || (flags & (O_CREAT | O_TRUNC)) != 0;
         if (!writes) {
             observe(path, Probe.Kind.CONTENT);
-            return;
+            return false;
         }
         if ((flags & O_TRUNC) == 0) {
             // Appended to or rewritten in place: what it held before may stay in the result.
@@ -362,6 +368,7 @@ final class Recorder implements SyscallListener {
             observe(path, Probe.Kind.STAT);
         }
         change(path, false);
+        return false;
     }
 
     private void statAt(int tid, int dirFd, long address, int flags) {

@@ -1,0 +1,165 @@
+package dev.larder.tracer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the recorder makes of real commands' syscalls: preconditions and outputs. */
+class RecorderTest {
+    @TempDir
+    Path dir;
+
+    private Optional<Precondition> pre(Traced.Run run, Path path, Probe.Kind kind) {
+        return run.recording().preconditions().stream()
+                .filter(p -> p.path().equals(path.toString()) && p.kind() == kind).findFirst();
+    }
+
+    private List<String> ops(Traced.Run run) {
+        return run.recording().files().stream().map(f -> f.op() + " " + f.path()).collect(Collectors.toList());
+    }
+
+    private Traced.Run record(String script) {
+        Traced.Run run = Traced.record("cd '" + dir + "' && " + script);
+        assertNull(run.recorder().uncacheable(), "got uncacheable: " + run.recorder().uncacheable());
+        assertNotNull(run.recording());
+        return run;
+    }
+
+    @Test
+    void read_recordsContentHash() throws IOException {
+        Files.writeString(dir.resolve("in"), "hello\n");
+        Traced.Run run = record("cat in >/dev/null");
+        Precondition p = pre(run, dir.resolve("in"), Probe.Kind.CONTENT).orElseThrow(
+                () -> new AssertionError("no CONTENT precondition for in: " + run.recording().preconditions()));
+        assertEquals("file " + Replay.sha256(dir.resolve("in")), p.value());
+    }
+
+    @Test
+    void missingFile_isANegativePrecondition() {
+        Traced.Run run = record("cat nothere 2>/dev/null; true");
+        Precondition p = pre(run, dir.resolve("nothere"), Probe.Kind.CONTENT).orElseThrow();
+        assertEquals("missing", p.value(), "got " + p.value() + ", want missing");
+    }
+
+    @Test
+    void writtenFile_isAnOutputNotAnInput() throws IOException {
+        Traced.Run run = record("echo hi > out; cat out > out2");
+        assertTrue(ops(run).contains("write " + dir.resolve("out")), "got ops " + ops(run));
+        assertTrue(ops(run).contains("write " + dir.resolve("out2")), "got ops " + ops(run));
+        assertTrue(pre(run, dir.resolve("out"), Probe.Kind.CONTENT).isEmpty(),
+                "out was written before it was read: not an input; got " + run.recording().preconditions());
+    }
+
+    @Test
+    void tempFileCreatedAndRemoved_isNeitherInputNorOutput() {
+        Traced.Run run = record("echo x > tmpfile; cat tmpfile >/dev/null; rm tmpfile");
+        String tmp = dir.resolve("tmpfile").toString();
+        assertTrue(ops(run).stream().noneMatch(o -> o.endsWith(tmp)), "got ops " + ops(run));
+        assertTrue(run.recording().preconditions().stream().noneMatch(p -> p.path().equals(tmp)),
+                "got preconditions on the temp file: " + run.recording().preconditions());
+    }
+
+    @Test
+    void deletedPreexistingFile_isADeleteOutput() throws IOException {
+        Files.writeString(dir.resolve("old"), "x");
+        Traced.Run run = record("rm old");
+        assertTrue(ops(run).contains("delete " + dir.resolve("old")), "got ops " + ops(run));
+    }
+
+    @Test
+    void rename_sourceContentIsAnInput_targetAnOutput() throws IOException {
+        Files.writeString(dir.resolve("a"), "content");
+        Traced.Run run = record("mv a b");
+        assertTrue(pre(run, dir.resolve("a"), Probe.Kind.CONTENT).isPresent(),
+                "the moved file's content ends up in b: an input; got " + run.recording().preconditions());
+        assertTrue(ops(run).contains("write " + dir.resolve("b")), "got ops " + ops(run));
+        assertTrue(ops(run).contains("delete " + dir.resolve("a")), "got ops " + ops(run));
+    }
+
+    @Test
+    void append_oldContentIsAnInput() throws IOException {
+        Files.writeString(dir.resolve("log"), "line1\n");
+        Traced.Run run = record("echo line2 >> log");
+        assertTrue(pre(run, dir.resolve("log"), Probe.Kind.CONTENT).isPresent(),
+                "got " + run.recording().preconditions());
+    }
+
+    @Test
+    void listing_leavesOutNamesTheRunCreated() throws IOException {
+        Files.writeString(dir.resolve("x"), "");
+        Traced.Run run = record("touch made; ls > listing");
+        Precondition p = pre(run, dir, Probe.Kind.LIST).orElseThrow(
+                () -> new AssertionError("no LIST precondition: " + run.recording().preconditions()));
+        assertTrue(p.except().contains("made") && p.except().contains("listing"), "got except " + p.except());
+        // With the run's outputs gone, the directory reads the same as it did to the run.
+        Files.delete(dir.resolve("made"));
+        Files.delete(dir.resolve("listing"));
+        assertEquals(p.value(), p.current(new Probe(FileHasher.open(Optional.empty()))));
+    }
+
+    @Test
+    void mkdirAndSymlink_areOutputs() {
+        Traced.Run run = record("mkdir -p d/e && ln -s target link");
+        assertTrue(ops(run).contains("mkdir " + dir.resolve("d")), "got ops " + ops(run));
+        assertTrue(ops(run).contains("mkdir " + dir.resolve("d/e")), "got ops " + ops(run));
+        assertTrue(ops(run).contains("symlink " + dir.resolve("link")), "got ops " + ops(run));
+    }
+
+    @Test
+    void network_isUncacheable() {
+        Traced.Run run = Traced.record("python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)'");
+        assertNotNull(run.recorder().uncacheable(), "a run that opened an inet socket was cacheable");
+        assertTrue(run.recorder().uncacheable().contains("network"), "got " + run.recorder().uncacheable());
+    }
+
+    @Test
+    void signalOutsideTheTree_isUncacheable() {
+        // pid 1 exists everywhere; signal 0 only probes it, but that still looks outside the tree.
+        Traced.Run run = Traced.record("kill -0 1 2>/dev/null; true");
+        assertNotNull(run.recorder().uncacheable(), "a run that signalled pid 1 was cacheable");
+    }
+
+    @Test
+    void signalInsideTheTree_isFine() {
+        Traced.Run run = Traced.record("sleep 5 & kill $!; wait; true");
+        assertNull(run.recorder().uncacheable(), "got " + run.recorder().uncacheable());
+    }
+
+    @Test
+    void procSysDev_areNotPreconditions() {
+        Traced.Run run = record("cat /proc/self/status /sys/kernel/osrelease /dev/null > /dev/null");
+        assertTrue(run.recording().preconditions().stream().noneMatch(p -> p.path().startsWith("/proc/")
+                || p.path().startsWith("/sys/") || p.path().startsWith("/dev/")),
+                "got " + run.recording().preconditions());
+    }
+
+    @Test
+    void execOfAScript_recordsItsInterpreter() throws IOException {
+        Path script = dir.resolve("s.sh");
+        Files.writeString(script, "#!/bin/sh\necho hi\n");
+        script.toFile().setExecutable(true);
+        Traced.Run run = record("./s.sh > /dev/null");
+        assertTrue(pre(run, script, Probe.Kind.CONTENT).isPresent(), "got " + run.recording().preconditions());
+        assertTrue(pre(run, Path.of("/bin/sh"), Probe.Kind.CONTENT).isPresent(),
+                "the interpreter the kernel opened is an input; got " + run.recording().preconditions());
+        assertEquals(2, run.recorder().executions() >= 2 ? 2 : run.recorder().executions(),
+                "got " + run.recorder().executions() + " executions, want at least 2");
+    }
+
+    @Test
+    void clean_collapsesSlashesAndDots() {
+        assertEquals("/a/b", Recorder.clean("/a//./b/"));
+        assertEquals("/a/../b", Recorder.clean("/a/../b"));
+        assertEquals("/", Recorder.clean("/./"));
+    }
+}
