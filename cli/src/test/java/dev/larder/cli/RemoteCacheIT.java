@@ -284,6 +284,44 @@ class RemoteCacheIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"nginx", "serve"})
+    void larderRun_machineB_replaysWhatMachineARecorded(String server) throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        Files.writeString(work.resolve("in.c"), "int triple(int x) { return 3 * x; }\n");
+        String script = "cd '" + work + "' && cc -O2 -c in.c -o in.o && echo compiled";
+        try (AutoCloseable remote = server.equals("nginx") ? Nginx.start(tmp.resolve("nginx"), Optional.empty())
+                : LarderServe.start(tmp.resolve("served"))) {
+            String url = remote instanceof Nginx n ? n.url() : ((LarderServe) remote).url();
+            LarderRun a = runOn("a", url, script);
+            assertEquals(0, a.exit(), a.stderr());
+            assertEquals("miss", runStats("a").get("result").asText(), "machine a: " + runStats("a"));
+            assertTrue(runStats("a").get("stored").asBoolean(), "machine a: " + runStats("a"));
+            byte[] compiled = Files.readAllBytes(work.resolve("in.o"));
+            Files.delete(work.resolve("in.o"));
+
+            LarderRun b = runOn("b", url, script);
+            assertEquals(0, b.exit(), b.stderr());
+            JsonNode s = runStats("b");
+            assertEquals("hit", s.get("result").asText(), "machine b (fresh local store): " + s + "\n" + b.stderr());
+            assertEquals(0, s.get("executions").asLong(), "machine b ran programs: " + s);
+            assertEquals("compiled\n", b.stdout(), "machine b: replayed stdout");
+            assertTrue(java.util.Arrays.equals(compiled, Files.readAllBytes(work.resolve("in.o"))),
+                    "machine b: the replayed in.o differs from the one machine a compiled");
+        }
+    }
+
+    /** {@code larder run} on machine {@code name}: its own local store, sharing the remote. */
+    private LarderRun runOn(String name, String url, String script) throws Exception {
+        Path m = Files.createDirectories(tmp.resolve("machine-" + name));
+        return LarderRun.of(tmp, Map.of(), "run", "--dir", m.resolve("local").toString(), "--store", url,
+                "--stats-json", m.resolve("run.json").toString(), "--explain", "--", "sh", "-c", script);
+    }
+
+    private JsonNode runStats(String name) throws IOException {
+        return JSON.readTree(tmp.resolve("machine-" + name).resolve("run.json").toFile());
+    }
+
     private static void wipe(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted((x, y) -> y.compareTo(x)).toList()) {

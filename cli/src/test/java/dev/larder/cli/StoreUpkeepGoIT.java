@@ -72,18 +72,48 @@ class StoreUpkeepGoIT {
     }
 
     @Test
-    void fourBuildsAtOnce_ofDifferentModules_allSucceedAndTheStoreVerifiesClean() throws Exception {
+    void fourBuildsAndTwoRunsAtOnce_allSucceedAndTheStoreVerifiesClean() throws Exception {
         List<String> names = List.of("one", "two", "three", "four");
         Map<String, Path> mods = new HashMap<>();
         for (String n : names) {
             mods.put(n, GoModule.write(tmp.resolve("mod-" + n), "example.com/" + n));
         }
+        // Two `larder run`s of a C compile share the store with the go builds.
+        List<String> runs = List.of("run-a", "run-b");
+        Map<String, byte[]> objects = new HashMap<>();
+        for (String r : runs) {
+            Files.createDirectories(tmp.resolve(r));
+            Files.writeString(tmp.resolve(r).resolve("in.c"), "int " + r.replace('-', '_') + "(int x) { return x * 3; }\n");
+        }
         for (int round = 1; round <= 2; round++) {
-            ExecutorService pool = Executors.newFixedThreadPool(names.size());
+            ExecutorService pool = Executors.newFixedThreadPool(names.size() + runs.size());
             List<Future<GoRun.Result>> builds = new ArrayList<>();
             for (String n : names) {
                 GoRun go = go(n, Map.of());
                 builds.add(pool.submit(() -> go.run(mods.get(n), "build", "-x", "./...")));
+            }
+            List<Future<LarderRun>> traced = new ArrayList<>();
+            for (String r : runs) {
+                Path w = tmp.resolve(r);
+                Files.deleteIfExists(w.resolve("in.o"));
+                traced.add(pool.submit(() -> larder(Map.of(), "run", "--dir", store().toString(), "--stats-json",
+                        tmp.resolve("stats-" + r + ".json").toString(), "--",
+                        "sh", "-c", "cd '" + w + "' && cc -O2 -c in.c -o in.o")));
+            }
+            for (int i = 0; i < runs.size(); i++) {
+                LarderRun lr = traced.get(i).get(10, TimeUnit.MINUTES);
+                assertEquals(0, lr.exit(), "round " + round + ", " + runs.get(i) + ": " + lr.stderr());
+                JsonNode s = stats(runs.get(i));
+                byte[] obj = Files.readAllBytes(tmp.resolve(runs.get(i)).resolve("in.o"));
+                if (round == 1) {
+                    assertEquals("miss", s.get("result").asText(), "round 1, " + runs.get(i) + ": stats " + s);
+                    assertTrue(s.get("stored").asBoolean(), "round 1, " + runs.get(i) + ": stats " + s);
+                    objects.put(runs.get(i), obj);
+                } else {
+                    assertEquals("hit", s.get("result").asText(), "round 2, " + runs.get(i) + ": stats " + s);
+                    assertTrue(java.util.Arrays.equals(objects.get(runs.get(i)), obj),
+                            "round 2, " + runs.get(i) + ": the replayed in.o differs from the compiled one");
+                }
             }
             for (int i = 0; i < names.size(); i++) {
                 GoRun.Result r = builds.get(i).get(10, TimeUnit.MINUTES).assertSuccess();
