@@ -278,6 +278,10 @@ final class Recorder implements SyscallListener {
         if (p == null || p.isEmpty()) {
             return null; // unreadable, or AT_EMPTY_PATH: the call is about a descriptor
         }
+        if (p.equals(TraceeMemory.MALFORMED)) {
+            notCacheable("a path the tree used is not valid UTF-8");
+            return null;
+        }
         if (p.startsWith("/")) {
             return clean(p);
         }
@@ -469,7 +473,12 @@ final class Recorder implements SyscallListener {
         }
         Key k = new Key(path, kind);
         if (!observed.containsKey(k)) {
-            observed.put(k, probe.value(path, kind, List.of()));
+            String value = probe.value(path, kind, List.of());
+            if (value.startsWith("error ")) {
+                // A value that says nothing about the file must never be found to hold again.
+                notCacheable("could not examine " + path + ": " + value.substring(6));
+            }
+            observed.put(k, value);
         }
     }
 

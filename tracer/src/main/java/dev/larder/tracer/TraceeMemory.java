@@ -1,6 +1,9 @@
 package dev.larder.tracer;
 
 import com.sun.jna.Memory;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -16,9 +19,13 @@ final class TraceeMemory {
     private final Memory buffer = new Memory(MAX_STRING);
     private final Memory iov = new Memory(32);
 
+    /** What {@link #readString} returns for bytes that are not valid UTF-8. */
+    static final String MALFORMED = "\0malformed";
+
     /**
-     * The NUL-terminated string at {@code address} in {@code tid}, as UTF-8 (undecodable bytes
-     * become U+FFFD), or null if it cannot be read or has no NUL within {@link #MAX_STRING}.
+     * The NUL-terminated string at {@code address} in {@code tid}, decoded as UTF-8, or null if it
+     * cannot be read or has no NUL within {@link #MAX_STRING}, or {@link #MALFORMED} if it is not
+     * valid UTF-8 (a name larder could not look up faithfully).
      */
     String readString(int tid, long address) {
         if (address == 0) {
@@ -34,12 +41,23 @@ final class TraceeMemory {
             }
             for (int i = have; i < have + got; i++) {
                 if (buffer.getByte(i) == 0) {
-                    return new String(buffer.getByteArray(0, i), StandardCharsets.UTF_8);
+                    return decode(buffer.getByteArray(0, i));
                 }
             }
             have += (int) got;
         }
         return null;
+    }
+
+    private static String decode(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return MALFORMED;
+        }
     }
 
     /** The 8-byte word at {@code address}, or 0 if it cannot be read. */
