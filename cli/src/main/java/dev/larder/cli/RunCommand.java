@@ -126,8 +126,10 @@ final class RunCommand implements Callable<Integer> {
                         Channels.newOutputStream(toHelper.sink()), Duration.ofSeconds(60));
             }
         } catch (IOException e) {
-            System.err.println("larder run: cannot start the cache: " + e.getMessage());
-            return FAILED;
+            // A cache that cannot start never fails the command: it runs, uncached.
+            System.err.println("larder run: warning: cannot start the cache (" + e.getMessage()
+                    + "); running the command without it");
+            return runUncached(env);
         }
         RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
                 explain, System.err, !traceAll);
@@ -155,6 +157,21 @@ final class RunCommand implements Callable<Integer> {
             writeStats(result.stats());
         }
         return result.exitCode();
+    }
+
+    private int runUncached(Map<String, String> env) {
+        ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        try {
+            return pb.start().waitFor();
+        } catch (IOException e) {
+            System.err.println("larder run: " + e.getMessage());
+            return 127;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FAILED;
+        }
     }
 
     private static void serve(CacheHelper helper, InputStream in, OutputStream out) {
