@@ -32,8 +32,16 @@ record Precondition(String path, Probe.Kind kind, String value, List<String> exc
         if (was.equals("missing")) {
             return "now exists (" + shortValue(now) + "), was missing";
         }
-        if (kind == Probe.Kind.CONTENT && was.startsWith("file ") && now.startsWith("file ")) {
-            return "content changed";
+        if (was.startsWith("file ") && now.startsWith("file ")) {
+            if (kind == Probe.Kind.CONTENT) {
+                return "content changed";
+            }
+            // stat values: "file <mode> <sha256>"
+            String[] w = was.split(" ");
+            String[] n = now.split(" ");
+            if (w.length == 3 && n.length == 3) {
+                return !w[1].equals(n[1]) ? "mode changed from " + w[1] + " to " + n[1] : "content changed";
+            }
         }
         if (kind == Probe.Kind.LIST && was.startsWith("list ") && now.startsWith("list ")) {
             return "directory entries changed";

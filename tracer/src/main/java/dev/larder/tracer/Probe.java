@@ -20,8 +20,8 @@ import java.util.List;
  * when a run is recorded and again when a later run checks its preconditions, so the two compare
  * equal exactly when what the program looked at is unchanged.
  *
- * <p>Values: {@code missing}, {@code dir}, {@code file <sha256>} (content), {@code file <mode>}
- * (stat), {@code link <target>}, {@code list <sha256 of the sorted names>}, {@code ok} or
+ * <p>Values: {@code missing}, {@code dir}, {@code file <sha256>} (content), {@code file <mode>
+ * <sha256>} (stat), {@code file} (exists), {@code link <target>}, {@code list <sha256 of the sorted names>}, {@code ok} or
  * {@code errno <n>} (access), {@code char}, {@code fifo}, {@code socket}, {@code block}, or
  * {@code error <reason>} when the path could not be examined.
  */
@@ -30,10 +30,16 @@ final class Probe {
     enum Kind {
         /** Opened for reading or executed: its content (symlinks followed). */
         CONTENT,
-        /** stat: its type and permission bits (symlinks followed). */
+        /**
+         * stat: its type and permission bits, and a regular file's content (symlinks followed).
+         * Content, because a program that only stats a file may still act on its timestamps
+         * (make compares them): a changed file must be a miss, while a touched one may hit.
+         */
         STAT,
-        /** lstat or readlink: its type, a symlink's target, a file's permission bits. */
+        /** lstat or readlink: as STAT, but a symlink itself is seen (its target). */
         LSTAT,
+        /** Whether it exists, and as what (lstat): for paths the run is about to create or remove. */
+        EXISTS,
         /** getdents: the names in the directory, but those the run itself created or removed. */
         LIST,
         /** access(R_OK): whether the check succeeds. */
@@ -80,6 +86,9 @@ final class Probe {
                     return stat(p, false);
                 case LSTAT:
                     return stat(p, true);
+                case EXISTS:
+                    return type(p, Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS),
+                            true);
                 case LIST:
                     return list(p, except);
                 default:
@@ -106,17 +115,20 @@ final class Probe {
         return type(p, a, false);
     }
 
-    private static String stat(Path p, boolean noFollow) throws IOException {
+    private String stat(Path p, boolean noFollow) throws IOException {
         PosixFileAttributes a = noFollow
                 ? Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                 : Files.readAttributes(p, PosixFileAttributes.class);
         if (a.isRegularFile()) {
-            return "file " + Integer.toOctalString(mode(p, noFollow) & 07777);
+            return "file " + Integer.toOctalString(mode(p, noFollow) & 07777) + " " + hasher.hash(p);
         }
         return type(p, a, noFollow);
     }
 
     private static String type(Path p, PosixFileAttributes a, boolean noFollow) throws IOException {
+        if (a.isRegularFile()) {
+            return "file";
+        }
         if (a.isDirectory()) {
             return "dir";
         }
@@ -156,7 +168,7 @@ final class Probe {
         return names;
     }
 
-    private static String list(Path p, Collection<String> except) throws IOException {
+    private String list(Path p, Collection<String> except) throws IOException {
         if (!Files.isDirectory(p)) {
             return stat(p, false);
         }

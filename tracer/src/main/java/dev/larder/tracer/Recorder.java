@@ -369,7 +369,7 @@ final class Recorder implements SyscallListener {
             // Appended to or rewritten in place: what it held before may stay in the result.
             observe(path, Probe.Kind.CONTENT);
         } else if ((flags & O_EXCL) != 0) {
-            observe(path, Probe.Kind.STAT);
+            observe(path, Probe.Kind.EXISTS);
         }
         change(path, false);
         return false;
@@ -491,14 +491,14 @@ final class Recorder implements SyscallListener {
             return;
         }
         if (existence) {
-            observe(path, Probe.Kind.LSTAT);
+            observe(path, Probe.Kind.EXISTS);
         }
         int slash = path.lastIndexOf('/');
         if (slash > 0) {
-            observe(path.substring(0, slash), Probe.Kind.STAT);
+            observe(path.substring(0, slash), Probe.Kind.EXISTS);
         }
         if (!changed.containsKey(path)) {
-            changed.put(path, new Changed(probe.value(path, Probe.Kind.LSTAT, List.of())));
+            changed.put(path, new Changed(probe.value(path, Probe.Kind.EXISTS, List.of())));
         }
     }
 
