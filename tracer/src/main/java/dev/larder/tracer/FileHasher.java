@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
@@ -37,18 +39,25 @@ final class FileHasher {
     }
 
     private final Optional<Path> file;
+    private final InstantSource clock;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final Map<String, Entry> fresh = new ConcurrentHashMap<>();
     private long bytesHashed;
     private long filesHashed;
 
-    private FileHasher(Optional<Path> file) {
+    private FileHasher(Optional<Path> file, InstantSource clock) {
         this.file = file;
+        this.clock = clock;
     }
 
     /** A hasher remembering across runs in {@code file} (created when saved), or only in memory. */
     static FileHasher open(Optional<Path> file) {
-        FileHasher h = new FileHasher(file);
+        return open(file, InstantSource.system());
+    }
+
+    /** As {@link #open(Optional)}, judging racy files by {@code clock}. */
+    static FileHasher open(Optional<Path> file, InstantSource clock) {
+        FileHasher h = new FileHasher(file, clock);
         file.ifPresent(h::load);
         return h;
     }
@@ -87,7 +96,8 @@ final class FileHasher {
     private boolean racy(Path path) throws IOException {
         Map<String, Object> a = Files.readAttributes(path, "unix:lastModifiedTime,ctime");
         long newest = Math.max(nanos(a.get("lastModifiedTime")), nanos(a.get("ctime")));
-        long now = System.currentTimeMillis() * 1_000_000L;
+        Instant t = clock.instant();
+        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         return newest > now - RACY;
     }
 
@@ -165,7 +175,7 @@ final class FileHasher {
             return;
         }
         Path f = file.get();
-        FileHasher current = new FileHasher(file);
+        FileHasher current = new FileHasher(file, clock);
         current.load(f);
         Map<String, Entry> merged = current.entries.size() + fresh.size() > MAX_ENTRIES
                 ? new java.util.HashMap<>() : new java.util.HashMap<>(current.entries);
