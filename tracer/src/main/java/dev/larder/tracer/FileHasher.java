@@ -69,16 +69,17 @@ final class FileHasher {
      */
     String hash(Path path) throws IOException {
         String key = path.toString();
-        String stat = statKey(path);
+        Stat before = stat(path);
         Entry e = entries.get(key);
-        if (e != null && e.stat.equals(stat)) {
+        if (e != null && e.stat.equals(before.key)) {
             return e.sha256;
         }
         String sha = digest(path);
-        if (stat.equals(statKey(path))) {
-            Entry n = new Entry(stat, sha);
+        Stat after = stat(path);
+        if (before.key.equals(after.key)) {
+            Entry n = new Entry(after.key, sha);
             entries.put(key, n);
-            if (!racy(path)) {
+            if (!racy(after)) {
                 fresh.put(key, n);
             }
         }
@@ -93,18 +94,22 @@ final class FileHasher {
         return filesHashed;
     }
 
-    private boolean racy(Path path) throws IOException {
-        Map<String, Object> a = Files.readAttributes(path, "unix:lastModifiedTime,ctime");
-        long newest = Math.max(nanos(a.get("lastModifiedTime")), nanos(a.get("ctime")));
-        Instant t = clock.instant();
-        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
-        return newest > now - RACY;
+    /** A file's stat key, and its newest timestamp (mtime or ctime) in nanoseconds. */
+    private record Stat(String key, long newest) {
     }
 
-    private static String statKey(Path path) throws IOException {
+    private boolean racy(Stat s) {
+        Instant t = clock.instant();
+        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        return s.newest > now - RACY;
+    }
+
+    private static Stat stat(Path path) throws IOException {
         Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,size,lastModifiedTime,ctime");
-        return a.get("dev") + ":" + a.get("ino") + ":" + a.get("size") + ":" + nanos(a.get("lastModifiedTime"))
-                + ":" + nanos(a.get("ctime"));
+        long mtime = nanos(a.get("lastModifiedTime"));
+        long ctime = nanos(a.get("ctime"));
+        return new Stat(a.get("dev") + ":" + a.get("ino") + ":" + a.get("size") + ":" + mtime + ":" + ctime,
+                Math.max(mtime, ctime));
     }
 
     private static long nanos(Object time) {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -87,8 +86,7 @@ final class Probe {
                 case LSTAT:
                     return stat(p, true);
                 case EXISTS:
-                    return type(p, Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS),
-                            true);
+                    return type(p, mode(p, true));
                 case LIST:
                     return list(p, except);
                 default:
@@ -108,35 +106,31 @@ final class Probe {
     }
 
     private String content(Path p) throws IOException {
-        PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
-        if (a.isRegularFile()) {
-            return "file " + hasher.hash(p);
-        }
-        return type(p, a, false);
+        int mode = mode(p, false);
+        return isFile(mode) ? "file " + hasher.hash(p) : type(p, mode);
     }
 
     private String stat(Path p, boolean noFollow) throws IOException {
-        PosixFileAttributes a = noFollow
-                ? Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                : Files.readAttributes(p, PosixFileAttributes.class);
-        if (a.isRegularFile()) {
-            return "file " + Integer.toOctalString(mode(p, noFollow) & 07777) + " " + hasher.hash(p);
+        int mode = mode(p, noFollow);
+        if (isFile(mode)) {
+            return "file " + Integer.toOctalString(mode & 07777) + " " + hasher.hash(p);
         }
-        return type(p, a, noFollow);
+        return type(p, mode);
     }
 
-    private static String type(Path p, PosixFileAttributes a, boolean noFollow) throws IOException {
-        if (a.isRegularFile()) {
-            return "file";
-        }
-        if (a.isDirectory()) {
-            return "dir";
-        }
-        if (a.isSymbolicLink()) {
-            return "link " + Files.readSymbolicLink(p);
-        }
-        int fmt = mode(p, noFollow) & 0170000;
-        switch (fmt) {
+    private static boolean isFile(int mode) {
+        return (mode & 0170000) == 0100000;
+    }
+
+    /** The type part of a value, from st_mode's format bits. */
+    private static String type(Path p, int mode) throws IOException {
+        switch (mode & 0170000) {
+            case 0100000:
+                return "file";
+            case 0040000:
+                return "dir";
+            case 0120000:
+                return "link " + Files.readSymbolicLink(p);
             case 0020000:
                 return "char";
             case 0060000:
@@ -150,6 +144,7 @@ final class Probe {
         }
     }
 
+    /** st_mode (type and permission bits), one stat call. */
     static int mode(Path p, boolean noFollow) throws IOException {
         Object m = noFollow ? Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)
                 : Files.getAttribute(p, "unix:mode");
@@ -169,7 +164,8 @@ final class Probe {
     }
 
     private String list(Path p, Collection<String> except) throws IOException {
-        if (!Files.isDirectory(p)) {
+        int mode = mode(p, false);
+        if ((mode & 0170000) != 0040000) {
             return stat(p, false);
         }
         return listValue(names(p), except);

@@ -248,7 +248,7 @@ final class Recorder implements SyscallListener {
                 signal((int) a[1], (int) a[2]);
                 return false;
             case Syscalls.READ:
-                if (a[0] == 0 && stdinWatch.equals(link("/proc/" + tid + "/fd/0"))) {
+                if (a[0] == 0 && stdinWatch.equals(procLink("/proc/" + tid + "/fd/0"))) {
                     notCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
                 }
                 return false;
@@ -292,7 +292,7 @@ final class Recorder implements SyscallListener {
     private String cwd(int tid) {
         String c = cwds.get(tid);
         if (c == null) {
-            c = link("/proc/" + tid + "/cwd");
+            c = procLink("/proc/" + tid + "/cwd");
             if (c != null) {
                 cwds.put(tid, c);
             }
@@ -301,11 +301,11 @@ final class Recorder implements SyscallListener {
     }
 
     private static String fdPath(int tid, int fd) {
-        String p = link("/proc/" + tid + "/fd/" + fd);
+        String p = procLink("/proc/" + tid + "/fd/" + fd);
         return p != null && p.startsWith("/") ? p : null;
     }
 
-    private static String link(String proc) {
+    private static String procLink(String proc) {
         try {
             return Files.readSymbolicLink(Path.of(proc)).toString();
         } catch (IOException | RuntimeException e) {

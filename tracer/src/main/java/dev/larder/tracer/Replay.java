@@ -11,8 +11,10 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,8 +52,8 @@ final class Replay {
         return Optional.of(new Replay(o, contents));
     }
 
-    private static Iterable<Outputs.Blob> blobs(Outputs o) {
-        java.util.List<Outputs.Blob> all = new java.util.ArrayList<>();
+    private static List<Outputs.Blob> blobs(Outputs o) {
+        List<Outputs.Blob> all = new ArrayList<>();
         all.add(o.stdout());
         all.add(o.stderr());
         for (Outputs.FileOp f : o.files()) {

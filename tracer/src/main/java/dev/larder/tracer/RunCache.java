@@ -156,19 +156,19 @@ public final class RunCache {
         Path capture = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
-            Memory fds = new Memory(16);
-            if (Libc.pipe2(TraceLoop.addr(fds), Libc.O_CLOEXEC) != 0) {
-                throw new IOException("pipe2 failed: errno " + com.sun.jna.Native.getLastError());
+            int[] out = pipe();
+            int[] err;
+            try {
+                err = pipe();
+            } catch (IOException e) {
+                Libc.close(out[0]);
+                Libc.close(out[1]);
+                throw e;
             }
-            int outRead = fds.getInt(0);
-            int outWrite = fds.getInt(4);
-            if (Libc.pipe2(TraceLoop.addr(fds), Libc.O_CLOEXEC) != 0) {
-                Libc.close(outRead);
-                Libc.close(outWrite);
-                throw new IOException("pipe2 failed: errno " + com.sun.jna.Native.getLastError());
-            }
-            int errRead = fds.getInt(0);
-            int errWrite = fds.getInt(4);
+            int outRead = out[0];
+            int outWrite = out[1];
+            int errRead = err[0];
+            int errWrite = err[1];
             Path outFile = capture.resolve("stdout");
             Path errFile = capture.resolve("stderr");
             OutputPump outPump = new OutputPump(outRead, new FileOutputStream(FileDescriptor.out),
@@ -352,6 +352,15 @@ public final class RunCache {
 
     private long millis() {
         return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /** A close-on-exec pipe: {read end, write end}. */
+    private static int[] pipe() throws IOException {
+        Memory fds = new Memory(8);
+        if (Libc.pipe2(TraceLoop.addr(fds), Libc.O_CLOEXEC) != 0) {
+            throw new IOException("pipe2 failed: errno " + com.sun.jna.Native.getLastError());
+        }
+        return new int[] {fds.getInt(0), fds.getInt(4)};
     }
 
     /** The process's umask, from /proc/self/status (umask(2) would have to change it to read it). */

@@ -3,7 +3,6 @@ package dev.larder.tracer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** Test support: traces a real command on a thread of its own, as RunCache does. */
@@ -53,9 +52,5 @@ final class Traced {
         TraceLoop.Outcome o = trace(r, true, "sh", "-c", script);
         Recorder.Recording rec = r.uncacheable() == null ? r.finish() : null;
         return new Run(o, r, rec);
-    }
-
-    static Map<String, String> env() {
-        return System.getenv();
     }
 }
