@@ -1,0 +1,3 @@
+module larder.bench/diskcache
+
+go 1.24
