@@ -1,0 +1,3 @@
+module larder.bench/load
+
+go 1.24
