@@ -8,9 +8,6 @@ import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.TrimPolicy;
 import dev.larder.storage.h2.TrimResult;
 import java.io.BufferedOutputStream;
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -84,16 +81,23 @@ final class HelperCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // stdout belongs to the protocol writer alone: anything else that prints goes to stderr.
-        OutputStream protocolOut = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
-        System.setOut(System.err);
+        Invocation inv = Invocation.current();
+        OutputStream protocolOut = new BufferedOutputStream(inv.out(), 64 * 1024);
+        if (!Invocation.inDaemon()) {
+            System.setOut(System.err);
+        }
+        return inv.stdoutToStderr().bound(() -> serve(inv, protocolOut));
+    }
+
+    private int serve(Invocation inv, OutputStream protocolOut) {
         if (workers < 1) {
             System.err.println("larder helper: --workers must be at least 1, got " + workers);
             return Main.USAGE;
         }
         Optional<TrimPolicy> trim = Optional.empty();
-        if (autoTrim || "1".equals(System.getenv("LARDER_AUTO_TRIM"))) {
+        if (autoTrim || "1".equals(inv.getenv("LARDER_AUTO_TRIM"))) {
             try {
-                trim = TrimSettings.policy(maxSize, maxAge, false, System.getenv());
+                trim = TrimSettings.policy(maxSize, maxAge, false, inv.env());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -104,7 +108,7 @@ final class HelperCommand implements Callable<Integer> {
         }
         StoreOptions.Resolved tiers;
         try {
-            tiers = stores.resolve(System.getenv());
+            tiers = stores.resolve(inv.env());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -115,7 +119,7 @@ final class HelperCommand implements Callable<Integer> {
         CacheHelper helper = CacheHelper.create(() -> tiers.open(store), options);
         Optional<Path> trimmed = tiers.nearestLocal(store);
         try {
-            helper.serve(new FileInputStream(FileDescriptor.in), protocolOut);
+            helper.serve(inv.in(), protocolOut);
             // The session's output is closed by now: cmd/go has moved on, and is not kept
             // waiting by the trim.
             trim.ifPresent(p -> trimmed.ifPresent(d -> autoTrim(d, p)));

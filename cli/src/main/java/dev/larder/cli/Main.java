@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
             "Use it with Go:  GOCACHEPROG=\"larder helper\" go build ./...",
         },
         subcommands = {HelperCommand.class, RunCommand.class, ConformanceCommand.class, StatsCommand.class, TrimCommand.class,
-            VerifyCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+            VerifyCommand.class, ServeCommand.class, DaemonCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad usage, as picocli reports it. */
     static final int USAGE = 2;
@@ -35,7 +35,7 @@ public final class Main implements Runnable {
      * it, when {@code main} began (which leaves out the JVM's own start-up).
      */
     static Instant launchedAt() {
-        String epoch = System.getenv("LARDER_LAUNCH_EPOCH");
+        String epoch = Invocation.current().getenv("LARDER_LAUNCH_EPOCH");
         if (epoch != null) {
             try {
                 java.math.BigDecimal micros = new java.math.BigDecimal(epoch.trim()).movePointRight(6);
@@ -50,9 +50,42 @@ public final class Main implements Runnable {
     /** Runs the command line and returns its exit status. */
     public static int run(String... args) {
         Logging.configure(System.getenv("LARDER_LOG"));
-        return new CommandLine(new Main())
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    /**
+     * Runs a command line on behalf of a daemon client: its streams, environment and working
+     * directory are {@code client}'s (relative paths in options resolve against its directory),
+     * and its exit status is returned, never exited with.
+     */
+    static int run(Invocation client, String... args) {
+        return client.bound(() -> {
+            // Only the command asked for is modelled (picocli reflects over every option of every
+            // command it is given: milliseconds a session would wait before its handshake).
+            CommandLine cl = new CommandLine(CommandLine.Model.CommandSpec.create().name("larder"))
+                    .setCaseInsensitiveEnumValuesAllowed(true);
+            Object command = served(args.length == 0 ? "" : args[0]);
+            if (command != null) {
+                cl.addSubcommand(command);
+            }
+            cl.registerConverter(java.nio.file.Path.class, s -> client.resolve(java.nio.file.Path.of(s)));
+            return cl.execute(args);
+        });
+    }
+
+    /** A fresh instance of the command a daemon client may run, or null. */
+    private static Object served(String name) {
+        return switch (name) {
+            case "helper" -> new HelperCommand();
+            case "stats" -> new StatsCommand();
+            case "trim" -> new TrimCommand();
+            case "verify" -> new VerifyCommand();
+            default -> null;
+        };
+    }
+
+    private static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     @Override

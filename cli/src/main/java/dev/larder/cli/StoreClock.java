@@ -13,7 +13,7 @@ final class StoreClock {
     }
 
     static InstantSource get() {
-        String offset = System.getenv("LARDER_TEST_CLOCK_OFFSET");
+        String offset = Invocation.current().getenv("LARDER_TEST_CLOCK_OFFSET");
         if (offset == null || offset.isBlank()) {
             return InstantSource.system();
         }

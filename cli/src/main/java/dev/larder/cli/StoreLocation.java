@@ -12,12 +12,17 @@ final class StoreLocation {
     }
 
     static Path resolve(Path dirOption, Map<String, String> env, String userHome) {
+        return resolve(dirOption, env, userHome, Path.of("").toAbsolutePath());
+    }
+
+    /** As {@link #resolve(Path, Map, String)}, relative paths taken from {@code cwd}. */
+    static Path resolve(Path dirOption, Map<String, String> env, String userHome, Path cwd) {
         if (dirOption != null) {
-            return dirOption.toAbsolutePath().normalize();
+            return cwd.resolve(dirOption).normalize();
         }
         String larderDir = env.get("LARDER_DIR");
         if (larderDir != null && !larderDir.isEmpty()) {
-            return Path.of(larderDir).toAbsolutePath().normalize();
+            return cwd.resolve(larderDir).normalize();
         }
         String xdg = env.get("XDG_CACHE_HOME");
         // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
@@ -28,6 +33,7 @@ final class StoreLocation {
     }
 
     static Path resolve(Path dirOption) {
-        return resolve(dirOption, System.getenv(), System.getProperty("user.home"));
+        Invocation inv = Invocation.current();
+        return resolve(dirOption, inv.env(), System.getProperty("user.home"), inv.cwd());
     }
 }

@@ -91,8 +91,10 @@ final class StoreOptions {
         } else if (env.get("LARDER_STORE") != null) {
             specs.addAll(StoreSpec.parseList(env.get("LARDER_STORE")));
         }
-        Map<String, StorageProvider> providers = Stores.providers(pluginLoader(Optional.ofNullable(pluginPath)
-                .or(() -> Optional.ofNullable(env.get("LARDER_PLUGIN_PATH")))));
+        Path cwd = Invocation.current().cwd();
+        specs.replaceAll(s -> s.absolute(cwd));
+        Map<String, StorageProvider> providers = providers(Optional.ofNullable(pluginPath)
+                .or(() -> Optional.ofNullable(env.get("LARDER_PLUGIN_PATH"))));
         Stores.check(specs, providers);
         Duration timeout = duration(remoteTimeout, env.get("LARDER_REMOTE_TIMEOUT"), "--remote-timeout",
                 Duration.ofSeconds(10));
@@ -103,7 +105,7 @@ final class StoreOptions {
         BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
         boolean prefetching = prefetch && !"0".equals(env.get("LARDER_PREFETCH"));
         TierOptions tiers = TierOptions.defaults().withUploadWait(wait)
-                .withPrefetchKey(prefetching ? Optional.of(System.getProperty("user.dir")) : Optional.empty());
+                .withPrefetchKey(prefetching ? Optional.of(cwd.toString()) : Optional.empty());
         return new Resolved(List.copyOf(specs), providers, context, tiers);
     }
 
@@ -116,6 +118,9 @@ final class StoreOptions {
         Path file = tokenFile;
         if (file == null && env.get("LARDER_REMOTE_TOKEN_FILE") != null) {
             file = Path.of(env.get("LARDER_REMOTE_TOKEN_FILE"));
+        }
+        if (file != null) {
+            file = Invocation.current().resolve(file);
         }
         if (file != null) {
             String t;
@@ -133,6 +138,21 @@ final class StoreOptions {
         return t == null || t.isBlank() ? Optional.empty() : Optional.of(t.strip());
     }
 
+    /** larder's own providers, found once per process (a daemon's sessions need not scan again). */
+    private static volatile Map<String, StorageProvider> builtIn;
+
+    private static Map<String, StorageProvider> providers(Optional<String> pluginPath) {
+        if (pluginPath.isPresent() && !pluginPath.get().isBlank()) {
+            return Stores.providers(pluginLoader(pluginPath));
+        }
+        Map<String, StorageProvider> own = builtIn;
+        if (own == null) {
+            own = java.util.Collections.unmodifiableMap(Stores.providers(StoreOptions.class.getClassLoader()));
+            builtIn = own;
+        }
+        return own;
+    }
+
     /** A class loader over the jars in the plugin path's directories (or named directly), else larder's own. */
     private static ClassLoader pluginLoader(Optional<String> path) {
         ClassLoader own = StoreOptions.class.getClassLoader();
@@ -144,7 +164,7 @@ final class StoreOptions {
             if (part.isBlank()) {
                 continue;
             }
-            Path p = Path.of(part);
+            Path p = Invocation.current().resolve(Path.of(part));
             try {
                 if (Files.isDirectory(p)) {
                     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p, "*.jar")) {

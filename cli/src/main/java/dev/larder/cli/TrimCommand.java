@@ -50,7 +50,7 @@ final class TrimCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Optional<TrimPolicy> policy;
         try {
-            policy = TrimSettings.policy(maxSize, maxAge, dryRun, System.getenv());
+            policy = TrimSettings.policy(maxSize, maxAge, dryRun, Invocation.current().env());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -48,6 +48,12 @@ final class IndexClient {
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */
     static Connection connect(Path dir) throws SQLException {
+        if (H2Storage.hosting()) {
+            Connection own = HostedStores.connect(dir);
+            if (own != null) {
+                return own;
+            }
+        }
         Connection c = attempt(dir, new SQLException[1]);
         if (c != null) {
             return c;
@@ -75,7 +81,13 @@ final class IndexClient {
             if (c != null) {
                 return c;
             }
-            if ((started == null || !started.isAlive()) && !serverRunning(dir)) {
+            if (H2Storage.hosting()) {
+                // A process that hosts its stores takes this one over once its owner is gone.
+                Connection own = HostedStores.connect(dir);
+                if (own != null) {
+                    return own;
+                }
+            } else if ((started == null || !started.isAlive()) && !serverRunning(dir)) {
                 if (started != null && started.exitValue() != 0) {
                     break; // it failed: its log says why
                 }

@@ -72,38 +72,16 @@ public final class IndexServer {
     }
 
     static int serve(Path dir, Duration idle) throws IOException, SQLException, InterruptedException {
-        try (FileChannel lockFile = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE)) {
-            FileLock lock = null;
-            for (int i = 0; i < 20 && lock == null; i++) {
-                lock = lockFile.tryLock();
-                if (lock == null) {
-                    Thread.sleep(50); // a client probing the lock holds it for an instant
-                }
-            }
-            if (lock == null) {
-                return 0; // another server has the store: it serves our clients too
-            }
-            String password = makeSecret(dir);
-            // FILE_LOCK=FS: the operating system's lock, released at once if this process dies.
-            // WRITE_DELAY=0: each commit reaches the file before it is acknowledged, so a server
-            // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
-            String url = "jdbc:h2:file:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
-            try (Connection admin = adminConnection(dir, url, password)) {
-                H2Store.createSchema(admin);
-                Server tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifExists");
-                tcp.start();
-                try {
-                    publish(dir, tcp.getPort());
-                    waitUntilIdle(dir, admin, idle);
-                } finally {
-                    unpublish(dir);
-                    tcp.stop();
-                }
-            }
-            lock.release();
-            return 0;
+        IndexHost host = IndexHost.acquire(dir, 1000);
+        if (host == null) {
+            return 0; // another process owns the store: it serves our clients too
         }
+        try {
+            waitUntilIdle(dir, host.admin(), idle);
+        } finally {
+            host.close();
+        }
+        return 0;
     }
 
     /**
@@ -112,7 +90,7 @@ public final class IndexServer {
      * by anyone: it is moved aside and a new, empty one made; its blobs become files no entry
      * names, which `larder verify --repair` removes.
      */
-    private static Connection adminConnection(Path dir, String url, String password) throws SQLException, IOException {
+    static Connection adminConnection(Path dir, String url, String password) throws SQLException, IOException {
         try {
             return connect(url, password);
         } catch (SQLException e) {
@@ -165,7 +143,7 @@ public final class IndexServer {
      * The store's secret, made by the first server (readable by the store's owner only, written
      * in full and fsynced before it appears under its name) and kept from then on.
      */
-    private static String makeSecret(Path dir) throws IOException {
+    static String makeSecret(Path dir) throws IOException {
         String existing = readSecret(dir);
         if (existing != null) {
             return existing;
@@ -191,7 +169,7 @@ public final class IndexServer {
         return readSecret(dir);
     }
 
-    private static void publish(Path dir, int port) throws IOException {
+    static void publish(Path dir, int port) throws IOException {
         Path tmp = Files.createTempFile(dir, ".server-", ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(tmp, "port=" + port + "\npid=" + ProcessHandle.current().pid() + "\n",
@@ -199,7 +177,7 @@ public final class IndexServer {
         Files.move(tmp, dir.resolve(ADDRESS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private static void unpublish(Path dir) {
+    static void unpublish(Path dir) {
         try {
             Properties p = IndexClient.readAddress(dir);
             if (p != null && String.valueOf(ProcessHandle.current().pid()).equals(p.getProperty("pid"))) {

@@ -76,6 +76,26 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
         return new StoreSpec(text, uri, readOnly);
     }
 
+    /**
+     * This value with a relative {@code h2:} path resolved against {@code dir}: what a process
+     * serving another process's command line (the daemon) uses instead of its own working
+     * directory. Other values, absolute paths and {@code ~} paths are returned as they are.
+     */
+    public StoreSpec absolute(java.nio.file.Path dir) {
+        if (!isLocal()) {
+            return this;
+        }
+        String p = uri.getSchemeSpecificPart();
+        if (p == null || p.isEmpty() || p.startsWith("/") || p.equals("~") || p.startsWith("~/")) {
+            return this;
+        }
+        try {
+            return new StoreSpec(text, new URI("h2", dir.resolve(p).normalize().toString(), null), readOnly);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("store " + quote(text) + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Parses a {@code $LARDER_STORE} value: store values separated by commas, like GOPROXY. */
     public static List<StoreSpec> parseList(String list) {
         List<StoreSpec> specs = new ArrayList<>();

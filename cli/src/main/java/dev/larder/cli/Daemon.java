@@ -1,0 +1,341 @@
+package dev.larder.cli;
+
+import dev.larder.storage.h2.H2Storage;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+/**
+ * The long-lived larder process of one user (and one JVM choice): it serves any number of
+ * clients at once, one session per connection on its Unix socket, each running a larder command
+ * line ({@link #SERVED}) as that client would have run it, with the client's arguments,
+ * environment, working directory and streams. It owns the stores its sessions open
+ * ({@link H2Storage#hostInProcess}): each is opened once, its index held in this process.
+ *
+ * <p>Only the user who started it may connect: the socket lives in a directory only that user can
+ * enter ({@link DaemonPaths#ensure}), and each connection's peer uid is checked (SO_PEERCRED).
+ * It exits after {@link #idle} with no session, when every store it served has been deleted,
+ * when its socket is removed, or when asked to retire: by {@code larder daemon stop}, or by a
+ * client from a newer build, which then starts a fresh daemon. Retiring, it stops listening at
+ * once and finishes the sessions in flight.
+ */
+final class Daemon {
+    /** The commands a client may run through the daemon. */
+    static final Set<String> SERVED = Set.of("helper", "stats", "trim", "verify");
+    private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
+
+    private final Path dir;
+    private final Path socket;
+    private final String java;
+    private final String build;
+    private final Duration idle;
+    private final PrintStream log;
+    private final Instant started = Instant.now();
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private volatile long lastEndNanos = System.nanoTime();
+    private volatile boolean retiring;
+    private volatile String retireReason = "";
+    private volatile boolean hadStores;
+    private ServerSocketChannel server;
+    private Object socketKey;
+    private UserPrincipal self;
+
+    Daemon(Path dir, String java, String build, Duration idle, PrintStream log) {
+        this.dir = dir;
+        this.socket = DaemonPaths.socket(dir, java);
+        this.java = java;
+        this.build = build;
+        this.idle = idle;
+        this.log = log;
+    }
+
+    /** How long a daemon waits with no session before it exits: {@code LARDER_DAEMON_IDLE} seconds, default 1800. */
+    static Duration idle(Map<String, String> env) {
+        String s = env.get("LARDER_DAEMON_IDLE");
+        try {
+            return s == null || s.isBlank() ? Duration.ofMinutes(30) : Duration.ofSeconds(Long.parseLong(s.trim()));
+        } catch (NumberFormatException e) {
+            return Duration.ofMinutes(30);
+        }
+    }
+
+    /**
+     * Listens and serves until it is time to exit.
+     *
+     * @return 0 when it served and exited, or when another daemon was already listening
+     * @throws IOException if the socket cannot be made
+     */
+    int run() throws IOException {
+        self = Files.getOwner(Path.of("/proc/self"));
+        if (!bind()) {
+            log.println("larder daemon: another daemon already listens on " + socket);
+            return 0;
+        }
+        log.println("larder daemon: pid " + ProcessHandle.current().pid() + " listening on " + socket + " (build "
+                + build + ", java " + java + ", idle " + idle.toSeconds() + " s)");
+        H2Storage.hostInProcess();
+        Thread watcher = new Thread(this::watch, "larder-daemon-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+        while (true) {
+            SocketChannel ch;
+            try {
+                ch = server.accept();
+            } catch (ClosedChannelException e) {
+                break; // retiring: no new sessions
+            }
+            if (!sameUser(ch)) {
+                refused.incrementAndGet();
+                ch.close();
+                continue;
+            }
+            active.incrementAndGet();
+            Thread t = new Thread(() -> session(ch), "larder-session-" + served.incrementAndGet());
+            t.setDaemon(true);
+            t.start();
+        }
+        awaitSessions();
+        return 0;
+    }
+
+    /** Binds the socket, unless a live daemon answers on it; a stale socket file is replaced. */
+    private boolean bind() throws IOException {
+        try (FileChannel lockFile = FileChannel.open(DaemonPaths.lock(dir, java, "bind"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                if (DaemonClient.alive(socket)) {
+                    return false;
+                }
+                Files.delete(socket);
+            }
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket), 256);
+            socketKey = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            return true;
+        }
+    }
+
+    private boolean sameUser(SocketChannel ch) {
+        try {
+            UnixDomainPrincipal peer = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            if (peer.user().equals(self)) {
+                return true;
+            }
+            log.println("larder daemon: refused a connection from user " + peer.user().getName());
+        } catch (IOException | UnsupportedOperationException e) {
+            log.println("larder daemon: refused a connection whose peer cannot be told: " + e.getMessage());
+        }
+        return false;
+    }
+
+    private void session(SocketChannel ch) {
+        try (ch) {
+            InputStream in = new BufferedInputStream(DaemonWire.in(ch), 64 * 1024);
+            DaemonWire.FrameWriter frames = new DaemonWire.FrameWriter(DaemonWire.out(ch));
+            DaemonWire.Hello hello;
+            try {
+                hello = DaemonWire.readHello(in);
+            } catch (IOException e) {
+                log.println("larder daemon: " + e.getMessage());
+                return;
+            }
+            if (hello == null) {
+                return; // a probe: is anyone listening?
+            }
+            List<String> args = hello.args();
+            if (!args.isEmpty() && args.get(0).equals("daemon")) {
+                control(args, frames);
+                return;
+            }
+            if (!DaemonWire.VERSION.equals(hello.version())
+                    || !build.equals(hello.build()) && DaemonPaths.buildTime(hello.build()) > DaemonPaths.buildTime(build)) {
+                retire("a client of a newer build (" + hello.build() + ") arrived");
+                byte[] why = ("this daemon runs build " + build + "; start one of build " + hello.build())
+                        .getBytes(StandardCharsets.UTF_8);
+                frames.frame(DaemonWire.RETIRING, why, 0, why.length);
+                return;
+            }
+            frames.frame(DaemonWire.ACCEPTED, new byte[0], 0, 0);
+            if (args.isEmpty() || !SERVED.contains(args.get(0))) {
+                PrintStream err = new PrintStream(frames.stream(DaemonWire.STDERR), true,
+                        Invocation.charset());
+                err.println("larder: the daemon runs only " + String.join(", ", new java.util.TreeSet<>(SERVED))
+                        + ", not: " + String.join(" ", args));
+                frames.exit(Main.USAGE);
+                return;
+            }
+            PrintStream err = new PrintStream(frames.stream(DaemonWire.STDERR), true, Invocation.charset());
+            Invocation client = new Invocation(in, frames.stream(DaemonWire.STDOUT), err, Map.copyOf(hello.env()),
+                    hello.cwd());
+            int code;
+            try {
+                code = Main.run(client, args.toArray(String[]::new));
+            } catch (RuntimeException | Error e) {
+                err.println("larder: internal error: " + e);
+                code = 1;
+            }
+            err.flush();
+            frames.exit(code);
+        } catch (IOException e) {
+            // the client went away: its command has ended with it
+        } finally {
+            if (!H2Storage.hosted().isEmpty()) {
+                hadStores = true;
+            }
+            lastEndNanos = System.nanoTime();
+            if (active.decrementAndGet() == 0) {
+                synchronized (active) {
+                    active.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** {@code daemon status} and {@code daemon stop}, asked through the socket. */
+    private void control(List<String> args, DaemonWire.FrameWriter frames) throws IOException {
+        frames.frame(DaemonWire.ACCEPTED, new byte[0], 0, 0);
+        String what = args.size() > 1 ? args.get(1) : "";
+        PrintStream out = new PrintStream(frames.stream(DaemonWire.STDOUT), true, Invocation.charset());
+        switch (what) {
+            case "status" -> {
+                out.print(status());
+                out.flush();
+                frames.exit(0);
+            }
+            case "stop" -> {
+                out.println("larder daemon " + ProcessHandle.current().pid() + ": stopping after "
+                        + (active.get() - 1) + " session(s) in flight");
+                out.flush();
+                frames.exit(0);
+                retire("asked to stop");
+            }
+            default -> {
+                out.println("larder daemon: unknown control " + what);
+                frames.exit(Main.USAGE);
+            }
+        }
+    }
+
+    private String status() {
+        Runtime rt = Runtime.getRuntime();
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%-10s%d%n", "pid", ProcessHandle.current().pid()));
+        b.append(String.format("%-10s%s (since %s)%n", "uptime",
+                DurationText.format(Duration.between(started, Instant.now())), started));
+        b.append(String.format("%-10s%d served, %d now%n", "sessions", served.get(), active.get() - 1));
+        b.append(String.format("%-10s%s%n", "socket", socket));
+        b.append(String.format("%-10s%s%n", "java", java));
+        b.append(String.format("%-10s%s%n", "build", build));
+        b.append(String.format("%-10s%s used of %s%n", "heap", ByteSize.format(rt.totalMemory() - rt.freeMemory()),
+                ByteSize.format(rt.totalMemory())));
+        List<Path> stores = H2Storage.hosted();
+        if (stores.isEmpty()) {
+            b.append(String.format("%-10s%s%n", "stores", "none open"));
+        }
+        for (Path s : stores) {
+            b.append(String.format("%-10s%s%n", "store", s));
+        }
+        return b.toString();
+    }
+
+    /** Stops listening (new clients start a new daemon) and exits once the sessions in flight end. */
+    void retire(String reason) {
+        synchronized (this) {
+            if (retiring) {
+                return;
+            }
+            retiring = true;
+            retireReason = reason;
+        }
+        log.println("larder daemon: retiring: " + reason);
+        unlinkSocket();
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    /** Removes the socket file if it is still this daemon's (a newer daemon may have bound the name). */
+    private void unlinkSocket() {
+        try {
+            Object key = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (key != null && key.equals(socketKey)) {
+                Files.deleteIfExists(socket);
+            }
+        } catch (IOException ignored) {
+            // gone already
+        }
+    }
+
+    private void watch() {
+        while (!retiring) {
+            try {
+                Thread.sleep(CHECK_EVERY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            int open = H2Storage.sweep(false);
+            boolean idleNow = active.get() == 0;
+            if (!socketIsOurs()) {
+                retire("its socket " + socket + " was removed");
+            } else if (idleNow && System.nanoTime() - lastEndNanos > idle.toNanos()) {
+                retire("idle for " + idle.toSeconds() + " s");
+            } else if (idleNow && hadStores && open == 0) {
+                retire("every store it served was deleted");
+            }
+        }
+    }
+
+    private boolean socketIsOurs() {
+        try {
+            Object key = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
+            return key != null && key.equals(socketKey);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void awaitSessions() {
+        synchronized (active) {
+            while (active.get() > 0) {
+                try {
+                    active.wait(1000);
+                } catch (InterruptedException e) {
+                    break;
+                }
+            }
+        }
+        H2Storage.sweep(true);
+        log.println("larder daemon: exiting after " + served.get() + " sessions (" + retireReason + ")");
+        log.flush();
+    }
+}
