@@ -98,9 +98,10 @@ static int newer(const struct stat *st, const struct timespec *ref) {
         || (st->st_mtim.tv_sec == ref->tv_sec && st->st_mtim.tv_nsec > ref->tv_nsec);
 }
 
-/* Whether anything in the directory open at fd (recursively) is newer than ref; closes fd.
- * Like `find DIR -newer JAR`: symbolic links are not followed, hidden names count. */
-static int tree_newer(int fd, const struct timespec *ref) {
+/* Whether anything in the directory open at fd (recursively) is newer than ref, leaving out
+ * the entry named skip (if not NULL); closes fd. Like `find DIR -newer JAR`: symbolic links are
+ * not followed, hidden names count. */
+static int tree_newer(int fd, const struct timespec *ref, const char *skip) {
     DIR *d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
@@ -111,13 +112,14 @@ static int tree_newer(int fd, const struct timespec *ref) {
     while (!found && (e = readdir(d)) != NULL) {
         const char *n = e->d_name;
         if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+        if (skip != NULL && strcmp(n, skip) == 0) continue;
         struct stat st;
         if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         if (newer(&st, ref)) {
             found = 1;
         } else if (S_ISDIR(st.st_mode)) {
             int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) found = tree_newer(sub, ref);
+            if (sub >= 0) found = tree_newer(sub, ref, NULL);
         }
     }
     closedir(d);
@@ -125,7 +127,8 @@ static int tree_newer(int fd, const struct timespec *ref) {
 }
 
 /* The launcher's rule: ROOT/pom.xml, ROOT/x/pom.xml and everything under ROOT/x/src/main, for
- * every non-hidden x, against the jar's mtime. */
+ * every non-hidden x, against the jar's mtime; but for cli/src/main/c, this bridge's source,
+ * which is no input of the jar (the launcher rebuilds the bridge on its own). */
 static int sources_newer(const struct timespec *ref) {
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) return 1; /* let the launcher say what is wrong */
@@ -150,7 +153,7 @@ static int sources_newer(const struct timespec *ref) {
                 close(fd);
                 found = 1;
             } else {
-                found = tree_newer(fd, ref);
+                found = tree_newer(fd, ref, strcmp(e->d_name, "cli") == 0 ? "c" : NULL);
             }
         }
         closedir(d);
