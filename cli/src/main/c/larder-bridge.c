@@ -388,7 +388,8 @@ static int handshake(int fd, const struct buf *h) {
     unsigned char hdr[5];
     if (read_full(fd, (char *)hdr, sizeof hdr) != 0) return 0;
     uint32_t len = be32(hdr + 1);
-    if (len > MAX_FRAME) die("protocol error: a frame of %u bytes, the limit is %u", len, MAX_FRAME);
+    if (len > MAX_FRAME)
+        die("protocol error: a frame of %u bytes, the limit is %u", len, MAX_FRAME);
     if (hdr[0] == 'A') {
         if (len != 0) die("protocol error: an 'A' frame of %u bytes, want 0", len);
         return 1;
@@ -466,7 +467,8 @@ static void relay(int sock) {
                 if (hdr_len < 5) continue;
                 remaining = be32(hdr + 1);
                 if (remaining > MAX_FRAME)
-                    die("protocol error: a frame of %u bytes, the limit is %u", remaining, MAX_FRAME);
+                    die("protocol error: a frame of %u bytes, the limit is %u", remaining,
+                        MAX_FRAME);
                 if (hdr[0] == 'X' && remaining != 4)
                     die("protocol error: an 'X' frame of %u bytes, want 4", remaining);
                 if (hdr[0] != 'O' && hdr[0] != 'E' && hdr[0] != 'X')
@@ -516,8 +518,8 @@ int main(int argc, char **argv) {
     addr.sun_family = AF_UNIX;
     if (snprintf(addr.sun_path, sizeof addr.sun_path, "%s/daemon-%016llx.sock", dir,
                  (unsigned long long)fnv1a(java)) >= (int)sizeof addr.sun_path) {
-        dprintf(2, "larder: daemon directory %s: too long for a socket path; using the JVM helper\n",
-                dir);
+        dprintf(2, "larder: daemon directory %s: too long for a socket path; "
+                   "using the JVM helper\n", dir);
         fallback();
     }
     signal(SIGPIPE, SIG_IGN);
