@@ -252,7 +252,10 @@ final class Daemon {
         b.append(String.format("%-10s%s%n", "socket", socket));
         b.append(String.format("%-10s%s%n", "java", java));
         b.append(String.format("%-10s%s%n", "build", build));
-        b.append(String.format("%-10s%s used of %s%n", "heap", ByteSize.format(rt.totalMemory() - rt.freeMemory()),
+        // Collected first, so that what is left is what the daemon keeps (a status is rare).
+        System.gc();
+        long live = rt.totalMemory() - rt.freeMemory();
+        b.append(String.format("%-10s%d bytes live (%s) of %s committed%n", "heap", live, ByteSize.format(live),
                 ByteSize.format(rt.totalMemory())));
         List<Path> stores = H2Storage.hosted();
         if (stores.isEmpty()) {

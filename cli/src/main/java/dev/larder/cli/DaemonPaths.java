@@ -65,7 +65,7 @@ final class DaemonPaths {
         }
         if ((((Integer) a.get("mode")) & 077) != 0) {
             throw new IOException("daemon directory " + dir + ": mode "
-                    + Integer.toOctalString(((Integer) a.get("mode")) & 0777) + ", want 700 (others could reach it)");
+                    + String.format("%04o", ((Integer) a.get("mode")) & 07777) + ", want no access for group and others");
         }
         return dir;
     }

@@ -103,16 +103,26 @@ final class RunCommand implements Callable<Integer> {
         Path store = StoreLocation.resolve(dir);
         ProtocolClient client;
         Thread served = null;
+        DaemonClient.Session daemon = null;
+        StoreOptions.Resolved checked = null;
+        if (helperCommand == null) {
+            try {
+                // Checked here, whoever serves them: a bad value is a usage error of this command.
+                checked = stores.resolve(System.getenv());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        StoreOptions.Resolved tiers = checked;
         try {
+            if (helperCommand == null) {
+                daemon = daemonHelper(store);
+            }
             if (helperCommand != null) {
                 client = ProtocolClient.start(helperArgs, Duration.ofSeconds(60));
+            } else if (daemon != null) {
+                client = ProtocolClient.connect(daemon.stdout(), daemon.stdin(), Duration.ofSeconds(60));
             } else {
-                StoreOptions.Resolved tiers;
-                try {
-                    tiers = stores.resolve(System.getenv());
-                } catch (IllegalArgumentException e) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-                }
                 Pipe toHelper = Pipe.open();
                 Pipe fromHelper = Pipe.open();
                 CacheHelper helper = CacheHelper.create(() -> tiers.open(store),
@@ -153,10 +163,40 @@ final class RunCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }
+        if (daemon != null) {
+            try (DaemonClient.Session d = daemon) {
+                int code = d.waitFor();
+                if (code != 0) {
+                    System.err.println("larder run: warning: the daemon's helper exited with status " + code);
+                }
+            } catch (IOException e) {
+                System.err.println("larder run: warning: the daemon's helper: " + e.getMessage());
+            }
+        }
         if (statsJson != null) {
             writeStats(result.stats());
         }
         return result.exitCode();
+    }
+
+    /**
+     * A helper session in the user's daemon (started if none runs) on the same store and tiers
+     * as the in-process helper would use, so that no store is opened per run; null when the
+     * daemon is turned off ({@code LARDER_BRIDGE=0}) or cannot be had (then the helper runs in
+     * this process, as before).
+     */
+    private DaemonClient.Session daemonHelper(Path store) {
+        if ("0".equals(Invocation.current().getenv("LARDER_BRIDGE"))) {
+            return null;
+        }
+        List<String> args = new ArrayList<>(List.of("helper", "--dir", store.toString()));
+        args.addAll(stores.asArgs());
+        try {
+            return DaemonClient.session(args, true, System.err).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("larder run: note: no daemon (" + e.getMessage() + "); serving the cache in this process");
+            return null;
+        }
     }
 
     private int runUncached(Map<String, String> env) {

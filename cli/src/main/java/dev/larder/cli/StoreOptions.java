@@ -60,6 +60,36 @@ final class StoreOptions {
                     + "(default: on; $LARDER_PREFETCH=0 turns it off).")
     boolean prefetch;
 
+    /** These options as command-line arguments, for a helper run elsewhere (the daemon) with the same tiers. */
+    List<String> asArgs() {
+        List<String> a = new ArrayList<>();
+        Invocation inv = Invocation.current();
+        for (String s : stores) {
+            a.add("--store");
+            a.add(s);
+        }
+        if (pluginPath != null) {
+            a.add("--plugin-path");
+            a.add(pluginPath);
+        }
+        if (tokenFile != null) {
+            a.add("--remote-token-file");
+            a.add(inv.resolve(tokenFile).toString());
+        }
+        if (remoteTimeout != null) {
+            a.add("--remote-timeout");
+            a.add(remoteTimeout);
+        }
+        if (uploadWait != null) {
+            a.add("--upload-wait");
+            a.add(uploadWait);
+        }
+        if (!prefetch) {
+            a.add("--no-prefetch");
+        }
+        return a;
+    }
+
     /** The options, checked and with every provider loaded; nothing is opened yet. */
     record Resolved(List<StoreSpec> specs, Map<String, StorageProvider> providers, BackendContext context,
             TierOptions tiers) {
