@@ -1,74 +1,186 @@
 #!/usr/bin/env python3
-"""go build with Go's own cache versus larder as GOCACHEPROG, side by side in one run.
+"""go build with Go's own cache versus larder and other GOCACHEPROG helpers, side by side in one run.
 
-Usage: bench/go_build.py [-n RUNS] [--go PATH/TO/go]
+Usage: bench/go_build.py [-n RUNS] [--target small|cmdgo|all] [--scenarios cold,warm,warm2,hot]
+                         [--peer NAME=CMD]... [--no-default-peer] [--larder PATH] [--json FILE]
+                         [--go PATH/TO/go]
 Default go: $LARDER_TOOLCHAINS/go1.24/bin/go (see .ci/install-go-toolchains).
 
-Builds a small module that imports a broad slice of the standard library (net/http,
-encoding/json, crypto/tls, ...), so a cold build compiles a few hundred packages. Scenarios,
-each timed RUNS times, interleaved so machine noise hits them alike:
-  go-cold      empty GOCACHE, Go's own cache
-  go-warm      GOCACHE filled by an earlier build, Go's own cache
-  larder-cold  empty GOCACHE, empty larder store (every action missed and put)
-  larder-warm  empty GOCACHE, larder store filled by an earlier build (a fresh CI machine
-               with a shared cache: everything comes from larder)
-  larder-warm2 the same again: the store's blobs are now verified (each blob is hashed once,
-               at its first get after it was written; see README, Crash safety and damage)
-  larder-hot   GOCACHE and larder store both filled (a developer's second build)
-Prints the median seconds of each and ratios against Go's own cache.
-"""
-import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
+Targets:
+  small  a module that imports a broad slice of the standard library (net/http, encoding/json,
+         crypto/tls, ...): a cold build compiles about 190 packages (about 5-10 s on 2 cores).
+         `go build -o WORK/out-CONTENDER .`; the binary is removed before cold and warm builds (a
+         fresh machine has none), kept for hot ones (nothing changed: cmd/go sees its build ID is
+         up to date and skips the link, as the earlier go_build.py always did)
+  cmdgo  `go build -o /dev/null cmd/go` in GOROOT/src/cmd/go: about 300 packages of a real
+         mid-size program (a cold build takes about 30-60 s per contender on 2 cores). With
+         -o /dev/null cmd/go links every time (about 1.3 s here), hot builds included
+Contenders: `go` (Go's own cache, GOCACHE), `larder` (bin/larder helper --dir STORE), `diskcache`
+(bench/peers/diskcache, a plain Go helper on a directory; left out by --no-default-peer) and every
+--peer NAME=CMD, where {dir} in CMD is replaced by the contender's store directory, e.g.
+  --peer mine="/usr/local/bin/myhelper -dir {dir}"
+Scenarios, each timed RUNS times per contender:
+  cold   empty GOCACHE, empty store (every action missed and put)
+  warm   empty GOCACHE, store filled by an earlier build: a fresh CI machine with a shared cache
+         (helpers only: Go's own cache has no such state)
+  warm2  the same again: for larder, the store's blobs are now verified (each blob is hashed once,
+         at its first get after it was written; see README, Crash safety and damage)
+  hot    GOCACHE and store both filled: a developer's second build. With GOCACHEPROG set, cmd/go
+         keeps nothing in GOCACHE (but its fuzz corpus), so a helper's hot run differs from its
+         warm one only by what the store's earlier sessions left (page cache, verified blobs).
+If cold is not among --scenarios, each helper's store is filled once, untimed, by a cold build.
+Runs are interleaved (run i of every contender before run i+1 of any; the contenders' order
+rotates from run to run) so that machine noise hits them alike.
 
-from gomod import check_go, default_go, fresh, go_env, write_module
+Prints per target x scenario x contender the median seconds (min-max) and the ratio to Go's own
+cache (hot: to go hot; cold, warm, warm2: to go cold) and to the best helper of that scenario.
+Anything the go command printed (a helper's warnings go to its stderr) is shown at the end.
+
+larder runs with a daemon directory of its own (LARDER_DAEMON_DIR under the work dir), started
+once before the first timed run and stopped at the end; bin/larder --version runs (untimed) before
+each larder build, so that a jar rebuilt because someone edited the sources is not timed.
+
+Cost on 2 cores, defaults (-n 3, three contenders): --target small about 2 min; --target cmdgo
+about 20 min (the cold builds dominate: --scenarios warm,hot takes about 5 min).
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time, shutil
+
+from gomod import add_peer_args, check_go, contenders, default_go, fresh, go_env, private_daemon, stop_daemon, write_module
 from gomod import larder as built_larder
+
+TARGETS = ["small", "cmdgo"]
+SCENARIOS = ["cold", "warm", "warm2", "hot"]
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-n", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=3, help="runs of each scenario per contender (default 3)")
+    ap.add_argument("--target", choices=TARGETS + ["all"], default="small")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--json", metavar="FILE", help="also write every time measured to FILE")
     ap.add_argument("--go", default=default_go())
+    add_peer_args(ap)
     a = ap.parse_args()
     check_go(a.go)
-    larder = built_larder()
+    scenarios = [s for s in SCENARIOS if s in a.scenarios.split(",")]
+    unknown = set(a.scenarios.split(",")) - set(SCENARIOS)
+    if unknown or not scenarios:
+        sys.exit("--scenarios: want some of %s, got %s" % (",".join(SCENARIOS), a.scenarios))
+    targets = TARGETS if a.target == "all" else [a.target]
+    helpers = contenders(a, a.go)
+    names = ["go"] + [n for n, _ in helpers]
+    goroot = subprocess.run([a.go, "env", "GOROOT"], stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
     work = tempfile.mkdtemp(prefix="larder-bench-")
     try:
-        mod = write_module(work)
         base = go_env(work)
+        private_daemon(work, base)
+        mod = write_module(work)
+        said = {}  # (contender, line) -> count: what the go command printed
+        larder = dict(helpers)["larder"].split()[0]
 
-        def build(gocache, store=None):
+        def build(target, name, gocache, helper=None, store=None, keep_output=False):
             env = dict(base, GOCACHE=gocache)
-            if store:
-                env["GOCACHEPROG"] = "%s helper --dir %s" % (larder, store)
+            if helper:
+                env["GOCACHEPROG"] = helper.replace("{dir}", store)
+            if target == "small":
+                out = os.path.join(work, "out-" + name)
+                if not keep_output and os.path.exists(out):
+                    os.remove(out)
+                cwd, argv = mod, [a.go, "build", "-o", out, "."]
+            else:
+                cwd, argv = os.path.join(goroot, "src", "cmd", "go"), [a.go, "build", "-o", "/dev/null", "cmd/go"]
+            if name == "larder":
+                # Others edit the sources: rebuild the jar now if they changed, not inside the timed run.
+                built_larder(larder)
+                if helper and not os.path.exists(os.path.join(base["LARDER_DAEMON_DIR"], "started")):
+                    # Start the daemon outside any timed run, once.
+                    subprocess.run([larder, "daemon", "start"], env=base, check=True, stdout=subprocess.DEVNULL)
+                    open(os.path.join(base["LARDER_DAEMON_DIR"], "started"), "w").close()
             t0 = time.perf_counter()
-            r = subprocess.run([a.go, "build", "-o", os.path.join(work, "out"), "."], cwd=mod, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             dt = time.perf_counter() - t0
+            out = r.stdout.decode(errors="replace")
             if r.returncode != 0:
-                sys.exit("build failed:\n" + r.stdout.decode())
+                sys.exit("%s build with %s failed:\n%s" % (target, name, out))
+            for line in out.splitlines():
+                said[(name, line)] = said.get((name, line), 0) + 1
             return dt
 
-        gc, st = os.path.join(work, "gocache"), os.path.join(work, "store")
-        results = {k: [] for k in ["go-cold", "go-warm", "larder-cold", "larder-warm", "larder-warm2", "larder-hot"]}
+        times = {(t, s, c): [] for t in targets for s in SCENARIOS for c in names}
+        filled = set()
+        total = a.n * len(targets) * len(names)
+        done = 0
         for i in range(a.n):
-            results["go-cold"].append(build(fresh(gc)))
-            results["go-warm"].append(build(gc))
-            fresh(st)
-            results["larder-cold"].append(build(fresh(gc), st))
-            results["larder-warm"].append(build(fresh(gc), st))
-            results["larder-warm2"].append(build(fresh(gc), st))
-            results["larder-hot"].append(build(gc, st))
-            print("run %d/%d done" % (i + 1, a.n), file=sys.stderr)
-        med = {k: statistics.median(v) for k, v in results.items()}
-        out = subprocess.run([a.go, "version"], stdout=subprocess.PIPE, text=True).stdout.strip()
-        print("%s, %d runs each, median seconds (min-max)" % (out, a.n))
-        for k, v in results.items():
-            print("  %-12s %7.2f  (%.2f-%.2f)" % (k, med[k], min(v), max(v)))
-        print("  larder-cold / go-cold  %.2fx" % (med["larder-cold"] / med["go-cold"]))
-        print("  larder-warm / go-warm  %.2fx" % (med["larder-warm"] / med["go-warm"]))
-        print("  larder-warm / go-cold  %.2fx" % (med["larder-warm"] / med["go-cold"]))
-        print("  larder-warm2 / go-cold %.2fx" % (med["larder-warm2"] / med["go-cold"]))
-        print("  larder-hot  / go-warm  %.2fx" % (med["larder-hot"] / med["go-warm"]))
+            for t in targets:
+                order = names[i % len(names):] + names[:i % len(names)]
+                for name in order:
+                    gc = os.path.join(work, "gocache-%s-%s" % (t, name))
+                    if name == "go":
+                        if "cold" in scenarios:
+                            times[(t, "cold", name)].append(build(t, name, fresh(gc)))
+                        elif (t, name) not in filled:
+                            build(t, name, fresh(gc))
+                            filled.add((t, name))
+                        if "hot" in scenarios:
+                            times[(t, "hot", name)].append(build(t, name, gc, keep_output=True))
+                    else:
+                        helper = dict(helpers)[name]
+                        st = os.path.join(work, "store-%s-%s" % (t, name))
+                        if "cold" in scenarios:
+                            times[(t, "cold", name)].append(build(t, name, fresh(gc), helper, fresh(st)))
+                        elif (t, name) not in filled:
+                            build(t, name, fresh(gc), helper, fresh(st))
+                            filled.add((t, name))
+                        for s in ("warm", "warm2"):
+                            if s in scenarios:
+                                times[(t, s, name)].append(build(t, name, fresh(gc), helper, st))
+                        if "hot" in scenarios:
+                            times[(t, "hot", name)].append(build(t, name, gc, helper, st, keep_output=True))
+                    done += 1
+                    print("run %d/%d: %s %s done (%d/%d)" % (i + 1, a.n, t, name, done, total), file=sys.stderr)
+
+        version = subprocess.run([a.go, "version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        report(version, a.n, targets, scenarios, names, times, helpers, said, a.json)
     finally:
+        stop_daemon(larder, base)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def report(version, n, targets, scenarios, names, times, helpers, said, json_file):
+    print("%s, %d CPUs, %d runs each, median seconds (min-max)" % (version, os.cpu_count(), n))
+    print("ratios: vs go = to Go's own cache (hot: go hot; cold, warm, warm2: go cold); vs best = to the best helper")
+    rows = []
+    for t in targets:
+        for s in scenarios:
+            med = {c: statistics.median(v) for c in names for v in [times[(t, s, c)]] if v}
+            if not med:
+                continue
+            ref = med.get("go") if s in ("cold", "hot") else None
+            if ref is None:
+                ref = statistics.median(times[(t, "cold", "go")]) if times[(t, "cold", "go")] else None
+            best = min((m for c, m in med.items() if c != "go"), default=None)
+            print("\n%s %s" % (t, s))
+            print("  %-12s %8s  %-15s %8s %8s" % ("contender", "median", "(min-max)", "vs go", "vs best"))
+            for c in names:
+                v = times[(t, s, c)]
+                if not v:
+                    continue
+                m = med[c]
+                vs_go = m / ref if ref else None
+                vs_best = m / best if best and c != "go" else None
+                print("  %-12s %8.2f  %-15s %8s %8s" % (c, m, "(%.2f-%.2f)" % (min(v), max(v)),
+                                                       "%.2fx" % vs_go if vs_go else "-", "%.2fx" % vs_best if vs_best else "-"))
+                rows.append({"target": t, "scenario": s, "contender": c, "seconds": v, "median": m,
+                             "min": min(v), "max": max(v), "ratio_vs_go": vs_go, "ratio_vs_best_helper": vs_best})
+    if said:
+        print("\nthe go command printed (count, contender, line):")
+        for (c, line), k in sorted(said.items()):
+            print("  %3d  %-10s %s" % (k, c, line[:200]))
+    if json_file:
+        with open(json_file, "w") as f:
+            json.dump({"go_version": version, "cpus": os.cpu_count(), "runs": n, "helpers": dict(helpers),
+                       "results": rows, "go_output": [{"contender": c, "line": l, "count": k} for (c, l), k in said.items()]},
+                      f, indent=2)
+
 
 main()

@@ -56,10 +56,13 @@ def check_go(go):
         sys.exit("no go at %s: run .ci/install-go-toolchains or pass --go" % go)
 
 
-def larder():
-    """bin/larder of this clone, its jar built now (first use) rather than inside a timed run."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "larder")
-    subprocess.run([path, "--version"], check=True, stdout=subprocess.DEVNULL)
+def larder(path=None):
+    """bin/larder of this clone (or PATH, e.g. a clone of a fixed commit), its jar built now (first
+    use, or sources changed) rather than inside a timed run."""
+    path = path or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "larder")
+    if subprocess.run([path, "--version"], stdout=subprocess.DEVNULL).returncode != 0:
+        sys.exit("%s --version failed (see above): it cannot build its jar; --larder CLONE/bin/larder "
+                 "benchmarks another clone" % path)
     return path
 
 
@@ -68,3 +71,72 @@ def fresh(d):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     return d
+
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+
+
+def build_go_tool(go, pkg, name):
+    """Builds the Go program in bench/PKG (a directory of one of bench's own modules) into
+    bench/.build/NAME, unless it is newer than every .go and go.mod file of its module; returns
+    its path. The benchmarks' own Go programs use the standard library only."""
+    out = os.path.join(BENCH, ".build", name)
+    src = os.path.join(BENCH, pkg)
+    mod = src
+    while not os.path.exists(os.path.join(mod, "go.mod")):
+        mod = os.path.dirname(mod)
+    newest = max(os.path.getmtime(os.path.join(d, f)) for d, _, fs in os.walk(mod)
+                 for f in fs if f.endswith(".go") or f == "go.mod")
+    if os.path.exists(out) and os.path.getmtime(out) >= newest:
+        return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="", CGO_ENABLED="0")
+    subprocess.run([go, "build", "-o", out, "."], cwd=src, env=env, check=True)
+    return out
+
+
+def diskcache(go):
+    """The Go-written peer helper (bench/peers/diskcache), built now; its command with {dir}."""
+    return build_go_tool(go, "peers/diskcache", "diskcache") + " -dir {dir}"
+
+
+def contenders(ap_args, go):
+    """[(name, command template with {dir})] of the helpers to compare: larder, the diskcache
+    peer unless --no-default-peer, then every --peer NAME=CMD in order."""
+    out = [("larder", larder(ap_args.larder) + " helper --dir {dir}")]
+    if not ap_args.no_default_peer:
+        out.append(("diskcache", diskcache(go)))
+    for p in ap_args.peer:
+        name, sep, cmd = p.partition("=")
+        if not sep or not name or not cmd.strip():
+            sys.exit("--peer %r: want NAME=CMD" % p)
+        if "{dir}" not in cmd:
+            print("note: --peer %s has no {dir}: its store is not emptied between scenarios" % name, file=sys.stderr)
+        out.append((name, cmd))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names) or "go" in names:
+        sys.exit("contender names must be distinct and not 'go': %s" % names)
+    return out
+
+
+def add_peer_args(ap):
+    """--larder PATH, --peer NAME=CMD (repeatable) and --no-default-peer."""
+    ap.add_argument("--larder", metavar="PATH", help="the bin/larder to benchmark (default: this clone's)")
+    ap.add_argument("--peer", action="append", default=[], metavar="NAME=CMD",
+                    help="another GOCACHEPROG helper; {dir} in CMD is replaced by its store directory")
+    ap.add_argument("--no-default-peer", action="store_true", help="leave out the built-in diskcache peer")
+
+
+def private_daemon(work, env):
+    """Points larder at a daemon directory of its own under WORK (set in ENV and returned): the
+    benchmark then never talks to, nor stops, another clone's daemon. stop_daemon ends it."""
+    d = os.path.join(work, "daemon")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.chmod(d, 0o700)
+    env["LARDER_DAEMON_DIR"] = d
+    return d
+
+
+def stop_daemon(larder_path, env):
+    """Stops the daemons of ENV's LARDER_DAEMON_DIR (those this benchmark started)."""
+    subprocess.run([larder_path, "daemon", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
