@@ -1,5 +1,6 @@
 """What the Go benchmarks share: the module they build, the go command's environment."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,5 +139,12 @@ def private_daemon(work, env):
 
 
 def stop_daemon(larder_path, env):
-    """Stops the daemons of ENV's LARDER_DAEMON_DIR (those this benchmark started)."""
+    """Stops the daemons of ENV's LARDER_DAEMON_DIR (those this benchmark started) and shows on
+    stderr what their logs say beyond starting and stopping."""
     subprocess.run([larder_path, "daemon", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = env["LARDER_DAEMON_DIR"]
+    for name in sorted(os.listdir(d)):
+        if name.endswith(".log"):
+            for line in open(os.path.join(d, name), errors="replace"):
+                if not re.match(r"larder daemon: (pid \d+ listening|stopping|exiting|retiring)", line):
+                    print("larder daemon log: " + line.rstrip()[:300], file=sys.stderr)

@@ -5,7 +5,7 @@ helper, side by side, after the load generator's own ceiling.
 Usage: bench/protocol_load.py [--duration SECONDS] [--sessions N] [-n SMALL] [--inflight K]
          [--put1m COUNT] [--put64m COUNT] [--phases hits,sessions,puts] [--verify-content]
          [--rss-pid PID | --rss-of-cmd-matching REGEX] [--peer NAME=CMD]... [--no-default-peer]
-         [--larder PATH] [--json FILE] [--go PATH/TO/go]
+         [--larder PATH] [--rounds R] [--no-ceiling] [--json FILE] [--go PATH/TO/go]
 
 Builds bench/load (the generator), bench/load/trivial and bench/peers/diskcache into
 bench/.build/ with the standard library only, then runs the generator (see bench/load/main.go)
@@ -17,14 +17,15 @@ against, in turn:
              sampled unless --rss-pid or --rss-of-cmd-matching is given)
   diskcache  the plain Go peer (left out by --no-default-peer)
   NAME       each --peer NAME=CMD, {dir} replaced by a fresh store directory
-Each contender gets a fresh store directory (its 32 sessions share it). Phases: hits (put -n
+With --rounds R every contender runs R times, interleaved (round r of all before round r+1),
+and the table shows medians (the JSON has every round). Each contender run gets a fresh store directory (its 32 sessions share it). Phases: hits (put -n
 small outputs, then gets with --inflight in flight over one session for --duration: hits/s),
 sessions (the same from --sessions helper processes at once: aggregate hits/s), puts (MB/s of
 1 MiB and of 64 MiB bodies). Every hit is verified (OutputID, Size, a file of that size at
 DiskPath). Defaults take about 15 s per contender on 2 cores; the machine's two cores are shared
 by the generator and the helper, which the ceiling row shows.
 """
-import argparse, json, os, re, shlex, subprocess, sys, tempfile
+import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile
 
 from gomod import add_peer_args, build_go_tool, default_go, diskcache, larder, private_daemon, stop_daemon
 
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--verify-content", action="store_true")
     ap.add_argument("--rss-pid", type=int)
     ap.add_argument("--rss-of-cmd-matching", metavar="REGEX")
+    ap.add_argument("--rounds", type=int, default=1, help="runs of every contender, interleaved; medians shown")
     ap.add_argument("--no-ceiling", action="store_true", help="skip the run against trivial")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--go", default=default_go())
@@ -79,14 +81,15 @@ def main():
               "-put64m", str(a.put64m), "-put-inflight", str(a.put_inflight), "-phases", a.phases]
     if a.verify_content:
         common.append("-verify-content")
-    results, failed = [], []
+    runs, failed = [], []
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="larder-load-") as work:
         private_daemon(work, env)
         try:
-            for i, (name, cmd) in enumerate(who):
-                store = os.path.join(work, "%d-%s" % (i, name))
-                out = os.path.join(work, "%d.json" % i)
+            for rnd, i in ((rnd, i) for rnd in range(a.rounds) for i in range(len(who))):
+                name, cmd = who[i]
+                store = os.path.join(work, "%d-%d-%s" % (rnd, i, name))
+                out = os.path.join(work, "%d-%d.json" % (rnd, i))
                 argv = [gen, "-name", name, "-cmd", cmd, "-dir", store, "-json", out] + common
                 if name == "trivial":
                     argv.append("-fixed")
@@ -102,10 +105,12 @@ def main():
                 if r.returncode != 0:
                     failed.append(name)
                 if os.path.exists(out):
-                    results.append(json.load(open(out)))
+                    runs.append(json.load(open(out)))
+                shutil.rmtree(store, ignore_errors=True)
         finally:
             stop_daemon(lpath, env)
-    table(results)
+    results = [median_run([r for r in runs if r["name"] == name]) for name, _ in who]
+    table(results, a.rounds)
     if a.json:
         json.dump({"cpus": os.cpu_count(), "args": vars(a), "results": results}, open(a.json, "w"), indent=2)
     if failed:
@@ -120,7 +125,19 @@ def daemon_pid(lpath, env):
     return int(m.group(1)) if m else None
 
 
-def table(results):
+def median_run(rs):
+    """One result whose every number is the median over the rounds RS (failures: the sum)."""
+    out = dict(rs[0]) if rs else {}
+    for k, v in out.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = sum(r[k] for r in rs) if k == "failures" else statistics.median(r.get(k, 0) for r in rs)
+        elif isinstance(v, dict):
+            out[k] = {kk: statistics.median(r.get(k, {}).get(kk, 0) for r in rs) for kk in v}
+    out["rounds"] = rs
+    return out
+
+
+def table(results, rounds):
     for r in results:
         lat = r.get("hit_latency_us") or {}
         r["hit_p50_us"], r["hit_p99_us"] = lat.get("p50"), lat.get("p99")
@@ -128,7 +145,8 @@ def table(results):
         r["helper_rss_mib"] = max(rss.values()) / 1024 if rss else None
         s = r.get("sampled_rss_kib") or {}
         r["sampled_rss_mib"] = max(s.values()) / 1024 if s else None
-    print("\n%d CPUs; trivial = the generator's ceiling (a helper that stores nothing)" % os.cpu_count())
+    print("\n%d CPUs; median of %d round(s); trivial = the generator's ceiling (a helper that stores nothing)"
+          % (os.cpu_count(), rounds))
     print("%-30s" % "" + "".join("%14s" % r["name"] for r in results))
     for key, label, fmt in ROWS:
         cells = [(fmt % r[key]) if r.get(key) not in (None, 0) or key == "failures" else "-" for r in results]
