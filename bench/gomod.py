@@ -143,8 +143,12 @@ def stop_daemon(larder_path, env):
     stderr what their logs say beyond starting and stopping."""
     subprocess.run([larder_path, "daemon", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     d = env["LARDER_DAEMON_DIR"]
+    started = 0
     for name in sorted(os.listdir(d)):
         if name.endswith(".log"):
             for line in open(os.path.join(d, name), errors="replace"):
-                if not re.match(r"larder daemon: (pid \d+ listening|stopping|exiting|retiring)", line):
+                if re.match(r"larder daemon: pid \d+ listening", line):
+                    started += 1
+                elif not re.match(r"larder daemon: (stopping|exiting|retiring)", line):
                     print("larder daemon log: " + line.rstrip()[:300], file=sys.stderr)
+    print("larder daemon: %d started in this benchmark's daemon directory" % started, file=sys.stderr)

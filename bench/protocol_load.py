@@ -4,7 +4,7 @@ helper, side by side, after the load generator's own ceiling.
 
 Usage: bench/protocol_load.py [--duration SECONDS] [--sessions N] [-n SMALL] [--inflight K]
          [--put1m COUNT] [--put64m COUNT] [--phases hits,sessions,puts] [--verify-content]
-         [--rss-pid PID | --rss-of-cmd-matching REGEX] [--peer NAME=CMD]... [--no-default-peer]
+         [--rss-pid PID | --rss-pidfile FILE | --rss-of-cmd-matching REGEX] [--peer NAME=CMD]... [--no-default-peer]
          [--larder PATH] [--rounds R] [--no-ceiling] [--json FILE] [--go PATH/TO/go]
 
 Builds bench/load (the generator), bench/load/trivial and bench/peers/diskcache into
@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--phases", default="hits,sessions,puts")
     ap.add_argument("--verify-content", action="store_true")
     ap.add_argument("--rss-pid", type=int)
+    ap.add_argument("--rss-pidfile", metavar="FILE")
     ap.add_argument("--rss-of-cmd-matching", metavar="REGEX")
     ap.add_argument("--rounds", type=int, default=1, help="runs of every contender, interleaved; medians shown")
     ap.add_argument("--no-ceiling", action="store_true", help="skip the run against trivial")
@@ -93,14 +94,15 @@ def main():
                 argv = [gen, "-name", name, "-cmd", cmd, "-dir", store, "-json", out] + common
                 if name == "trivial":
                     argv.append("-fixed")
+                pid = daemon_pid(lpath, env) if name == "larder" else None  # not started inside a timed run
                 if a.rss_pid:
                     argv += ["-rss-pid", str(a.rss_pid)]
+                elif a.rss_pidfile:
+                    argv += ["-rss-pidfile", a.rss_pidfile]
                 elif a.rss_of_cmd_matching:
                     argv += ["-rss-of-cmd-matching", a.rss_of_cmd_matching]
-                elif name == "larder":
-                    pid = daemon_pid(lpath, env)
-                    if pid:
-                        argv += ["-rss-pid", str(pid)]
+                elif pid:
+                    argv += ["-rss-pid", str(pid)]
                 r = subprocess.run(argv, env=env)
                 if r.returncode != 0:
                     failed.append(name)
@@ -145,8 +147,8 @@ def table(results, rounds):
         r["helper_rss_mib"] = max(rss.values()) / 1024 if rss else None
         s = r.get("sampled_rss_kib") or {}
         r["sampled_rss_mib"] = max(s.values()) / 1024 if s else None
-    print("\n%d CPUs; median of %d round(s); trivial = the generator's ceiling (a helper that stores nothing)"
-          % (os.cpu_count(), rounds))
+    print("\n%d CPUs; median of %d round(s)%s" % (os.cpu_count(), rounds, "; trivial = the generator's ceiling (a helper"
+          " that stores nothing)" if any(r["name"] == "trivial" for r in results) else ""))
     print("%-30s" % "" + "".join("%14s" % r["name"] for r in results))
     for key, label, fmt in ROWS:
         cells = [(fmt % r[key]) if r.get(key) not in (None, 0) or key == "failures" else "-" for r in results]

@@ -75,6 +75,7 @@ var (
 	verifyFlag   = flag.Bool("verify-content", false, "read and hash every hit's file")
 	fixedFlag    = flag.Bool("fixed", false, "the helper is bench/load/trivial: every answer is DIR/fixed")
 	rssPidFlag   = flag.Int("rss-pid", 0, "also sample the RSS of this process before and after each phase")
+	rssPidfile   = flag.String("rss-pidfile", "", "the same, for the process whose pid this file holds (read at each sample)")
 	rssMatchFlag = flag.String("rss-of-cmd-matching", "", "the same, for the processes whose command line matches this regexp")
 	jsonFlag     = flag.String("json", "", "write the results as JSON to this file")
 	nameFlag     = flag.String("name", "", "contender name for the output")
@@ -566,10 +567,16 @@ func (s *session) close() error {
 	return nil
 }
 
-// sample records the RSS of -rss-pid and of the processes matching -rss-of-cmd-matching.
+// sample records the RSS of -rss-pid, of -rss-pidfile's process and of the processes matching -rss-of-cmd-matching.
 func sample(label string) {
 	if *rssPidFlag > 0 {
 		res.SampledRSSKiB[label+"/pid"] = procStatus(*rssPidFlag, "VmRSS")
+	}
+	if *rssPidfile != "" {
+		b, _ := os.ReadFile(*rssPidfile)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			res.SampledRSSKiB[label+"/pidfile"] = procStatus(pid, "VmRSS")
+		}
 	}
 	if *rssMatchFlag == "" {
 		return
