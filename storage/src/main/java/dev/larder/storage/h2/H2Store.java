@@ -55,6 +55,16 @@ final class H2Store implements LocalStore {
     private final Object dbLock = new Object();
     /** Held shared by each put, exclusively by close, so close waits for puts in progress. */
     private final ReentrantReadWriteLock open = new ReentrantReadWriteLock();
+    /**
+     * Recent hits, so that a hit whose use was recorded within {@link #USE_RESOLUTION} needs no
+     * index lookup: only its blob's stat is compared with the one its bytes were verified under.
+     * Serving such a row is as safe as a lookup: trim keeps entries used within the hour, a blob
+     * that changed or vanished fails the stat check (and the full path runs), and another
+     * process's re-put of the action named an output that is no more right than this one.
+     */
+    private final HotRows hot = new HotRows(HOT_ROWS);
+    /** How many recent hits {@link #hot} keeps (about 200 bytes each). */
+    private static final int HOT_ROWS = 1 << 16;
     private boolean closed;
 
     private H2Store(Path root, InstantSource clock) {
@@ -76,6 +86,11 @@ final class H2Store implements LocalStore {
         s.withDb("open index " + root.resolve("index.mv.db"), c -> null);
         s.removeStaleTemps();
         return s;
+    }
+
+    /** Whether a get of {@code action} would be answered from the recent hits (for tests). */
+    boolean isHot(Digest action) {
+        return hot.get(action) != null;
     }
 
     static void createSchema(Connection c) throws SQLException {
@@ -111,6 +126,15 @@ final class H2Store implements LocalStore {
     @Override
     public Optional<Entry> get(Digest action) throws IOException {
         Instant now = clock.instant();
+        HotRows.Row cached = hot.get(action);
+        if (cached != null && toNanos(now) - cached.lastUseNanos() < USE_RESOLUTION.toNanos()) {
+            Path blob = blobPath(cached.output());
+            BlobStat stat = BlobStat.of(blob);
+            if (stat != null && stat.size() == cached.size() && stat.key().equals(cached.verifiedStat())) {
+                return Optional.of(new Entry(cached.output(), cached.size(), fromNanos(cached.putNanos()), blob));
+            }
+            hot.remove(action); // changed on disk, or gone: the full path judges it
+        }
         Digest output;
         long size;
         long putNanos;
@@ -142,11 +166,18 @@ final class H2Store implements LocalStore {
         // use is still the one it read, so once touched the entry (and its blob) stays; if a
         // trim removed it first, this get is a miss. An entry used within the minute is
         // within trim's protected hour anyway.
-        if (toNanos(now) - lastUse >= USE_RESOLUTION.toNanos() && !touch(action, output, now)) {
+        if (toNanos(now) - lastUse >= USE_RESOLUTION.toNanos()) {
+            if (!touch(action, output, now)) {
+                return Optional.empty();
+            }
+            lastUse = toNanos(now);
+        }
+        String trusted = servable(blob, output, size, verifiedStat);
+        if (trusted == null) {
             return Optional.empty();
         }
-        if (!isServable(blob, output, size, verifiedStat)) {
-            return Optional.empty();
+        if (!trusted.isEmpty()) {
+            hot.put(action, new HotRows.Row(output, size, putNanos, lastUse, trusted));
         }
         return Optional.of(new Entry(output, size, fromNanos(putNanos), blob));
     }
@@ -158,41 +189,52 @@ final class H2Store implements LocalStore {
      * it is a miss and the next put of that output stores it afresh.
      */
     private boolean isServable(Path blob, Digest output, long size, String verifiedStat) throws IOException {
+        return servable(blob, output, size, verifiedStat) != null;
+    }
+
+    /**
+     * As {@link #isServable}: null if not servable, else the stat key its bytes are now known
+     * to match (empty if the file is too fresh for its stat to be trusted later).
+     */
+    private String servable(Path blob, Digest output, long size, String verifiedStat) throws IOException {
         Instant before = Instant.now();
         BlobStat stat = BlobStat.of(blob);
         if (stat == null || stat.size() != size) {
             LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is " + (stat == null ? "missing"
                     : stat.size() + " bytes, indexed as " + size) + ": dropping its entries");
             dropOutput(output, size, stat == null ? null : stat.key(), false);
-            return false;
+            return null;
         }
         if (stat.key().equals(verifiedStat)) {
-            return true;
+            return verifiedStat;
         }
         Digest actual;
         try {
             actual = Digest.sha256Of(blob);
         } catch (java.nio.file.NoSuchFileException gone) {
-            return false; // removed while we looked (a trim, a repair): a miss
+            return null; // removed while we looked (a trim, a repair): a miss
         }
         if (!actual.equals(output)) {
             LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is damaged (its sha256 is " + actual
                     + "): dropping it and its entries");
             dropOutput(output, size, stat.key(), true);
-            return false;
+            return null;
         }
         BlobStat after = BlobStat.of(blob);
         if (after != null && after.key().equals(stat.key()) && stat.settledAt(before)) {
             recordVerified(output, size, stat.key());
+            return stat.key();
         }
-        return true;
+        return "";
     }
 
     @Override
     public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
         Instant now = clock.instant();
+        hot.remove(action);
         Path blob = receiveAndPlace(output, size, body, (c, placed) -> nameOutput(c, action, output, size, now, placed),
                 "index update for " + action);
+        hot.remove(action);
         return new Entry(output, size, now, blob);
     }
 
@@ -223,6 +265,7 @@ final class H2Store implements LocalStore {
     @Override
     public boolean link(Digest action, Digest output, long size) throws IOException {
         Instant now = clock.instant();
+        hot.remove(action);
         Path blob = blobPath(output);
         return withDb("index update for " + action, c -> inTransaction(c, () -> {
             lockBlob(c, output, size, false);
@@ -438,6 +481,7 @@ final class H2Store implements LocalStore {
      * meanwhile. Holds the blob's row lock throughout, as puts do.
      */
     void dropOutput(Digest output, long size, String judgedStat, boolean deleteFile) throws IOException {
+        hot.clear();
         Path blob = blobPath(output);
         withDb("index delete of output " + output, c -> inTransaction(c, () -> {
             lockBlob(c, output, size, false);
@@ -706,7 +750,11 @@ final class H2Store implements LocalStore {
 
     @Override
     public TrimResult trim(TrimPolicy policy) throws IOException {
-        return new Upkeep(this).trim(policy);
+        try {
+            return new Upkeep(this).trim(policy);
+        } finally {
+            hot.clear();
+        }
     }
 
     @Override
@@ -721,7 +769,11 @@ final class H2Store implements LocalStore {
 
     @Override
     public VerifyResult verify(boolean repair) throws IOException {
-        return new Upkeep(this).verify(repair);
+        try {
+            return new Upkeep(this).verify(repair);
+        } finally {
+            hot.clear();
+        }
     }
 
     Path blobPath(Digest output) {

@@ -168,6 +168,49 @@ class H2StorageTest extends StorageContract {
         assertTrue(got.isEmpty(), "get after reopening, blob damaged meanwhile: got " + got + ", want empty");
     }
 
+    /** Gets until the hit is served from the recent hits (its blob's stat has settled), at most 10 s. */
+    private static void untilHot(Storage s, Digest action) throws IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!((H2Store) s).isHot(action)) {
+            assertTrue(s.get(action).isPresent(), "get while waiting for the hit to be hot");
+            assertTrue(System.nanoTime() < deadline, "the hit never became hot");
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void get_hotHit_blobFlippedAtSameSize_isMissAndDropsTheBlob() throws IOException {
+        Storage s = store();
+        byte[] body = "hot, then damaged".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        untilHot(s, action("a"));
+        assertHolds(hit(s, action("a")), body);
+        byte[] damaged = body.clone();
+        damaged[2] ^= 0x04;
+        Files.write(e.path(), damaged);
+        Optional<Entry> got = s.get(action("a"));
+        assertTrue(got.isEmpty(), "hot hit whose blob was damaged: got " + got + ", want empty");
+        assertFalse(Files.exists(e.path()), "damaged blob: got kept, want deleted");
+    }
+
+    @Test
+    void get_hotHit_rePutOfAnotherOutput_servesTheNewOne() throws IOException {
+        Storage s = store();
+        put(s, action("a"), "first".getBytes(UTF_8));
+        untilHot(s, action("a"));
+        put(s, action("a"), "second".getBytes(UTF_8));
+        assertHolds(hit(s, action("a")), "second".getBytes(UTF_8));
+    }
+
+    @Test
+    void get_hotHit_blobDeleted_isMiss() throws IOException {
+        Storage s = store();
+        Entry e = put(s, action("a"), "soon gone".getBytes(UTF_8));
+        untilHot(s, action("a"));
+        Files.delete(e.path());
+        assertTrue(s.get(action("a")).isEmpty(), "hot hit whose blob was deleted: want a miss");
+    }
+
     @Test
     void get_blobRewrittenWithSameBytes_isRehashedAndServed() throws IOException {
         Storage s = store();
