@@ -46,6 +46,9 @@ final class Daemon {
     /** The commands a client may run through the daemon. */
     static final Set<String> SERVED = Set.of("helper", "stats", "trim", "verify");
     private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
+    /** With every store deleted, how long the daemon still waits for a session (a new store) before it exits. */
+    private static final Duration STORES_GONE_GRACE = Duration.ofSeconds(5);
+    private static final System.Logger LOG = System.getLogger("dev.larder.cli");
 
     private final Path dir;
     private final Path socket;
@@ -204,6 +207,9 @@ final class Daemon {
             frames.exit(code);
         } catch (IOException e) {
             // the client went away: its command has ended with it
+            LOG.log(System.Logger.Level.DEBUG, () -> "session ended: " + e);
+        } catch (RuntimeException | Error e) {
+            log.println("larder daemon: a session failed: " + e);
         } finally {
             if (!H2Storage.hosted().isEmpty()) {
                 hadStores = true;
@@ -311,7 +317,7 @@ final class Daemon {
                 retire("its socket " + socket + " was removed");
             } else if (idleNow && System.nanoTime() - lastEndNanos > idle.toNanos()) {
                 retire("idle for " + idle.toSeconds() + " s");
-            } else if (idleNow && hadStores && open == 0) {
+            } else if (idleNow && hadStores && open == 0 && System.nanoTime() - lastEndNanos > STORES_GONE_GRACE.toNanos()) {
                 retire("every store it served was deleted");
             }
         }

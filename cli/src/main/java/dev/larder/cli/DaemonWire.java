@@ -221,6 +221,7 @@ final class DaemonWire {
                 if (len == 0) {
                     return 0;
                 }
+                ignoreInterrupt();
                 int n;
                 do {
                     n = ch.read(ByteBuffer.wrap(b, off, len));
@@ -229,6 +230,19 @@ final class DaemonWire {
             }
         };
     }
+
+    /**
+     * Clears the calling thread's interrupt status: a socket channel is closed by I/O on an
+     * interrupted thread, and the client's session must not end because some code on a thread
+     * that serves it was interrupted (and kept the status) before it wrote the next reply.
+     */
+    private static void ignoreInterrupt() {
+        if (Thread.interrupted()) {
+            LOG.log(System.Logger.Level.DEBUG, "a thread serving a daemon client was interrupted; carrying on");
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger("dev.larder.cli");
 
     /** A blocking socket channel's output as a stream (see {@link #in}). */
     static OutputStream out(SocketChannel ch) {
@@ -241,6 +255,7 @@ final class DaemonWire {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                ignoreInterrupt();
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }

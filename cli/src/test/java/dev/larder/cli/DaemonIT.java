@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -230,10 +231,16 @@ class DaemonIT {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setPosixFilePermissions(daemonDir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // A well-formed hello (the daemon's status, which anyone it served would be shown).
+        java.io.ByteArrayOutputStream hello = new java.io.ByteArrayOutputStream();
+        DaemonWire.writeHello(hello, new DaemonWire.Hello("1", currentBuild(), java, tmp, List.of("daemon", "status"),
+                Map.of()));
         String probe = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
-                + "s.sendall(b'LRDR\\x00\\x00\\x00\\x00')\nd=s.recv(1)\nprint('got', d)\n";
+                + "s.sendall(bytes.fromhex(sys.argv[2]))\n"
+                + "try:\n    d=s.recv(1)\nexcept ConnectionResetError:\n    d=b''\nprint('got', d)\n";
         Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups",
-                "/usr/bin/python3", "-c", probe, socket.toString()).redirectErrorStream(true).start();
+                "/usr/bin/python3", "-c", probe, socket.toString(),
+                HexFormat.of().formatHex(hello.toByteArray())).redirectErrorStream(true).start();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(out.contains("got b''"), "another user's connection: got " + out + ", want it closed unanswered");

@@ -41,9 +41,29 @@ class StoreResilienceIT {
     }
 
     private ProtocolClient helper(Path store) throws IOException {
-        return ProtocolClient.start(new ProcessBuilder(GoCacheProgIT.larder().toString(), "helper", "--dir",
-                store.toString()).redirectError(tmp.resolve("helper-" + System.nanoTime() + ".err").toFile()),
-                HANDSHAKE);
+        return helper(store, Map.of());
+    }
+
+    private ProtocolClient helper(Path store, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(GoCacheProgIT.larder().toString(), "helper", "--dir",
+                store.toString()).redirectError(tmp.resolve("helper-" + System.nanoTime() + ".err").toFile());
+        pb.environment().putAll(env);
+        return ProtocolClient.start(pb, HANDSHAKE);
+    }
+
+    /** Whether helpers here are served by the daemon (else each runs in its own JVM). */
+    private static boolean viaDaemon() {
+        return !"0".equals(System.getenv("LARDER_BRIDGE"));
+    }
+
+    /** The process that owns the store's index (its server, or the daemon), as server.properties names it. */
+    private ProcessHandle owner() throws IOException {
+        java.util.Properties address = new java.util.Properties();
+        try (var r = Files.newBufferedReader(store().resolve("server.properties"))) {
+            address.load(r);
+        }
+        long pid = Long.parseLong(address.getProperty("pid"));
+        return ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no owner " + pid));
     }
 
     private LarderRun larder(String... args) throws Exception {
@@ -106,7 +126,11 @@ class StoreResilienceIT {
         assertTrue(fed.await(2, TimeUnit.MINUTES), "the helper did not take 64 MiB of the body");
         Path temps = store().resolve("tmp");
         Process p = c.process().orElseThrow();
-        p.destroyForcibly(); // SIGKILL, in the middle of the body
+        // SIGKILL, in the middle of the body, to the process writing it: the helper's JVM, or the
+        // daemon serving the helper (a killed bridge is a client gone: the daemon cleans at once).
+        ProcessHandle writer = viaDaemon() ? owner() : p.toHandle();
+        writer.destroyForcibly();
+        writer.onExit().get(30, TimeUnit.SECONDS);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         release.countDown(); // the rest of the body now meets a closed pipe
         assertTrue(put.handle((r, e) -> e != null).get(30, TimeUnit.SECONDS), "the killed put got a reply");
@@ -241,6 +265,13 @@ class StoreResilienceIT {
 
     @Test
     void indexServer_killed_isReplacedAndNoRequestFails() throws Exception {
+        if (viaDaemon()) {
+            // The daemon serves helpers from an index it holds itself; it reaches another owner's
+            // server only while a JVM-only helper's index server owns the store. Make it so.
+            try (ProtocolClient jvm = helper(store(), Map.of("LARDER_BRIDGE", "0"))) {
+                assertFalse(jvm.put(action("jvm"), "from a JVM helper".getBytes(StandardCharsets.UTF_8)).get().isError());
+            }
+        }
         try (ProtocolClient c = helper(store())) {
             assertFalse(c.put(action("before"), "stored before".getBytes(StandardCharsets.UTF_8)).get().isError());
             java.util.Properties address = new java.util.Properties();
@@ -260,6 +291,9 @@ class StoreResilienceIT {
                 now.load(r);
             }
             assertTrue(!now.getProperty("pid").equals(address.getProperty("pid")), "the killed server is still named");
+            if (viaDaemon()) {
+                assertFalse(c.get(action("jvm")).get(60, TimeUnit.SECONDS).miss(), "the JVM helper's put, after the hand-over");
+            }
         }
     }
 

@@ -77,15 +77,19 @@ final class IndexHost implements AutoCloseable {
         Server tcp = null;
         try {
             String password = IndexServer.makeSecret(dir);
+            // async: H2's file system over AsynchronousFileChannel, which a Thread.interrupt()
+            // does not close (an interrupted FileChannel is closed, and with it the index, for
+            // every session of a process that holds it in-process; tiers interrupt their
+            // background threads when a session ends).
             // FILE_LOCK=FS: the operating system's lock, released at once if this process dies.
             // WRITE_DELAY=0: each commit reaches the file before it is acknowledged, so an owner
             // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
-            String url = "jdbc:h2:file:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
+            String url = "jdbc:h2:async:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
             admin = IndexServer.adminConnection(dir, url, password);
             H2Store.createSchema(admin);
             // h2.bindAddress (set once per process, see bindLoopback) keeps it on loopback.
             bindLoopback();
-            tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifExists");
+            tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", "async:" + dir, "-ifExists");
             tcp.start();
             IndexServer.publish(dir, tcp.getPort());
             return new IndexHost(dir, url, password, lockFile, lock, admin, tcp);
