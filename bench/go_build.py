@@ -37,7 +37,7 @@ cache (hot: to go hot; cold, warm, warm2: to go cold) and to the best helper of 
 Anything the go command printed (a helper's warnings go to its stderr) is shown at the end.
 
 larder runs with a daemon directory of its own (LARDER_DAEMON_DIR under the work dir), started
-once before the first timed run and stopped at the end; bin/larder --version runs (untimed) before
+(untimed, a no-op if it runs) before each larder build and stopped at the end; bin/larder --version runs (untimed) before
 each larder build, so that a jar rebuilt because someone edited the sources is not timed.
 
 Cost on 2 cores, defaults (-n 3, three contenders): --target small about 2 min; --target cmdgo
@@ -92,17 +92,16 @@ def main():
             if name == "larder":
                 # Others edit the sources: rebuild the jar now if they changed, not inside the timed run.
                 built_larder(larder)
-                if helper and not os.path.exists(os.path.join(base["LARDER_DAEMON_DIR"], "started")):
-                    # Start the daemon outside any timed run, once.
-                    subprocess.run([larder, "daemon", "start"], env=base, check=True, stdout=subprocess.DEVNULL)
-                    open(os.path.join(base["LARDER_DAEMON_DIR"], "started"), "w").close()
+                # The daemon retires once every store it served is deleted (a cold run's fresh store
+                # does that): start it outside the timed run (a no-op if it runs).
+                subprocess.run([larder, "daemon", "start"], env=base, check=True, stdout=subprocess.DEVNULL)
             t0 = time.perf_counter()
             r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             dt = time.perf_counter() - t0
-            out = r.stdout.decode(errors="replace")
+            printed = r.stdout.decode(errors="replace")
             if r.returncode != 0:
-                sys.exit("%s build with %s failed:\n%s" % (target, name, out))
-            for line in out.splitlines():
+                sys.exit("%s build with %s failed:\n%s" % (target, name, printed))
+            for line in printed.splitlines():
                 said[(name, line)] = said.get((name, line), 0) + 1
             return dt
 

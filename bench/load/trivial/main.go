@@ -121,12 +121,15 @@ func main() {
 	}
 }
 
+// decoded is where discardBase64 decodes to; only the reading goroutine uses it.
+var decoded [3 << 16]byte
+
 // discardBase64 decodes base64 from br up to (and consuming) the next '"', a buffer at a time,
 // and returns how many bytes it decoded.
 func discardBase64(br *bufio.Reader) (int64, error) {
 	var n int64
 	var carry []byte
-	dst := make([]byte, 3<<16)
+	dst := decoded[:]
 	for {
 		if _, err := br.Peek(1); err != nil {
 			return n, io.ErrUnexpectedEOF
@@ -137,7 +140,10 @@ func discardBase64(br *bufio.Reader) (int64, error) {
 		if last {
 			buf = buf[:end]
 		}
-		src := append(carry, buf...)
+		src := buf
+		if len(carry) > 0 {
+			src = append(carry, buf...)
+		}
 		use := len(src)
 		if !last {
 			use -= use % 4
