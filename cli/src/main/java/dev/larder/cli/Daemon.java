@@ -2,6 +2,12 @@ package dev.larder.cli;
 
 import dev.larder.storage.h2.H2Storage;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -46,6 +52,8 @@ final class Daemon {
     /** The commands a client may run through the daemon. */
     static final Set<String> SERVED = Set.of("helper", "stats", "trim", "verify");
     private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
+    /** How long after the last session an idle daemon collects its heap. */
+    private static final Duration IDLE_GC = Duration.ofSeconds(10);
     /** With every store deleted, how long the daemon still waits for a session (a new store) before it exits. */
     private static final Duration STORES_GONE_GRACE = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger("dev.larder.cli");
@@ -64,6 +72,9 @@ final class Daemon {
     private volatile boolean retiring;
     private volatile String retireReason = "";
     private volatile boolean hadStores;
+    /** Whether the heap was collected since the last session ended (an idle daemon gives memory back). */
+    private volatile boolean collected;
+    private final Path warmUpStore;
     private ServerSocketChannel server;
     private Object socketKey;
     private UserPrincipal self;
@@ -75,6 +86,7 @@ final class Daemon {
         this.build = build;
         this.idle = idle;
         this.log = log;
+        this.warmUpStore = dir.resolve("warm-up-" + ProcessHandle.current().pid());
     }
 
     /** How long a daemon waits with no session before it exits: {@code LARDER_DAEMON_IDLE} seconds, default 1800. */
@@ -105,6 +117,9 @@ final class Daemon {
         Thread watcher = new Thread(this::watch, "larder-daemon-watch");
         watcher.setDaemon(true);
         watcher.start();
+        Thread warm = new Thread(this::warmUp, "larder-daemon-warm-up");
+        warm.setDaemon(true);
+        warm.start();
         while (true) {
             SocketChannel ch;
             try {
@@ -204,6 +219,9 @@ final class Daemon {
                 code = 1;
             }
             err.flush();
+            if (clientStores() > 0) {
+                hadStores = true;
+            }
             frames.exit(code);
         } catch (IOException e) {
             // the client went away: its command has ended with it
@@ -211,16 +229,66 @@ final class Daemon {
         } catch (RuntimeException | Error e) {
             log.println("larder daemon: a session failed: " + e);
         } finally {
-            if (!H2Storage.hosted().isEmpty()) {
-                hadStores = true;
-            }
             lastEndNanos = System.nanoTime();
+            collected = false;
             if (active.decrementAndGet() == 0) {
                 synchronized (active) {
                     active.notifyAll();
                 }
             }
         }
+    }
+
+    /**
+     * Runs a few hundred helper sessions on a throwaway store in the daemon's directory, so that
+     * the code a session runs is compiled before clients need it (a fresh JVM answers its first
+     * sessions several times slower). Best effort, in the background; the store is deleted after.
+     */
+    private void warmUp() {
+        Path store = warmUpStore;
+        // The first session puts 40 outputs; every later one gets them (hits) and 40 unknown actions.
+        byte[] puts = warmUpRequests(true);
+        byte[] gets = warmUpRequests(false);
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        Map<String, String> env = Map.of("LARDER_PREFETCH", "0");
+        try {
+            for (int i = 0; i < 200 && !retiring; i++) {
+                Invocation session = new Invocation(new ByteArrayInputStream(i == 0 ? puts : gets),
+                        OutputStream.nullOutputStream(), quiet, env, dir);
+                Main.run(session, "helper", "--dir", store.toString());
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(store)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "warm-up store: " + e.getMessage());
+            }
+            H2Storage.sweep(false);
+        }
+    }
+
+    private static byte[] warmUpRequests(boolean put) {
+        StringBuilder in = new StringBuilder();
+        String empty = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; // sha256 of no bytes
+        for (int i = 0; i < 80; i++) {
+            String action = Base64.getEncoder().encodeToString(ByteBuffer.allocate(32).putInt(i).array());
+            in.append("{\"ID\":").append(i + 1).append(",\"Command\":\"");
+            if (put && i < 40) {
+                in.append("put\",\"ActionID\":\"").append(action).append("\",\"OutputID\":\"").append(empty);
+            } else {
+                in.append("get\",\"ActionID\":\"").append(action);
+            }
+            in.append("\"}\n\n");
+        }
+        in.append("{\"ID\":1000,\"Command\":\"close\"}\n\n");
+        return in.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** How many stores the daemon has open for its clients (the warm-up's is not one). */
+    private long clientStores() {
+        return H2Storage.hosted().stream().filter(p -> !p.equals(warmUpStore)).count();
     }
 
     /** {@code daemon status} and {@code daemon stop}, asked through the socket. */
@@ -311,8 +379,15 @@ final class Daemon {
             } catch (InterruptedException e) {
                 return;
             }
-            int open = H2Storage.sweep(false);
+            H2Storage.sweep(false);
+            long open = clientStores();
             boolean idleNow = active.get() == 0;
+            if (idleNow && !collected && System.nanoTime() - lastEndNanos > IDLE_GC.toNanos()) {
+                // The serial collector gives the heap it no longer needs back to the system
+                // (MaxHeapFreeRatio): an idle daemon stays small.
+                collected = true;
+                System.gc();
+            }
             if (!socketIsOurs()) {
                 retire("its socket " + socket + " was removed");
             } else if (idleNow && System.nanoTime() - lastEndNanos > idle.toNanos()) {

@@ -47,7 +47,9 @@ final class DaemonCommand implements Runnable {
             try {
                 Path dir = DaemonPaths.ensure(DaemonPaths.dir(inv.env()));
                 String java = DaemonPaths.java(inv.env());
-                String build = DaemonPaths.jar().map(DaemonPaths::buildId).orElse("unknown");
+                // The launcher runs the daemon from a copy of the jar and names the build it copied.
+                String build = Optional.ofNullable(inv.getenv("LARDER_DAEMON_BUILD")).filter(b -> !b.isEmpty())
+                        .orElseGet(() -> DaemonPaths.jar().map(DaemonPaths::buildId).orElse("unknown"));
                 // Every later System.out/err write goes to the client whose session wrote it.
                 java.io.PrintStream log = System.err;
                 System.setOut(Invocation.routed(true, log));
