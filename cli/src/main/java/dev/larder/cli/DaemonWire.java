@@ -160,12 +160,7 @@ final class DaemonWire {
 
         /** The frames of one type as a stream: each write becomes a frame. */
         OutputStream stream(byte type) {
-            return new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
+            return new ChunkStream() {
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
                     if (len > 0) {
@@ -173,6 +168,14 @@ final class DaemonWire {
                     }
                 }
             };
+        }
+    }
+
+    /** An output stream whose single-byte write is a one-byte chunk write. */
+    private abstract static class ChunkStream extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
         }
     }
 
@@ -246,12 +249,7 @@ final class DaemonWire {
 
     /** A blocking socket channel's output as a stream (see {@link #in}). */
     static OutputStream out(SocketChannel ch) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
+        return new ChunkStream() {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 ByteBuffer buf = ByteBuffer.wrap(b, off, len);

@@ -251,9 +251,8 @@ class DaemonIT {
 
     @Test
     void storm_200SessionsAtOnce_allSucceed() throws Exception {
-        assertEquals(0, helper(putGetClose("warm", "up")).exit());
-        String java = DaemonPaths.java(Map.of("LARDER_RESOLVED_JAVA", javaOfLauncher()));
-        Path socket = DaemonPaths.socket(daemonDir, java);
+        String java = javaKey();
+        Path socket = warmDaemon(java);
         ExecutorService pool = Executors.newFixedThreadPool(200);
         List<Future<String>> results = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -268,9 +267,8 @@ class DaemonIT {
 
     @Test
     void tenThousandSessions_heapStaysBounded() throws Exception {
-        assertEquals(0, helper(putGetClose("warm", "up")).exit());
-        String java = DaemonPaths.java(Map.of("LARDER_RESOLVED_JAVA", javaOfLauncher()));
-        Path socket = DaemonPaths.socket(daemonDir, java);
+        String java = javaKey();
+        Path socket = warmDaemon(java);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         long after1k = 0;
         for (int round = 0; round < 10; round++) {
@@ -312,6 +310,17 @@ class DaemonIT {
         assertEquals(0, c.exitStatus().orElseThrow());
         long live = heapAfterGc();
         assertTrue(live < 64L << 20, "daemon heap after a 256 MiB put: got " + (live >> 20) + " MiB, want < 64 MiB");
+    }
+
+    /** The java command the launcher keys the daemon by in this environment. */
+    private static String javaKey() {
+        return DaemonPaths.java(Map.of("LARDER_RESOLVED_JAVA", javaOfLauncher()));
+    }
+
+    /** Starts the daemon with one stored output ("warm" → "up") and returns its socket. */
+    private Path warmDaemon(String java) throws Exception {
+        assertEquals(0, helper(putGetClose("warm", "up")).exit());
+        return DaemonPaths.socket(daemonDir, java);
     }
 
     /** One session through the daemon's socket: handshake, a put every tenth, {@code gets} gets, close. */
