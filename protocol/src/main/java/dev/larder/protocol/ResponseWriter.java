@@ -3,27 +3,44 @@ package dev.larder.protocol;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Writes responses, one JSON object per line, each flushed at once.
+ * Writes responses, one JSON object per line. A line is flushed by the time the last of the
+ * {@link #write} calls running at once returns: a response is never left unflushed once no write
+ * is in progress.
  *
  * <p>Thread-safe: concurrent {@link #write} calls are serialized, so lines never interleave.
  * It must be the only writer of its stream; for a helper that stream is stdout.
  */
 public final class ResponseWriter implements Closeable {
     private final OutputStream out;
+    /** Writes begun and not yet written: while another follows, a flush would be premature. */
+    private final AtomicInteger writing = new AtomicInteger();
 
     public ResponseWriter(OutputStream out) {
         this.out = out;
     }
 
-    /** Writes one response line and flushes it. */
+    /**
+     * Writes one response line; flushes it unless another write has begun meanwhile, which then
+     * flushes both. With many requests in flight, replies that are ready together leave in one
+     * write to the stream (one system call and, through the daemon, one frame) instead of one each.
+     */
     public void write(Response response) throws IOException {
         byte[] json = Json.MAPPER.writeValueAsBytes(response);
+        writing.incrementAndGet();
         synchronized (this) {
-            out.write(json);
-            out.write('\n');
-            out.flush();
+            try {
+                out.write(json);
+                out.write('\n');
+            } finally {
+                // Decremented under the lock, once the line is written: a write that has begun
+                // and not yet written its line decrements after us, and flushes ours with its own.
+                if (writing.decrementAndGet() == 0) {
+                    out.flush();
+                }
+            }
         }
     }
 
