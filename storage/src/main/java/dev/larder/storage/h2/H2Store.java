@@ -49,10 +49,24 @@ final class H2Store implements LocalStore {
     private final Path blobs;
     private final Path tmp;
     private final InstantSource clock;
-    /** The connection to the index; null until connected, and again after it broke. */
-    private Connection db;
-    /** Guards {@link #db} (one JDBC connection is not safe for concurrent use) and closing. */
+    /**
+     * Connections to the index not in use now. One JDBC connection is not safe for concurrent
+     * use, so each {@link #withDb} borrows one of its own: puts, gets and upkeep run their
+     * transactions side by side (as clients in other processes do), and a put's fsyncs hold up
+     * no other request. Guarded by {@link #dbLock}.
+     */
+    private final java.util.ArrayDeque<Connection> idle = new java.util.ArrayDeque<>();
+    /** Connections open now, idle or lent; at most {@link #MAX_CONNECTIONS}. Guarded by {@link #dbLock}. */
+    private int connections;
+    /** Lent connections, so that work inside work (on one thread) reuses the outer connection. */
+    private final ThreadLocal<Connection> lent = new ThreadLocal<>();
+    /** Guards {@link #idle}, {@link #connections} and closing. */
     private final Object dbLock = new Object();
+    /**
+     * How many statements may run on the index at once. A daemon serves many sessions of eight
+     * workers; beyond this many, work waits for a connection.
+     */
+    private static final int MAX_CONNECTIONS = 16;
     /** Held shared by each put, exclusively by close, so close waits for puts in progress. */
     private final ReentrantReadWriteLock open = new ReentrantReadWriteLock();
     /**
@@ -646,8 +660,9 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Runs {@code work} on the index while no other thread of this process uses it, connecting
-     * first if need be. When the connection breaks because the process serving the index to this
+     * Runs {@code work} on a connection to the index that no other thread uses meanwhile (other
+     * threads' work runs on theirs, at the same time), connecting first if need be; work inside
+     * work on one thread shares the outer connection. When the connection breaks because the process serving the index to this
      * one exited, or the file is between owners, it reconnects and runs {@code work} again, for
      * up to {@link #RECONNECT_PATIENCE}: every piece of work must be safe to run twice. Upkeep
      * takes the index in short steps like this, so gets and puts go on between them.
@@ -655,27 +670,83 @@ final class H2Store implements LocalStore {
      * @throws IOException naming {@code what}, if the index fails otherwise or stays unreachable
      */
     <T> T withDb(String what, SqlWork<T> work) throws IOException {
-        synchronized (dbLock) {
-            ensureOpen();
-            long deadline = System.nanoTime() + RECONNECT_PATIENCE.toNanos();
+        Connection outer = lent.get();
+        if (outer != null) {
+            return work(what, work, outer, false);
+        }
+        return work(what, work, borrow(), true);
+    }
+
+    /** Runs {@code work} on {@code c} (null: connect first), reconnecting as {@link #withDb} says. */
+    private <T> T work(String what, SqlWork<T> work, Connection c, boolean own) throws IOException {
+        long deadline = System.nanoTime() + RECONNECT_PATIENCE.toNanos();
+        try {
             for (int attempt = 0; ; attempt++) {
                 try {
-                    if (db == null) {
-                        db = connect();
+                    if (c == null) {
+                        c = connect();
                     }
-                    return work.run(db);
+                    if (own) {
+                        lent.set(c);
+                    }
+                    return work.run(c);
                 } catch (SQLException e) {
-                    if (!isTransient(e) || System.nanoTime() > deadline) {
+                    if (!own || !isTransient(e) || System.nanoTime() > deadline) {
                         throw new IOException(what + ": " + e.getMessage(), e);
                     }
                     int tries = attempt + 1;
                     LOG.log(System.Logger.Level.DEBUG, () -> what + ": index unreachable (" + e.getErrorCode()
                             + ", try " + tries + "), reconnecting: " + e.getMessage());
-                    closeQuietly(db);
-                    db = null;
+                    closeQuietly(c);
+                    c = null;
+                    lent.remove();
                     pause(attempt);
                 }
             }
+        } finally {
+            if (own) {
+                lent.remove();
+                giveBack(c);
+            }
+        }
+    }
+
+    /**
+     * An idle connection, or null when the caller may open a new one (counted already); waits
+     * while {@link #MAX_CONNECTIONS} are lent.
+     */
+    private Connection borrow() throws IOException {
+        synchronized (dbLock) {
+            while (true) {
+                ensureOpen();
+                Connection c = idle.pollFirst();
+                if (c != null) {
+                    return c;
+                }
+                if (connections < MAX_CONNECTIONS) {
+                    connections++;
+                    return null;
+                }
+                try {
+                    dbLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the index", e);
+                }
+            }
+        }
+    }
+
+    /** Returns a lent connection (null: none could be opened); after close, closes it. */
+    private void giveBack(Connection c) {
+        synchronized (dbLock) {
+            if (c == null || closed) {
+                connections--;
+                closeQuietly(c);
+            } else {
+                idle.addFirst(c);
+            }
+            dbLock.notifyAll();
         }
     }
 
@@ -796,16 +867,28 @@ final class H2Store implements LocalStore {
                     return;
                 }
                 closed = true;
-                if (db != null) {
+                // Work in progress on other threads (gets) ends first, as it did when one lock
+                // guarded one connection; their connections are closed as they come back.
+                while (connections > idle.size()) {
                     try {
-                        db.close();
+                        dbLock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                SQLException failed = null;
+                for (Connection c; (c = idle.pollFirst()) != null; connections--) {
+                    try {
+                        c.close();
                     } catch (SQLException e) {
                         if (!isTransient(e)) {
-                            throw new IOException("close index: " + e.getMessage(), e);
+                            failed = e;
                         }
-                    } finally {
-                        db = null;
                     }
+                }
+                if (failed != null) {
+                    throw new IOException("close index: " + failed.getMessage(), failed);
                 }
             }
         } finally {
