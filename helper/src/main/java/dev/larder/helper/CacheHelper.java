@@ -74,6 +74,13 @@ public final class CacheHelper {
     private volatile long sessionEndNanos;
     private CompletableFuture<Storage> store;
     private ResponseWriter writer;
+    /**
+     * Puts being stored now, by action: a later request for the same action waits for its put
+     * before it is dispatched, so it is answered as after the put (and two puts of one action are
+     * stored in the order they came), while other requests go on meanwhile.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<ActionId, CompletableFuture<Void>> putsInFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private CacheHelper(StoreOpener opener, HelperOptions options) {
         this.opener = opener;
@@ -130,11 +137,19 @@ public final class CacheHelper {
                     finish(r);
                     return;
                 }
-                dispatch(r, next.body(), next.invalid());
+                ActionId action = actionOf(r);
+                if (action != null) {
+                    CompletableFuture<Void> earlier = putsInFlight.get(action);
+                    if (earlier != null) {
+                        earlier.join();
+                    }
+                }
+                dispatch(r, next.body(), next.invalid(), action);
                 if (next.body() != null) {
                     // The next request starts after this body on the wire: wait until the worker
-                    // has consumed (or drained) it.
-                    next.body().awaitClosed();
+                    // has read it to its end (or drained it), not until it is stored, so that the
+                    // next requests are read and served while this one is fsynced and indexed.
+                    next.body().awaitLineRead();
                 }
             }
         } catch (InterruptedException e) {
@@ -218,8 +233,26 @@ public final class CacheHelper {
         }
     }
 
-    private void dispatch(Request r, PutBody body, String invalid) {
+    /** The action a request names, or null if it names none (or none that is well formed). */
+    private static ActionId actionOf(Request r) {
+        if (r.actionID() == null) {
+            return null;
+        }
+        try {
+            return r.actionId();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private void dispatch(Request r, PutBody body, String invalid, ActionId action) {
         inFlight.incrementAndGet();
+        CompletableFuture<Void> stored = null;
+        if (action != null && Request.PUT.equals(r.command())) {
+            stored = new CompletableFuture<>();
+            putsInFlight.put(action, stored);
+        }
+        CompletableFuture<Void> done = stored;
         try {
             workers.execute(() -> {
                 try {
@@ -230,6 +263,10 @@ public final class CacheHelper {
                 } finally {
                     if (body != null) {
                         body.close();
+                    }
+                    if (done != null) {
+                        putsInFlight.remove(action, done);
+                        done.complete(null);
                     }
                     if (inFlight.decrementAndGet() == 0) {
                         synchronized (idle) {
@@ -242,6 +279,10 @@ public final class CacheHelper {
             inFlight.decrementAndGet();
             if (body != null) {
                 body.close();
+            }
+            if (done != null) {
+                putsInFlight.remove(action, done);
+                done.complete(null);
             }
             throw e;
         }

@@ -15,8 +15,10 @@ import java.util.concurrent.CountDownLatch;
  * can no longer be framed.
  *
  * <p>Thread-safety: one consumer thread reads the body; another thread (the one that reads
- * requests) may wait in {@link #awaitClosed()} until the consumer is done. {@link #close()} reads
- * and discards whatever the consumer left, so the next request starts at the right place.
+ * requests) may wait in {@link #awaitLineRead()} until the body's line is off the wire: read to
+ * its end by the consumer, or drained by {@link #close()}, which reads and discards whatever the
+ * consumer left, so the next request starts at the right place. The consumer may still be
+ * working with what it read (hashing, storing) while the next request is read.
  */
 public final class PutBody extends InputStream {
     private static final byte[] DECODE = new byte[256];
@@ -31,7 +33,8 @@ public final class PutBody extends InputStream {
 
     private final WireInput in;
     private final long declaredSize;
-    private final CountDownLatch closed = new CountDownLatch(1);
+    /** Counted down once this body no longer reads the wire: its line ended, or close ran. */
+    private final CountDownLatch lineRead = new CountDownLatch(1);
     private final byte[] pending = new byte[3];
     private int pendingPos;
     private int pendingLen;
@@ -94,13 +97,17 @@ public final class PutBody extends InputStream {
         return failure;
     }
 
-    /** Blocks until {@link #close()} has run. */
-    public void awaitClosed() throws InterruptedException {
-        closed.await();
+    /**
+     * Blocks until the body's line is off the wire: the consumer has read the body to its end
+     * (a read returned -1), or {@link #close()} has run. After that this body never reads the
+     * input again, so the next request may be read; a {@link #failure()} is known by then.
+     */
+    public void awaitLineRead() throws InterruptedException {
+        lineRead.await();
     }
 
-    boolean awaitClosedFor(long millis) throws InterruptedException {
-        return closed.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    boolean awaitLineReadFor(long millis) throws InterruptedException {
+        return lineRead.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -268,6 +275,8 @@ public final class PutBody extends InputStream {
             throw bad("byte 0x" + Integer.toHexString(c) + " after the closing quote, want end of line");
         }
         ended = true;
+        // The rest of the body is in pending, if anything: the wire is the next request's.
+        lineRead.countDown();
     }
 
     private ProtocolException bad(String what) {
@@ -297,7 +306,7 @@ public final class PutBody extends InputStream {
             failure = new ProtocolException("put body: reading input: " + e.getMessage(), e);
         } finally {
             isClosed = true;
-            closed.countDown();
+            lineRead.countDown();
         }
     }
 }

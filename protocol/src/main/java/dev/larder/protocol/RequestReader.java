@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Not thread-safe: one thread calls {@link #next()}. When a request {@linkplain
  * Request#hasBody() has a body}, {@link #next()} returns it together with a {@link PutBody} that
- * must be closed (possibly on another thread) before {@link #next()} is called again.
+ * must be read to its end or closed (possibly on another thread) before {@link #next()} is called
+ * again: {@link PutBody#awaitLineRead()} waits for that.
  */
 public final class RequestReader {
     /** Longest request line accepted; cmd/go's lines are a few hundred bytes. */
@@ -42,12 +43,12 @@ public final class RequestReader {
      *
      * @return the request, or null at end of input between requests
      * @throws ProtocolException if the input cannot be framed (broken JSON, an over-long line)
-     * @throws IllegalStateException if the previous request's body was not closed
+     * @throws IllegalStateException if the previous request's body was neither read to its end nor closed
      */
     public Incoming next() throws IOException {
         if (open != null) {
-            if (!isClosed(open)) {
-                throw new IllegalStateException("the previous put body was not closed");
+            if (!isLineRead(open)) {
+                throw new IllegalStateException("the previous put body was neither read to its end nor closed");
             }
             ProtocolException bodyFailure = open.failure();
             open = null;
@@ -111,10 +112,10 @@ public final class RequestReader {
         return new Request(n.path("ID").asLong(), command, null, null, bodySize, null);
     }
 
-    private static boolean isClosed(PutBody body) {
+    private static boolean isLineRead(PutBody body) {
         try {
-            // close() counts the latch down last; a zero-wait check tells whether it ran.
-            return body.awaitClosedFor(0);
+            // Counted down last, by the end of the line or by close(): a zero-wait check tells.
+            return body.awaitLineReadFor(0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

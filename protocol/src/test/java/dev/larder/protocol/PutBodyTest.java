@@ -284,12 +284,28 @@ final class PutBodyTest {
     }
 
     @Test
-    void awaitClosedFor_tellsWhetherCloseRan() throws Exception {
+    void awaitLineReadFor_tellsWhetherCloseRan() throws Exception {
         PutBody put = new PutBody(wire("\n\"QUJD\"\n", new int[0]), 3);
-        assertFalse(put.awaitClosedFor(0), "closed before close()");
+        assertFalse(put.awaitLineReadFor(0), "line read before close()");
         put.close();
-        assertTrue(put.awaitClosedFor(0), "closed after close()");
-        put.awaitClosed();
+        assertTrue(put.awaitLineReadFor(0), "line read after close()");
+        put.awaitLineRead();
+    }
+
+    @Test
+    void awaitLineReadFor_bodyReadToItsEnd_isReleasedBeforeClose() throws Exception {
+        WireInput in = wire("\n" + bodyLine(randomBytes(5000, 7)) + NEXT + "\n", new int[] {1000, 7});
+        PutBody put = new PutBody(in, 5000);
+        byte[] most = new byte[4999];
+        assertEquals(4999, put.readNBytes(most, 0, most.length), "bytes read");
+        assertFalse(put.awaitLineReadFor(0), "line read with a byte still to come");
+
+        readAll(put, 100);
+
+        assertTrue(put.awaitLineReadFor(0), "line read once a read returned -1, before close()");
+        assertNextLine(in);
+        put.close();
+        assertNull(put.failure(), "failure() after reading to the end");
     }
 
     @Test

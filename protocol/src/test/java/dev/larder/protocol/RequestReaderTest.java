@@ -249,24 +249,35 @@ final class RequestReaderTest {
                 throw new IllegalStateException(e);
             }
         });
-        body.awaitClosed();
+        body.awaitLineRead();
 
         assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), consumer.get(30, TimeUnit.SECONDS));
         assertEquals(2, r.next().request().id());
     }
 
     @Test
-    void next_bodyNotClosed_throwsIllegalState() throws IOException {
+    void next_bodyNeitherReadToItsEndNorClosed_throwsIllegalState() throws IOException {
         RequestReader r = reader("{\"ID\":1,\"Command\":\"put\",\"BodySize\":3}\n\n\"YWJj\"\n"
                 + "{\"ID\":2,\"Command\":\"get\"}\n\n");
         RequestReader.Incoming put = r.next();
-        PutBodyTest.readAll(put.body(), 16);
+        assertEquals(2, put.body().read(new byte[2], 0, 2), "bytes read");
 
         IllegalStateException e = assertThrows(IllegalStateException.class, r::next);
-        assertMessage(e, "not closed");
+        assertMessage(e, "neither read to its end nor closed");
 
         put.body().close();
         assertEquals(2, r.next().request().id(), "ID once the body is closed");
+    }
+
+    @Test
+    void next_bodyReadToItsEndNotClosed_nextRequestFollows() throws IOException {
+        RequestReader r = reader("{\"ID\":1,\"Command\":\"put\",\"BodySize\":3}\n\n\"YWJj\"\n"
+                + "{\"ID\":2,\"Command\":\"get\"}\n\n");
+        RequestReader.Incoming put = r.next();
+        assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), PutBodyTest.readAll(put.body(), 16));
+
+        assertEquals(2, r.next().request().id(), "ID while the body is still open");
+        put.body().close();
     }
 
     @Test
