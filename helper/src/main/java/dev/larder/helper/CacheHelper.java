@@ -74,6 +74,8 @@ public final class CacheHelper {
     private volatile long sessionEndNanos;
     private CompletableFuture<Storage> store;
     private ResponseWriter writer;
+    /** Whether replies written by the reading thread wait for its flush; that thread's alone. */
+    private boolean held;
     /**
      * Puts being stored now, by action: a later request for the same action waits for its put
      * before it is dispatched, so it is answered as after the put (and two puts of one action are
@@ -121,9 +123,14 @@ public final class CacheHelper {
         boolean ended = false;
         try {
             while (true) {
+                if (!reader.hasBufferedRequest()) {
+                    // The replies answered here leave before this thread waits for input.
+                    flushHeld();
+                }
                 RequestReader.Incoming next = reader.next();
                 if (next == null) {
                     LOG.log(Level.DEBUG, "end of input without close");
+                    flushHeld();
                     awaitIdle();
                     ended = true;
                     finish(null);
@@ -132,6 +139,7 @@ public final class CacheHelper {
                 Request r = next.request();
                 LOG.log(Level.DEBUG, () -> "request " + r);
                 if (Request.CLOSE.equals(r.command())) {
+                    flushHeld();
                     awaitIdle();
                     ended = true;
                     finish(r);
@@ -141,14 +149,19 @@ public final class CacheHelper {
                 if (action != null) {
                     CompletableFuture<Void> earlier = putsInFlight.get(action);
                     if (earlier != null) {
+                        flushHeld();
                         earlier.join();
                     }
+                }
+                if (next.body() == null && next.invalid() == null && answeredAtOnce(r, action)) {
+                    continue;
                 }
                 dispatch(r, next.body(), next.invalid(), action);
                 if (next.body() != null) {
                     // The next request starts after this body on the wire: wait until the worker
                     // has read it to its end (or drained it), not until it is stored, so that the
                     // next requests are read and served while this one is fsynced and indexed.
+                    flushHeld();
                     next.body().awaitLineRead();
                 }
             }
@@ -322,12 +335,58 @@ public final class CacheHelper {
             LOG.log(Level.DEBUG, () -> "get " + action + ": miss");
             return Response.miss(r.id());
         }
-        Entry entry = e.get();
+        return hit(r, action, e.get());
+    }
+
+    private Response hit(Request r, ActionId action, Entry entry) {
         LOG.log(Level.DEBUG, () -> "get " + action + ": hit, " + entry.size() + " bytes at " + entry.path());
         hits.incrementAndGet();
         hitBytes.addAndGet(entry.size());
         return Response.found(r.id(), new OutputId(entry.output().bytes()), entry.size(), entry.time(),
                 entry.path().toString());
+    }
+
+    /**
+     * Answers a get on this thread, the one reading requests, when the store can tell at once
+     * (a recent hit: a stat, no index): no hand-off to a worker, and the reply is held, to leave
+     * with the others answered before this thread next waits. False: a worker must answer it.
+     */
+    private boolean answeredAtOnce(Request r, ActionId action) {
+        if (action == null || !Request.GET.equals(r.command()) || !store.isDone() || store.isCompletedExceptionally()) {
+            return false;
+        }
+        Optional<Entry> e;
+        try {
+            e = store.join().getIfHot(new Digest(action.bytes()));
+        } catch (RuntimeException failed) {
+            return false; // the worker's get reports it
+        }
+        if (e.isEmpty()) {
+            return false;
+        }
+        gets.incrementAndGet();
+        Response resp = hit(r, action, e.get());
+        try {
+            writer.writeHeld(resp);
+            held = true;
+        } catch (IOException failed) {
+            // The client went away; the reader will see the end of input and end the session.
+            LOG.log(Level.DEBUG, () -> "cannot write response " + resp.id() + ": " + failed.getMessage());
+        }
+        return true;
+    }
+
+    /** Flushes the replies {@link #answeredAtOnce} wrote, if any. */
+    private void flushHeld() {
+        if (!held) {
+            return;
+        }
+        held = false;
+        try {
+            writer.flush();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "cannot flush responses: " + e.getMessage());
+        }
     }
 
     private Response put(Request r, PutBody body) throws IOException {

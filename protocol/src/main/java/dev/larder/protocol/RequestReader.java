@@ -88,6 +88,14 @@ public final class RequestReader {
     }
 
     /**
+     * Whether the next {@link #next()} will find a request line already received, so that it
+     * will not wait for input (a false answer only means it may).
+     */
+    public boolean hasBufferedRequest() {
+        return in.hasBufferedLine();
+    }
+
+    /**
      * For a line that is a JSON object with an integer ID but fields of the wrong type: the ID,
      * command and body size, so that the request can be answered with Err and its body (if any)
      * skipped. Null when the line is not such an object: then it cannot be framed.

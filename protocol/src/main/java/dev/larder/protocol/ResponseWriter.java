@@ -45,6 +45,24 @@ public final class ResponseWriter implements Closeable {
     }
 
     /**
+     * Writes one response line and leaves it unflushed: the caller {@link #flush flushes} before
+     * it waits for anything (a concurrent {@link #write} may flush it sooner). For a thread that
+     * answers several requests in a row, so that their replies leave in one write.
+     */
+    public void writeHeld(Response response) throws IOException {
+        byte[] json = Json.MAPPER.writeValueAsBytes(response);
+        synchronized (this) {
+            out.write(json);
+            out.write('\n');
+        }
+    }
+
+    /** Flushes the lines written so far. */
+    public synchronized void flush() throws IOException {
+        out.flush();
+    }
+
+    /**
      * Writes the handshake, {@code {"ID":0,"KnownCommands":[...]}}, and flushes it. Formats the
      * line by hand, so that a helper's first line does not wait for the JSON library to load
      * (cmd/go sends nothing before it arrives).

@@ -66,6 +66,25 @@ final class WireInput {
         }
     }
 
+    /**
+     * Whether a line with something other than blanks on it is buffered whole, so that reading
+     * the next request line will not wait for input.
+     */
+    boolean hasBufferedLine() {
+        boolean blank = true;
+        for (int i = pos; i < limit; i++) {
+            byte b = buf[i];
+            if (b == '\n') {
+                if (!blank) {
+                    return true;
+                }
+            } else if (b != ' ' && b != '\t' && b != '\r') {
+                blank = false;
+            }
+        }
+        return false;
+    }
+
     /** Direct access for the body decoder: refills when empty; false at end of input. */
     boolean ensure() throws IOException {
         return pos < limit || fill();

@@ -25,6 +25,18 @@ public interface Storage extends Closeable {
     Optional<Entry> get(Digest action) throws IOException;
 
     /**
+     * A {@link #get} answered only if it can be at once, without the index, a far tier, a hash
+     * or a lock that other requests hold for long: for a local store, a recent hit whose blob's
+     * stat is still the one its bytes were verified under (a stat, no more). What it returns is
+     * what {@link #get} would. Empty means "not known at once" (call {@link #get}), never a miss.
+     * Callers may run it on a thread that must not wait, such as the one reading requests.
+     * The default answers nothing at once.
+     */
+    default Optional<Entry> getIfHot(Digest action) {
+        return Optional.empty();
+    }
+
+    /**
      * Stores {@code body} as the output of {@code action}, replacing any earlier output. Reads
      * the body to its end (or until it proves longer than {@code size}); does not close it.
      *

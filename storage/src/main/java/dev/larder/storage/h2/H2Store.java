@@ -138,17 +138,27 @@ final class H2Store implements LocalStore {
     }
 
     @Override
-    public Optional<Entry> get(Digest action) throws IOException {
-        Instant now = clock.instant();
+    public Optional<Entry> getIfHot(Digest action) {
         HotRows.Row cached = hot.get(action);
-        if (cached != null && toNanos(now) - cached.lastUseNanos() < USE_RESOLUTION.toNanos()) {
-            Path blob = blobPath(cached.output());
-            BlobStat stat = BlobStat.of(blob);
-            if (stat != null && stat.size() == cached.size() && stat.key().equals(cached.verifiedStat())) {
-                return Optional.of(new Entry(cached.output(), cached.size(), fromNanos(cached.putNanos()), blob));
-            }
-            hot.remove(action); // changed on disk, or gone: the full path judges it
+        if (cached == null || toNanos(clock.instant()) - cached.lastUseNanos() >= USE_RESOLUTION.toNanos()) {
+            return Optional.empty();
         }
+        Path blob = blobPath(cached.output());
+        BlobStat stat = BlobStat.of(blob);
+        if (stat != null && stat.size() == cached.size() && stat.key().equals(cached.verifiedStat())) {
+            return Optional.of(new Entry(cached.output(), cached.size(), fromNanos(cached.putNanos()), blob));
+        }
+        hot.remove(action); // changed on disk, or gone: the full path judges it
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<Entry> get(Digest action) throws IOException {
+        Optional<Entry> recent = getIfHot(action);
+        if (recent.isPresent()) {
+            return recent;
+        }
+        Instant now = clock.instant();
         Digest output;
         long size;
         long putNanos;

@@ -144,6 +144,11 @@ final class HostedStores {
         }
 
         @Override
+        public Optional<Entry> getIfHot(Digest action) {
+            return store.getIfHot(action);
+        }
+
+        @Override
         public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
             return store.put(action, output, size, body);
         }

@@ -142,6 +142,16 @@ final class TieredStorage implements Storage {
     }
 
     @Override
+    public Optional<Entry> getIfHot(Digest action) {
+        // A near hit, as get answers it first; far tiers are never "at once".
+        Optional<Entry> e = near.getIfHot(action);
+        if (e.isPresent()) {
+            prefetch.ifPresent(p -> p.asked(action));
+        }
+        return e;
+    }
+
+    @Override
     public Optional<Entry> get(Digest action) throws IOException {
         prefetch.ifPresent(p -> p.asked(action));
         Optional<Entry> e = near.get(action);
