@@ -212,6 +212,35 @@ class H2StorageTest extends StorageContract {
     }
 
     @Test
+    void getIfHot_beforeAndAfterTheHitIsHot_isEmptyThenTheHit() throws IOException {
+        Storage s = store();
+        byte[] body = "answered at once".getBytes(UTF_8);
+        put(s, action("a"), body);
+        assertTrue(s.getIfHot(action("a")).isEmpty(), "getIfHot of a fresh put: want empty (not known at once)");
+        assertTrue(s.getIfHot(action("b")).isEmpty(), "getIfHot of an unknown action: want empty");
+        untilHot(s, action("a"));
+        Optional<Entry> got = s.getIfHot(action("a"));
+        assertTrue(got.isPresent(), "getIfHot of a hot hit: got empty, want the entry");
+        assertEquals(s.get(action("a")), got, "getIfHot against get");
+        assertHolds(got.get(), body);
+    }
+
+    @Test
+    void getIfHot_blobFlippedAtSameSize_isEmptyAndGetDropsTheBlob() throws IOException {
+        Storage s = store();
+        byte[] body = "hot, then damaged".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        untilHot(s, action("a"));
+        byte[] damaged = body.clone();
+        damaged[2] ^= 0x04;
+        Files.write(e.path(), damaged);
+        Optional<Entry> got = s.getIfHot(action("a"));
+        assertTrue(got.isEmpty(), "getIfHot whose blob was damaged: got " + got + ", want empty");
+        assertTrue(s.get(action("a")).isEmpty(), "get after: want a miss");
+        assertFalse(Files.exists(e.path()), "damaged blob: got kept, want deleted");
+    }
+
+    @Test
     void get_blobRewrittenWithSameBytes_isRehashedAndServed() throws IOException {
         Storage s = store();
         byte[] body = "rewritten, but right".getBytes(UTF_8);
