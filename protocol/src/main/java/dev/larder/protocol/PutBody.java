@@ -158,6 +158,31 @@ public final class PutBody extends InputStream {
             byte[] buf = in.buffer();
             int p = in.position();
             int lim = in.limit();
+            if (quadChars == 0 && padding == 0) {
+                // Fastest path: four characters at a time, in locals, while both have room; the
+                // first quad with a byte outside the alphabet ('=', '"') is left to the loops below.
+                int start = p;
+                int o = off + n;
+                int end = off + len;
+                while (lim - p >= 4 && end - o >= 3) {
+                    int a = DECODE[buf[p] & 0xff];
+                    int b = DECODE[buf[p + 1] & 0xff];
+                    int c = DECODE[buf[p + 2] & 0xff];
+                    int d = DECODE[buf[p + 3] & 0xff];
+                    if ((a | b | c | d) < 0) {
+                        break;
+                    }
+                    int q = a << 18 | b << 12 | c << 6 | d;
+                    dst[o] = (byte) (q >> 16);
+                    dst[o + 1] = (byte) (q >> 8);
+                    dst[o + 2] = (byte) q;
+                    o += 3;
+                    p += 4;
+                }
+                chars += p - start;
+                decoded += o - (off + n);
+                n = o - off;
+            }
             // Fast path: whole quads straight into dst while both have room.
             while (p < lim && n < len) {
                 int c = buf[p] & 0xff;
