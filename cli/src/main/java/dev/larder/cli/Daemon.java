@@ -126,6 +126,11 @@ final class Daemon {
                 ch = server.accept();
             } catch (ClosedChannelException e) {
                 break; // retiring: no new sessions
+            } catch (IOException e) {
+                // Out of file descriptors, say: the sessions in flight go on; so does listening.
+                log.println("larder daemon: accept: " + e.getMessage());
+                pauseAfterFailedAccept();
+                continue;
             }
             if (!sameUser(ch)) {
                 refused.incrementAndGet();
@@ -139,6 +144,14 @@ final class Daemon {
         }
         awaitSessions();
         return 0;
+    }
+
+    private static void pauseAfterFailedAccept() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Binds the socket, unless a live daemon answers on it; a stale socket file is replaced. */
