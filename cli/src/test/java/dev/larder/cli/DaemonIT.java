@@ -121,6 +121,31 @@ class DaemonIT {
     }
 
     @Test
+    void storeDeletedAndMadeAnew_nextSessionServesTheNewStore() throws Exception {
+        assertEquals(0, helper(putGetClose("a", "hello")).exit());
+        long pid = daemonPid();
+        // rm -rf of the store, then the next go command at once: the daemon still has the old
+        // store open, whose index and blobs are gone.
+        try (java.util.stream.Stream<Path> s = Files.walk(tmp.resolve("store"))) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        LarderRun miss = helper(getClose("a"));
+        assertEquals(0, miss.exit(), miss.stderr());
+        assertTrue(miss.stdout().contains("\"Miss\":true"), "a deleted store's entry: got " + miss.stdout());
+        LarderRun put = helper(putGetClose("b", "again"));
+        assertEquals(0, put.exit(), put.stderr());
+        assertFalse(put.stdout().contains("Err"), "a put into the store made anew: got " + put.stdout());
+        LarderRun hit = helper(getClose("b"));
+        assertTrue(hit.stdout().contains("\"DiskPath\":\"" + tmp.resolve("store")), "then a hit: got " + hit.stdout());
+        assertTrue(Files.exists(Path.of(hit.stdout().replaceAll("(?s).*\"DiskPath\":\"([^\"]+)\".*", "$1"))));
+        assertEquals(pid, daemonPid(), "the same daemon served the new store");
+        LarderRun verify = LarderRun.of(tmp, env, "verify", "--dir", tmp.resolve("store").toString());
+        assertEquals(0, verify.exit(), verify.stdout() + verify.stderr());
+    }
+
+    @Test
     void upkeep_goesThroughRunningDaemon() throws Exception {
         assertEquals(0, helper(putGetClose("a", "hello")).exit());
         long pid = daemonPid();

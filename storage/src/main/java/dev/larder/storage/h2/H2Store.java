@@ -98,8 +98,31 @@ final class H2Store implements LocalStore {
         H2Store s = new H2Store(root, clock);
         // The index server creates the schema; this first statement starts it if need be.
         s.withDb("open index " + root.resolve("index.mv.db"), c -> null);
+        s.indexFile = fileKey(root.resolve("index.mv.db"));
         s.removeStaleTemps();
         return s;
+    }
+
+    /** The identity (device and inode) of the index file this store opened, or null. */
+    private volatile Object indexFile;
+
+    /**
+     * Whether the store on disk is still the one this object opened: its index file is there and
+     * is the same file. False after the directory was deleted (and perhaps made anew): a
+     * long-lived process must open the new store rather than serve from the deleted one.
+     */
+    boolean onDisk() {
+        Object now = fileKey(root.resolve("index.mv.db"));
+        return now != null && now.equals(indexFile);
+    }
+
+    /** A file's identity (device and inode), or null if it is missing. */
+    static Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Whether a get of {@code action} would be answered from the recent hits (for tests). */

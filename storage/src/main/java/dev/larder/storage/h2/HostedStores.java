@@ -37,6 +37,12 @@ final class HostedStores {
         IndexHost host;
         synchronized (HOSTS) {
             host = HOSTS.get(dir);
+            if (host != null && !host.storeExists()) {
+                // deleted (and maybe made anew) since: the old index is not the store any more
+                HOSTS.remove(dir);
+                host.close();
+                host = null;
+            }
             if (host == null) {
                 try {
                     host = IndexHost.acquire(dir, 0);
@@ -62,6 +68,13 @@ final class HostedStores {
         H2Store store;
         synchronized (SHARED) {
             store = SHARED.get(root);
+            if (store != null && !store.onDisk()) {
+                // The directory was deleted, maybe made anew, since the store was opened: the
+                // open one serves a deleted index and blob directory. Open what is there now.
+                SHARED.remove(root);
+                store.close();
+                store = null;
+            }
             if (store == null) {
                 store = H2Store.open(root, clock);
                 SHARED.put(root, store);
@@ -98,7 +111,7 @@ final class HostedStores {
         int left;
         synchronized (SHARED) {
             SHARED.entrySet().removeIf(e -> {
-                boolean gone = all || !java.nio.file.Files.exists(e.getKey().resolve("index.mv.db"));
+                boolean gone = all || !e.getValue().onDisk();
                 if (gone) {
                     closing.add(e.getValue());
                 }

@@ -30,6 +30,7 @@ final class IndexHost implements AutoCloseable {
     private final FileLock lock;
     private final Connection admin;
     private final Server tcp;
+    private final Object indexFile;
 
     private IndexHost(Path dir, String url, String password, FileChannel lockFile, FileLock lock, Connection admin,
             Server tcp) {
@@ -40,6 +41,7 @@ final class IndexHost implements AutoCloseable {
         this.lock = lock;
         this.admin = admin;
         this.tcp = tcp;
+        this.indexFile = H2Store.fileKey(dir.resolve("index.mv.db"));
     }
 
     /**
@@ -134,9 +136,10 @@ final class IndexHost implements AutoCloseable {
         return dir;
     }
 
-    /** Whether the store is still there: its directory and index file exist. */
+    /** Whether the store is still there: its index file is the one this host opened. */
     boolean storeExists() {
-        return Files.isDirectory(dir) && Files.exists(dir.resolve("index.mv.db"));
+        Object now = H2Store.fileKey(dir.resolve("index.mv.db"));
+        return now != null && now.equals(indexFile);
     }
 
     @Override
