@@ -79,7 +79,7 @@ final class H2Store implements LocalStore {
     private final HotRows hot = new HotRows(HOT_ROWS);
     /** How many recent hits {@link #hot} keeps (about 200 bytes each). */
     private static final int HOT_ROWS = 1 << 16;
-    private boolean closed;
+    private volatile boolean closed;
 
     private H2Store(Path root, InstantSource clock) {
         this.root = root;
@@ -123,6 +123,18 @@ final class H2Store implements LocalStore {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The stat a blob was last verified under, if any (for tests). */
+    Optional<String> verifiedStat(Digest output) throws IOException {
+        return Optional.ofNullable(withDb("index lookup of blob " + output, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT verified_stat FROM blobs WHERE output = ?")) {
+                ps.setBytes(1, output.bytes());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        }));
     }
 
     /** Whether a get of {@code action} would be answered from the recent hits (for tests). */
@@ -282,7 +294,59 @@ final class H2Store implements LocalStore {
         Path blob = receiveAndPlace(output, size, body, (c, placed) -> nameOutput(c, action, output, size, now, placed),
                 "index update for " + action);
         hot.remove(action);
+        verifySoon(output, size, 0);
         return new Entry(output, size, now, blob);
+    }
+
+    /** Runs the background verification of fresh blobs; one daemon thread per process. */
+    private static final java.util.concurrent.ScheduledExecutorService SETTLER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "larder-blob-settler");
+                t.setDaemon(true);
+                t.setPriority(Thread.MIN_PRIORITY);
+                return t;
+            });
+    /** A little past {@link BlobStat#SETTLED}, and past the two seconds of coarse file systems. */
+    private static final long[] SETTLE_DELAYS_MILLIS = {BlobStat.SETTLED.toMillis() + 50, 2_100};
+
+    /**
+     * Hashes a blob just put once its stat has settled, in the background, and records the stat
+     * it was found right under, as a get would at the blob's first use: so that the first build
+     * that reads it (a fresh CI machine after the store was filled, the next build of a daemon's
+     * user) only compares the stat. The put's own hash does not count: a write in the same clock
+     * tick as the rename would leave the same stat (git's "racily clean" entries), so only a hash
+     * taken after the file settled is trusted, exactly as on the get path. Best effort: a store
+     * closed, a process that exits first, or a failure leave the blob to be hashed at its first
+     * get, as before.
+     */
+    private void verifySoon(Digest output, long size, int attempt) {
+        if (attempt >= SETTLE_DELAYS_MILLIS.length) {
+            return;
+        }
+        try {
+            SETTLER.schedule(() -> {
+                if (closed) {
+                    return;
+                }
+                Path blob = blobPath(output);
+                Instant before = Instant.now();
+                BlobStat stat = BlobStat.of(blob);
+                if (stat == null || stat.size() != size) {
+                    return; // gone or replaced: its next get judges it
+                }
+                if (!stat.settledAt(before)) {
+                    verifySoon(output, size, attempt + 1);
+                    return;
+                }
+                try {
+                    servable(blob, output, size, null);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "background check of " + blob + ": " + e.getMessage());
+                }
+            }, SETTLE_DELAYS_MILLIS[attempt], java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down: the first get hashes it
+        }
     }
 
     @Override

@@ -179,6 +179,40 @@ class H2StorageTest extends StorageContract {
     }
 
     @Test
+    void put_blobIsVerifiedInTheBackgroundOnceSettled_laterDamageStillCaught() throws IOException {
+        H2Store s = (H2Store) store();
+        byte[] body = "verified before its first get".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        Digest out = Digest.sha256(body);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (s.verifiedStat(out).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the fresh blob was never verified in the background");
+            Thread.onSpinWait();
+        }
+        byte[] damaged = body.clone();
+        damaged[3] ^= 0x20;
+        Files.write(e.path(), damaged);
+        assertTrue(s.get(action("a")).isEmpty(), "a blob damaged after its background check: got served");
+    }
+
+    @Test
+    void put_blobDamagedBeforeItSettles_isNeverRecordedAsVerified() throws IOException {
+        H2Store s = (H2Store) store();
+        byte[] body = "damaged right after the put".getBytes(UTF_8);
+        Entry e = put(s, action("a"), body);
+        byte[] damaged = body.clone();
+        damaged[0] ^= 0x01;
+        Files.write(e.path(), damaged); // very likely within the put's clock tick
+        Digest out = Digest.sha256(body);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Files.exists(e.path()) && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // the background check hashes it, finds it damaged, drops it
+        }
+        assertTrue(s.verifiedStat(out).isEmpty(), "a damaged blob was recorded as verified");
+        assertTrue(s.get(action("a")).isEmpty(), "a blob damaged before it settled: got served");
+    }
+
+    @Test
     void get_hotHit_blobFlippedAtSameSize_isMissAndDropsTheBlob() throws IOException {
         Storage s = store();
         byte[] body = "hot, then damaged".getBytes(UTF_8);
