@@ -1,5 +1,14 @@
 /**
  * The {@code larder} command: picocli subcommands, wiring of stores to helpers, logging setup and
- * exit codes. Nothing here implements caching; it connects the modules that do.
+ * exit codes, and the daemon that runs those commands for many clients at once.
+ *
+ * <p>Glossary of the daemon: {@link dev.larder.cli.Daemon} (the long-lived process and its
+ * sessions), {@link dev.larder.cli.DaemonWire} (the hello and the frames on its socket, which the
+ * native bridge in {@code src/main/c} speaks too), {@link dev.larder.cli.DaemonPaths} (where it
+ * listens, who it is), {@link dev.larder.cli.DaemonClient} (larder's own client: start, status,
+ * {@code larder run}'s helper), {@link dev.larder.cli.Invocation} (one client's streams,
+ * environment and working directory, which commands read instead of the process's).
+ *
+ * <p>Nothing here implements caching; it connects the modules that do.
  */
 package dev.larder.cli;

@@ -10,9 +10,13 @@
  * partial file. The same body put for many actions is stored once. A blob is hashed before it
  * is first served, and again whenever its stat changed ({@link dev.larder.storage.h2.BlobStat}).
  *
- * <p>One {@link dev.larder.storage.h2.IndexServer} process per store owns the H2 index and serves
- * it on loopback to every larder process using the store; {@code IndexClient} finds or starts
- * it. Upkeep (trim, stats, verify) lives here too, behind {@link dev.larder.storage.h2.LocalStore}.
+ * <p>One process owns each store: whoever holds its {@code server.lock} has the H2 index open
+ * ({@code IndexHost}, the one home of ownership) and serves it on loopback to every other larder
+ * process using the store. The owner is the daemon, which owns every store it opens and shares
+ * one open store between its sessions ({@link dev.larder.storage.h2.H2Storage#hostInProcess},
+ * {@code HostedStores}), or, for processes without a daemon, a standalone
+ * {@link dev.larder.storage.h2.IndexServer} that {@code IndexClient} starts on demand. Upkeep
+ * (trim, stats, verify) lives here too, behind {@link dev.larder.storage.h2.LocalStore}.
  *
  * <p>What does not live here: other backends, the protocol.
  */
