@@ -170,12 +170,28 @@ class H2StorageTest extends StorageContract {
 
     /** Gets until the hit is served from the recent hits (its blob's stat has settled), at most 10 s. */
     private static void untilHot(Storage s, Digest action) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!((H2Store) s).isHot(action)) {
+        assertTrue(within10s(() -> {
             assertTrue(s.get(action).isPresent(), "get while waiting for the hit to be hot");
-            assertTrue(System.nanoTime() < deadline, "the hit never became hot");
+            return ((H2Store) s).isHot(action);
+        }), "the hit never became hot");
+    }
+
+    /** A condition on the store, checked again and again. */
+    @FunctionalInterface
+    private interface Condition {
+        boolean holds() throws IOException;
+    }
+
+    /** Whether {@code c} comes to hold within 10 s (it is polled: no sleeping for a guessed time). */
+    private static boolean within10s(Condition c) throws IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!c.holds()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
             Thread.onSpinWait();
         }
+        return true;
     }
 
     @Test
@@ -184,11 +200,8 @@ class H2StorageTest extends StorageContract {
         byte[] body = "verified before its first get".getBytes(UTF_8);
         Entry e = put(s, action("a"), body);
         Digest out = Digest.sha256(body);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (s.verifiedStat(out).isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the fresh blob was never verified in the background");
-            Thread.onSpinWait();
-        }
+        assertTrue(within10s(() -> s.verifiedStat(out).isPresent()),
+                "the fresh blob was never verified in the background");
         byte[] damaged = body.clone();
         damaged[3] ^= 0x20;
         Files.write(e.path(), damaged);
@@ -204,10 +217,8 @@ class H2StorageTest extends StorageContract {
         damaged[0] ^= 0x01;
         Files.write(e.path(), damaged); // very likely within the put's clock tick
         Digest out = Digest.sha256(body);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (Files.exists(e.path()) && System.nanoTime() < deadline) {
-            Thread.onSpinWait(); // the background check hashes it, finds it damaged, drops it
-        }
+        // The background check hashes it, finds it damaged, drops it.
+        within10s(() -> !Files.exists(e.path()));
         assertTrue(s.verifiedStat(out).isEmpty(), "a damaged blob was recorded as verified");
         assertTrue(s.get(action("a")).isEmpty(), "a blob damaged before it settled: got served");
     }
