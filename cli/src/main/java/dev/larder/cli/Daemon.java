@@ -29,6 +29,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.net.ExtendedSocketOptions;
@@ -146,6 +150,24 @@ final class Daemon {
         return 0;
     }
 
+    /** How long a client may take to send its hello. */
+    private static final Duration HELLO_PATIENCE = Duration.ofSeconds(10);
+    /** Cuts off clients that stall in their hello; one daemon thread. */
+    private static final ScheduledExecutorService TIMER =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "larder-daemon-hello-timer");
+                t.setDaemon(true);
+                return t;
+            });
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
     private static void pauseAfterFailedAccept() {
         try {
             Thread.sleep(100);
@@ -190,11 +212,20 @@ final class Daemon {
             InputStream in = new BufferedInputStream(DaemonWire.in(ch), 64 * 1024);
             DaemonWire.FrameWriter frames = new DaemonWire.FrameWriter(DaemonWire.out(ch));
             DaemonWire.Hello hello;
+            // A client that stalls in its hello (stopped, or not a larder client) is cut off:
+            // it would hold a session, and so keep the daemon from ever going idle. After the
+            // hello, a quiet client is normal (cmd/go between requests).
+            ScheduledFuture<?> cutOff = TIMER.schedule(() -> closeQuietly(ch),
+                    HELLO_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 hello = DaemonWire.readHello(in);
             } catch (IOException e) {
-                log.println("larder daemon: " + e.getMessage());
+                // Closed here only by the cut-off (a client's own end leaves our side open).
+                log.println("larder daemon: " + (!ch.isOpen() ? "no hello within " + HELLO_PATIENCE.toSeconds()
+                        + " s, connection closed" : e.getMessage()));
                 return;
+            } finally {
+                cutOff.cancel(false);
             }
             if (hello == null) {
                 return; // a probe: is anyone listening?
@@ -213,15 +244,13 @@ final class Daemon {
                 return;
             }
             frames.frame(DaemonWire.ACCEPTED, new byte[0], 0, 0);
+            PrintStream err = new PrintStream(frames.stream(DaemonWire.STDERR), true, Invocation.charset());
             if (args.isEmpty() || !SERVED.contains(args.get(0))) {
-                PrintStream err = new PrintStream(frames.stream(DaemonWire.STDERR), true,
-                        Invocation.charset());
                 err.println("larder: the daemon runs only " + String.join(", ", new java.util.TreeSet<>(SERVED))
                         + ", not: " + String.join(" ", args));
                 frames.exit(Main.USAGE);
                 return;
             }
-            PrintStream err = new PrintStream(frames.stream(DaemonWire.STDERR), true, Invocation.charset());
             Invocation client = new Invocation(in, frames.stream(DaemonWire.STDOUT), err, Map.copyOf(hello.env()),
                     hello.cwd());
             int code;

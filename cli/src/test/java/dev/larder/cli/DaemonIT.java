@@ -275,6 +275,43 @@ class DaemonIT {
     }
 
     @Test
+    void clientStalledInItsHello_isCutOff_andTheDaemonStillGoesIdle() throws Exception {
+        String javaCmd = javaKey();
+        Path socket = warmDaemon(javaCmd);
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(socket));
+            ch.write(java.nio.ByteBuffer.wrap("LRDR\0\0".getBytes(StandardCharsets.US_ASCII))); // and then nothing
+            // The daemon closes it (bounded wait: a read that ends; a stalled daemon fails the test).
+            CompletableFutureRead end = new CompletableFutureRead(ch);
+            assertEquals(-1, end.result(60), "a stalled hello: want the connection closed by the daemon");
+        }
+        String log = Files.readString(DaemonPaths.log(daemonDir, javaCmd));
+        assertTrue(log.contains("no hello within"), "daemon log: " + log);
+        LarderRun status = LarderRun.of(tmp, env, "daemon", "status");
+        assertTrue(status.stdout().contains(" 0 now"), "the stalled client holds no session: " + status.stdout());
+    }
+
+    /** A read of one byte on its own thread, waited for at most a given time. */
+    private static final class CompletableFutureRead {
+        private final java.util.concurrent.CompletableFuture<Integer> read;
+
+        CompletableFutureRead(java.nio.channels.SocketChannel ch) {
+            read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ch.read(java.nio.ByteBuffer.allocate(1));
+                } catch (java.io.IOException e) {
+                    return -1; // reset: closed as well
+                }
+            });
+        }
+
+        int result(long seconds) throws Exception {
+            return read.get(seconds, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void storm_200SessionsAtOnce_allSucceed() throws Exception {
         String java = javaKey();
         Path socket = warmDaemon(java);
