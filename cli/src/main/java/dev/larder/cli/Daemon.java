@@ -215,14 +215,17 @@ final class Daemon {
             // A client that stalls in its hello (stopped, or not a larder client) is cut off:
             // it would hold a session, and so keep the daemon from ever going idle. After the
             // hello, a quiet client is normal (cmd/go between requests).
-            ScheduledFuture<?> cutOff = TIMER.schedule(() -> closeQuietly(ch),
-                    HELLO_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            // The line is logged before the close, so whoever sees the close can read it.
+            ScheduledFuture<?> cutOff = TIMER.schedule(() -> {
+                log.println("larder daemon: no hello within " + HELLO_PATIENCE.toSeconds() + " s, connection closed");
+                closeQuietly(ch);
+            }, HELLO_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 hello = DaemonWire.readHello(in);
             } catch (IOException e) {
-                // Closed here only by the cut-off (a client's own end leaves our side open).
-                log.println("larder daemon: " + (!ch.isOpen() ? "no hello within " + HELLO_PATIENCE.toSeconds()
-                        + " s, connection closed" : e.getMessage()));
+                if (ch.isOpen()) { // closed here only by the cut-off, which said why
+                    log.println("larder daemon: " + e.getMessage());
+                }
                 return;
             } finally {
                 cutOff.cancel(false);
