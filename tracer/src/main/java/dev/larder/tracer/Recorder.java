@@ -54,42 +54,118 @@ final class Recorder implements SyscallListener {
     private record Key(String path, Probe.Kind kind) {
     }
 
+    /** What the recorder does when a thread enters one syscall. */
+    @FunctionalInterface
+    private interface Handler {
+        /** Acts on the entry ({@code a}: the six arguments); returns what to do at the exit, or null if nothing. */
+        Exit entry(int tid, long[] a);
+    }
+
+    /** What the recorder does when a syscall it asked to see returns. */
+    @FunctionalInterface
+    private interface Exit {
+        void returned(int tid, long rval);
+    }
+
+    /** A handler that never needs the syscall's result. */
+    @FunctionalInterface
+    private interface Effect {
+        void entry(int tid, long[] a);
+    }
+
     private final Probe probe;
     private final TraceeMemory memory = new TraceeMemory();
-    private final Set<Integer> syscalls;
+    /**
+     * The one list of syscalls the recorder decodes, each with its handler; its key set is
+     * {@link #syscalls()}, the list the seccomp filter stops on, so a syscall is stopped on
+     * exactly when it is handled.
+     */
+    private final Map<Integer, Handler> handlers;
     private final String stdinWatch;
     private final Map<Key, String> observed = new LinkedHashMap<>();
     private final Map<Key, List<String>> listings = new HashMap<>();
     private final Map<String, Changed> changed = new LinkedHashMap<>();
     private final Map<Integer, String> cwds = new HashMap<>();
     private final Set<Integer> tree = new HashSet<>();
-    /** Threads opening a terminal: only an open that succeeds makes the run uncacheable. */
-    private final Map<Integer, String> terminals = new HashMap<>();
+    /** Threads stopped in a syscall whose result matters, and what to do with it. */
+    private final Map<Integer, Exit> pending = new HashMap<>();
     private String uncacheable;
     private int executions;
     private long traced;
 
     /**
-     * @param root the traced tree's first process
+     * A recorder probing what the tree looks at with {@code probe}.
+     *
      * @param stdinWatch what {@code /proc/PID/fd/0} reads as when fd 0 is the run's own stdin and
      *     reading it would make the run uncacheable (a pipe, a terminal); null if reads are fine
      */
     Recorder(Probe probe, String stdinWatch) {
         this.probe = probe;
         this.stdinWatch = stdinWatch;
-        Set<Integer> s = new HashSet<>(List.of(Syscalls.OPEN, Syscalls.OPENAT, Syscalls.OPENAT2, Syscalls.CREAT,
-                Syscalls.STAT, Syscalls.LSTAT, Syscalls.NEWFSTATAT, Syscalls.STATX, Syscalls.ACCESS,
-                Syscalls.FACCESSAT, Syscalls.FACCESSAT2, Syscalls.READLINK, Syscalls.READLINKAT, Syscalls.EXECVE,
-                Syscalls.EXECVEAT, Syscalls.CHDIR, Syscalls.FCHDIR, Syscalls.GETDENTS, Syscalls.GETDENTS64,
-                Syscalls.MKDIR, Syscalls.MKDIRAT, Syscalls.RMDIR, Syscalls.UNLINK, Syscalls.UNLINKAT,
-                Syscalls.RENAME, Syscalls.RENAMEAT, Syscalls.RENAMEAT2, Syscalls.LINK, Syscalls.LINKAT,
-                Syscalls.SYMLINK, Syscalls.SYMLINKAT, Syscalls.TRUNCATE, Syscalls.CHMOD, Syscalls.FCHMODAT,
-                Syscalls.FCHMODAT2, Syscalls.MKNOD, Syscalls.MKNODAT, Syscalls.SOCKET, Syscalls.CONNECT,
-                Syscalls.KILL, Syscalls.TKILL, Syscalls.TGKILL));
-        if (stdinWatch != null) {
-            s.add(Syscalls.READ);
+        this.handlers = handlers(stdinWatch != null);
+    }
+
+    /** The handler table: what each decoded syscall means (arguments as in syscall_64.tbl). */
+    private Map<Integer, Handler> handlers(boolean watchStdin) {
+        Map<Integer, Handler> t = new HashMap<>();
+        on(t, (tid, a) -> open(tid, cwdArg(tid, a, 0), (int) a[1]), Syscalls.OPEN);
+        on(t, (tid, a) -> open(tid, atArg(tid, a, 0), (int) a[2]), Syscalls.OPENAT);
+        on(t, (tid, a) -> open(tid, atArg(tid, a, 0), (int) memory.readWord(tid, a[2])), Syscalls.OPENAT2);
+        on(t, (tid, a) -> open(tid, cwdArg(tid, a, 0), O_CREAT | O_WRONLY | O_TRUNC), Syscalls.CREAT);
+        see(t, (tid, a) -> observe(cwdArg(tid, a, 0), Probe.Kind.STAT), Syscalls.STAT);
+        see(t, (tid, a) -> observe(cwdArg(tid, a, 0), Probe.Kind.LSTAT), Syscalls.LSTAT, Syscalls.READLINK);
+        see(t, (tid, a) -> observe(atArg(tid, a, 0), Probe.Kind.LSTAT), Syscalls.READLINKAT);
+        see(t, (tid, a) -> statAt(tid, (int) a[0], a[1], (int) a[3]), Syscalls.NEWFSTATAT);
+        see(t, (tid, a) -> statAt(tid, (int) a[0], a[1], (int) a[2]), Syscalls.STATX);
+        see(t, (tid, a) -> observe(cwdArg(tid, a, 0), Probe.Kind.access(a[1])), Syscalls.ACCESS);
+        see(t, (tid, a) -> observe(atArg(tid, a, 0), Probe.Kind.access(a[2])), Syscalls.FACCESSAT,
+                Syscalls.FACCESSAT2);
+        on(t, (tid, a) -> exec(cwdArg(tid, a, 0)), Syscalls.EXECVE);
+        on(t, (tid, a) -> exec(atArg(tid, a, 0)), Syscalls.EXECVEAT);
+        see(t, (tid, a) -> {
+            observe(cwdArg(tid, a, 0), Probe.Kind.STAT);
+            cwds.clear();
+        }, Syscalls.CHDIR);
+        see(t, (tid, a) -> cwds.clear(), Syscalls.FCHDIR);
+        see(t, (tid, a) -> list(fdPath(tid, (int) a[0])), Syscalls.GETDENTS, Syscalls.GETDENTS64);
+        see(t, (tid, a) -> change(cwdArg(tid, a, 0), true), Syscalls.MKDIR, Syscalls.RMDIR, Syscalls.UNLINK,
+                Syscalls.MKNOD);
+        see(t, (tid, a) -> change(atArg(tid, a, 0), true), Syscalls.MKDIRAT, Syscalls.UNLINKAT, Syscalls.MKNODAT);
+        see(t, (tid, a) -> rename(cwdArg(tid, a, 0), cwdArg(tid, a, 1)), Syscalls.RENAME);
+        see(t, (tid, a) -> rename(atArg(tid, a, 0), atArg(tid, a, 2)), Syscalls.RENAMEAT, Syscalls.RENAMEAT2);
+        see(t, (tid, a) -> link(cwdArg(tid, a, 0), cwdArg(tid, a, 1)), Syscalls.LINK);
+        see(t, (tid, a) -> link(atArg(tid, a, 0), atArg(tid, a, 2)), Syscalls.LINKAT);
+        see(t, (tid, a) -> change(cwdArg(tid, a, 1), true), Syscalls.SYMLINK);
+        see(t, (tid, a) -> change(atArg(tid, a, 1), true), Syscalls.SYMLINKAT);
+        see(t, (tid, a) -> keep(cwdArg(tid, a, 0)), Syscalls.TRUNCATE, Syscalls.CHMOD);
+        see(t, (tid, a) -> keep(atArg(tid, a, 0)), Syscalls.FCHMODAT, Syscalls.FCHMODAT2);
+        see(t, (tid, a) -> socket((int) a[0]), Syscalls.SOCKET);
+        on(t, (tid, a) -> (exited, rval) -> {
+            if (rval == 0) {
+                notCacheable("connected a socket to a server");
+            }
+        }, Syscalls.CONNECT);
+        see(t, (tid, a) -> signal((int) a[0], (int) a[1]), Syscalls.KILL, Syscalls.TKILL);
+        see(t, (tid, a) -> signal((int) a[1], (int) a[2]), Syscalls.TGKILL);
+        if (watchStdin) {
+            see(t, (tid, a) -> readStdin(tid, a[0]), Syscalls.READ);
         }
-        this.syscalls = Set.copyOf(s);
+        return Map.copyOf(t);
+    }
+
+    private static void on(Map<Integer, Handler> table, Handler h, int... nrs) {
+        for (int nr : nrs) {
+            if (table.putIfAbsent(nr, h) != null) {
+                throw new IllegalStateException("syscall " + nr + " has two handlers");
+            }
+        }
+    }
+
+    private static void see(Map<Integer, Handler> table, Effect e, int... nrs) {
+        on(table, (tid, a) -> {
+            e.entry(tid, a);
+            return null;
+        }, nrs);
     }
 
     /** The tree's first process (the trampoline, before it execs the command). */
@@ -97,9 +173,10 @@ final class Recorder implements SyscallListener {
         tree.add(pid);
     }
 
+    /** The handled syscalls: the handler table's keys. */
     @Override
     public Set<Integer> syscalls() {
-        return syscalls;
+        return handlers.keySet();
     }
 
     @Override
@@ -138,140 +215,34 @@ final class Recorder implements SyscallListener {
     @Override
     public boolean entry(int tid, int nr, long[] a) {
         traced++;
-        switch (nr) {
-            case Syscalls.OPEN:
-                return open(tid, path(tid, Syscalls.AT_FDCWD, a[0]), (int) a[1]);
-            case Syscalls.OPENAT:
-                return open(tid, path(tid, (int) a[0], a[1]), (int) a[2]);
-            case Syscalls.OPENAT2:
-                return open(tid, path(tid, (int) a[0], a[1]), (int) memory.readWord(tid, a[2]));
-            case Syscalls.CREAT:
-                return open(tid, path(tid, Syscalls.AT_FDCWD, a[0]), O_CREAT | O_WRONLY | O_TRUNC);
-            case Syscalls.STAT:
-                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.STAT);
-                return false;
-            case Syscalls.LSTAT:
-            case Syscalls.READLINK:
-                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.LSTAT);
-                return false;
-            case Syscalls.NEWFSTATAT:
-                statAt(tid, (int) a[0], a[1], (int) a[3]);
-                return false;
-            case Syscalls.STATX:
-                statAt(tid, (int) a[0], a[1], (int) a[2]);
-                return false;
-            case Syscalls.READLINKAT:
-                observe(path(tid, (int) a[0], a[1]), Probe.Kind.LSTAT);
-                return false;
-            case Syscalls.ACCESS:
-                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.access(a[1]));
-                return false;
-            case Syscalls.FACCESSAT:
-            case Syscalls.FACCESSAT2:
-                observe(path(tid, (int) a[0], a[1]), Probe.Kind.access(a[2]));
-                return false;
-            case Syscalls.EXECVE:
-                exec(path(tid, Syscalls.AT_FDCWD, a[0]));
-                return true;
-            case Syscalls.EXECVEAT:
-                exec(path(tid, (int) a[0], a[1]));
-                return true;
-            case Syscalls.CHDIR:
-                observe(path(tid, Syscalls.AT_FDCWD, a[0]), Probe.Kind.STAT);
-                cwds.clear();
-                return false;
-            case Syscalls.FCHDIR:
-                cwds.clear();
-                return false;
-            case Syscalls.GETDENTS:
-            case Syscalls.GETDENTS64:
-                list(fdPath(tid, (int) a[0]));
-                return false;
-            case Syscalls.MKDIR:
-            case Syscalls.RMDIR:
-            case Syscalls.UNLINK:
-                change(path(tid, Syscalls.AT_FDCWD, a[0]), true);
-                return false;
-            case Syscalls.MKDIRAT:
-            case Syscalls.UNLINKAT:
-                change(path(tid, (int) a[0], a[1]), true);
-                return false;
-            case Syscalls.MKNOD:
-                change(path(tid, Syscalls.AT_FDCWD, a[0]), true);
-                return false;
-            case Syscalls.MKNODAT:
-                change(path(tid, (int) a[0], a[1]), true);
-                return false;
-            case Syscalls.RENAME:
-                rename(path(tid, Syscalls.AT_FDCWD, a[0]), path(tid, Syscalls.AT_FDCWD, a[1]));
-                return false;
-            case Syscalls.RENAMEAT:
-            case Syscalls.RENAMEAT2:
-                rename(path(tid, (int) a[0], a[1]), path(tid, (int) a[2], a[3]));
-                return false;
-            case Syscalls.LINK:
-                link(path(tid, Syscalls.AT_FDCWD, a[0]), path(tid, Syscalls.AT_FDCWD, a[1]));
-                return false;
-            case Syscalls.LINKAT:
-                link(path(tid, (int) a[0], a[1]), path(tid, (int) a[2], a[3]));
-                return false;
-            case Syscalls.SYMLINK:
-                change(path(tid, Syscalls.AT_FDCWD, a[1]), true);
-                return false;
-            case Syscalls.SYMLINKAT:
-                change(path(tid, (int) a[1], a[2]), true);
-                return false;
-            case Syscalls.TRUNCATE:
-                keep(path(tid, Syscalls.AT_FDCWD, a[0]));
-                return false;
-            case Syscalls.CHMOD:
-                keep(path(tid, Syscalls.AT_FDCWD, a[0]));
-                return false;
-            case Syscalls.FCHMODAT:
-            case Syscalls.FCHMODAT2:
-                keep(path(tid, (int) a[0], a[1]));
-                return false;
-            case Syscalls.SOCKET:
-                if ((int) a[0] != AF_UNIX) {
-                    notCacheable("used the network: socket(domain " + (int) a[0] + ")");
-                }
-                return false;
-            case Syscalls.CONNECT:
-                return true;
-            case Syscalls.KILL:
-                signal((int) a[0], (int) a[1]);
-                return false;
-            case Syscalls.TKILL:
-                signal((int) a[0], (int) a[1]);
-                return false;
-            case Syscalls.TGKILL:
-                signal((int) a[1], (int) a[2]);
-                return false;
-            case Syscalls.READ:
-                if (a[0] == 0 && stdinWatch.equals(procLink("/proc/" + tid + "/fd/0"))) {
-                    notCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
-                }
-                return false;
-            default:
-                return false;
+        Handler h = handlers.get(nr);
+        Exit then = h == null ? null : h.entry(tid, a);
+        if (then == null) {
+            return false;
         }
+        pending.put(tid, then);
+        return true;
     }
 
     @Override
     public void exit(int tid, int nr, long rval) {
-        if ((nr == Syscalls.EXECVE || nr == Syscalls.EXECVEAT) && rval == 0) {
-            executions++;
-            cwds.remove(tid);
-        } else if (nr == Syscalls.CONNECT && rval == 0) {
-            notCacheable("connected a socket to a server");
-        }
-        String terminal = terminals.remove(tid);
-        if (terminal != null && rval >= 0) {
-            notCacheable("opened a terminal (" + terminal + ")");
+        Exit then = pending.remove(tid);
+        if (then != null) {
+            then.returned(tid, rval);
         }
     }
 
     // ---- decoding ----
+
+    /** The path in argument {@code a[i]}, relative to the working directory. */
+    private String cwdArg(int tid, long[] a, int i) {
+        return path(tid, Syscalls.AT_FDCWD, a[i]);
+    }
+
+    /** The path in arguments {@code a[i]} (a directory descriptor) and {@code a[i + 1]}, as the *at calls take it. */
+    private String atArg(int tid, long[] a, int i) {
+        return path(tid, (int) a[i], a[i + 1]);
+    }
 
     private String path(int tid, int dirFd, long address) {
         String p = memory.readString(tid, address);
@@ -341,29 +312,32 @@ final class Recorder implements SyscallListener {
 
     // ---- what the syscalls mean ----
 
-    /** Returns whether the open's result is needed: a terminal opened successfully is not cacheable. */
-    private boolean open(int tid, String path, int flags) {
+    /** Returns what to do with the open's result: a terminal opened successfully is not cacheable. */
+    private Exit open(int tid, String path, int flags) {
         if (path == null) {
-            return false;
+            return null;
         }
         if (special(path)) {
             if (terminal(path) && (flags & O_PATH) == 0) {
-                terminals.put(tid, path);
-                return true;
+                return (t, rval) -> {
+                    if (rval >= 0) {
+                        notCacheable("opened a terminal (" + path + ")");
+                    }
+                };
             }
-            return false;
+            return null;
         }
         if ((flags & O_TMPFILE) == O_TMPFILE) {
-            return false; // an unnamed file: only a later linkat names it
+            return null; // an unnamed file: only a later linkat names it
         }
         if ((flags & O_PATH) != 0 || ((flags & O_DIRECTORY) != 0 && (flags & 3) == 0)) {
             observe(path, Probe.Kind.STAT);
-            return false;
+            return null;
         }
         boolean writes = (flags & 3) == O_WRONLY || (flags & 3) == O_RDWR || (flags & (O_CREAT | O_TRUNC)) != 0;
         if (!writes) {
             observe(path, Probe.Kind.CONTENT);
-            return false;
+            return null;
         }
         if ((flags & O_TRUNC) == 0) {
             // Appended to or rewritten in place: what it held before may stay in the result.
@@ -372,7 +346,7 @@ final class Recorder implements SyscallListener {
             observe(path, Probe.Kind.EXISTS);
         }
         change(path, false);
-        return false;
+        return null;
     }
 
     private void statAt(int tid, int dirFd, long address, int flags) {
@@ -383,15 +357,33 @@ final class Recorder implements SyscallListener {
         observe(p, (flags & AT_SYMLINK_NOFOLLOW) != 0 ? Probe.Kind.LSTAT : Probe.Kind.STAT);
     }
 
-    private void exec(String path) {
-        if (path == null || special(path)) {
-            return;
+    /** Returns what to do with the exec's result: a successful one counts as an execution. */
+    private Exit exec(String path) {
+        if (path != null && !special(path)) {
+            observe(path, Probe.Kind.CONTENT);
+            // The kernel reads a script's interpreter itself: that is an input the syscalls never name.
+            String interpreter = shebang(path);
+            if (interpreter != null) {
+                observe(interpreter, Probe.Kind.CONTENT);
+            }
         }
-        observe(path, Probe.Kind.CONTENT);
-        // The kernel reads a script's interpreter itself: that is an input the syscalls never name.
-        String interpreter = shebang(path);
-        if (interpreter != null) {
-            observe(interpreter, Probe.Kind.CONTENT);
+        return (tid, rval) -> {
+            if (rval == 0) {
+                executions++;
+                cwds.remove(tid);
+            }
+        };
+    }
+
+    private void socket(int domain) {
+        if (domain != AF_UNIX) {
+            notCacheable("used the network: socket(domain " + domain + ")");
+        }
+    }
+
+    private void readStdin(int tid, long fd) {
+        if (fd == 0 && stdinWatch.equals(procLink("/proc/" + tid + "/fd/0"))) {
+            notCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
         }
     }
 

@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,5 +165,44 @@ class RecorderTest {
         assertEquals("/a/b", Recorder.clean("/a//./b/"));
         assertEquals("/a/../b", Recorder.clean("/a/../b"));
         assertEquals("/", Recorder.clean("/./"));
+    }
+
+    @Test
+    void syscalls_seccompFilterStopsOnExactlyTheHandledOnes() {
+        for (String stdinWatch : new String[] {null, "pipe:[1]"}) {
+            Recorder r = new Recorder(new Probe(FileHasher.open(Optional.empty())), stdinWatch);
+            Set<Integer> traced = filterTraces(TraceLoop.filterProgram(r.syscalls()));
+            assertEquals(r.syscalls(), traced, "got a filter tracing " + traced + ", want the handled " + r.syscalls());
+            assertEquals(stdinWatch != null, traced.contains(Syscalls.READ),
+                    "got read traced " + traced.contains(Syscalls.READ) + " with stdin watch " + stdinWatch);
+        }
+    }
+
+    @Test
+    void entry_unhandledSyscall_wantsNoExit() {
+        Recorder r = new Recorder(new Probe(FileHasher.open(Optional.empty())), null);
+        assertTrue(!r.syscalls().contains(Syscalls.READ) && !r.entry(1, Syscalls.READ, new long[6]),
+                "a syscall outside the table was handled");
+        assertNull(r.uncacheable(), "got " + r.uncacheable());
+    }
+
+    /** The x86_64 syscall numbers a BPF program from {@link TraceLoop#filterProgram} sends to the tracer. */
+    private static Set<Integer> filterTraces(byte[] program) {
+        ByteBuffer b = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
+        int n = program.length / 8;
+        int retTrace = n - 1;
+        assertEquals(0x06, b.getShort(8 * retTrace), "the last instruction is not a return");
+        Set<Integer> nrs = new HashSet<>();
+        // Instructions 0-3 check the ABI and load the number; then one jeq per traced syscall.
+        for (int pc = 4; pc < n; pc++) {
+            int code = b.getShort(8 * pc);
+            if (code != 0x15) {
+                continue;
+            }
+            int jt = b.get(8 * pc + 2) & 0xff;
+            assertEquals(retTrace, pc + 1 + jt, "the jeq at " + pc + " does not jump to the trace return");
+            nrs.add(b.getInt(8 * pc + 4));
+        }
+        return nrs;
     }
 }
