@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * The action ids the tracer stores under. Only hashes leave as keys: never an environment value
@@ -18,7 +19,7 @@ import java.util.TreeMap;
  *   <li>{@link #outputs}: SHA-256 over (that id, one candidate's precondition digest) names that
  *       recorded run's {@link Outputs};
  *   <li>{@link #blob}: SHA-256 over (version, a content's SHA-256) names the content itself,
- *       stored with that SHA-256 as its OutputID, so the helper checks it.
+ *       stored with that SHA-256 as its {@link OutputId}, so the helper checks it.
  * </ul>
  */
 final class CacheKeys {
@@ -30,7 +31,7 @@ final class CacheKeys {
     /** A command's identity. */
     static ActionId identity(String executable, String executableHash, List<String> argv, Map<String, String> env,
             String cwd, int umask, String stdin) {
-        MessageDigest md = FileHasher.sha256();
+        MessageDigest md = DigestUtils.getSha256Digest();
         field(md, VERSION);
         field(md, executable);
         field(md, executableHash);
@@ -45,9 +46,9 @@ final class CacheKeys {
         return new ActionId(md.digest());
     }
 
-    /** The hex digest of one candidate's preconditions, in order. */
+    /** The hex digest of one candidate's preconditions, in order (the manifest's JSON holds it as hex). */
     static String digest(List<Precondition> preconditions) {
-        MessageDigest md = FileHasher.sha256();
+        MessageDigest md = DigestUtils.getSha256Digest();
         for (Precondition p : preconditions) {
             field(md, p.path());
             field(md, p.kind().name());
@@ -60,23 +61,19 @@ final class CacheKeys {
 
     /** Where one candidate's outputs are stored. */
     static ActionId outputs(ActionId identity, String digest) {
-        MessageDigest md = FileHasher.sha256();
+        MessageDigest md = DigestUtils.getSha256Digest();
         field(md, VERSION + " outputs");
         md.update(identity.bytes());
         field(md, digest);
         return new ActionId(md.digest());
     }
 
-    /** Where a content with this hex SHA-256 is stored. */
-    static ActionId blob(String sha256) {
-        MessageDigest md = FileHasher.sha256();
+    /** Where a content with this SHA-256 is stored (under the hex form, as version 1 named it). */
+    static ActionId blob(OutputId sha256) {
+        MessageDigest md = DigestUtils.getSha256Digest();
         field(md, VERSION + " blob");
-        field(md, sha256);
+        field(md, sha256.toString());
         return new ActionId(md.digest());
-    }
-
-    static OutputId outputId(String sha256) {
-        return new OutputId(HexFormat.of().parseHex(sha256));
     }
 
     /** Each field is length-prefixed, so no two different field lists hash alike. */

@@ -1,41 +1,55 @@
 package dev.larder.tracer;
 
+import dev.larder.protocol.OutputId;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
- * SHA-256 of regular files, remembered by their stat data (device, inode, size, mtime and ctime
- * in nanoseconds), as ccache's and cmd/go's file hash caches do: a file whose stat data is
+ * SHA-256 of regular files, remembered by their stat key (device, inode, size, mtime and ctime
+ * in nanoseconds), as ccache's and cmd/go's file hash caches do: a file whose stat key is
  * unchanged is not read again. An edit that restores the old mtime still changes ctime, so it
- * is seen. A file changed within {@link #RACY} of being hashed is not remembered across runs
- * (its timestamps might not move on a second change within the clock's granularity).
+ * is seen.
+ *
+ * <p>A key is remembered across runs only once it can be trusted: the newest of the file's mtime
+ * and ctime must be older, by at least {@link #SETTLED} ({@link #SETTLED_COARSE} when that
+ * timestamp has no sub-second part: a coarse file system), than a time read from the injected
+ * clock before the stat was taken; a second change within the timestamps' granularity could
+ * otherwise leave the same key (git's "racily clean" entries). The same rule, with the same key,
+ * is storage's {@code dev.larder.storage.h2.BlobStat}; it is written twice because storage and
+ * the tracer share no code (the tracer is a client of the protocol only), so a change to one
+ * must be made to the other.
  *
  * <p>Thread-safe. {@link #save()} merges this run's entries into the cache file (atomically
  * replaced); losing it only costs re-hashing.
  */
 final class FileHasher {
-    static final long RACY = 2_000_000_000L;
+    /** How long before the clock's reading a file must have last changed for its key to be trusted. */
+    static final Duration SETTLED = Duration.ofMillis(200);
+    /** {@link #SETTLED} for a timestamp without sub-second part (a file system with whole-second times). */
+    static final Duration SETTLED_COARSE = Duration.ofSeconds(2);
     private static final int MAGIC = 0x4c524831; // "LRH1"
     private static final int MAX_ENTRIES = 200_000;
+    private static final int READ_BUFFER = 64 * 1024;
 
-    private record Entry(String stat, String sha256) {
+    private record Entry(String stat, OutputId sha256) {
     }
 
     private final Optional<Path> file;
@@ -55,7 +69,7 @@ final class FileHasher {
         return open(file, InstantSource.system());
     }
 
-    /** As {@link #open(Optional)}, judging racy files by {@code clock}. */
+    /** As {@link #open(Optional)}, judging whether a stat key can be trusted by {@code clock}. */
     static FileHasher open(Optional<Path> file, InstantSource clock) {
         FileHasher h = new FileHasher(file, clock);
         file.ifPresent(h::load);
@@ -63,23 +77,28 @@ final class FileHasher {
     }
 
     /**
-     * The hex SHA-256 of the regular file at {@code path} (symlinks followed).
+     * The SHA-256 of the regular file at {@code path} (symlinks followed).
      *
      * @throws IOException if it cannot be read (NoSuchFileException if missing)
      */
-    String hash(Path path) throws IOException {
+    OutputId hash(Path path) throws IOException {
         String key = path.toString();
+        Instant readBeforeStat = clock.instant();
         Stat before = stat(path);
         Entry e = entries.get(key);
         if (e != null && e.stat.equals(before.key)) {
             return e.sha256;
         }
-        String sha = digest(path);
+        OutputId sha = sha256(path);
+        synchronized (this) {
+            bytesHashed += before.size;
+            filesHashed++;
+        }
         Stat after = stat(path);
         if (before.key.equals(after.key)) {
             Entry n = new Entry(after.key, sha);
             entries.put(key, n);
-            if (!racy(after)) {
+            if (settled(after.newest, readBeforeStat)) {
                 fresh.put(key, n);
             }
         }
@@ -94,60 +113,38 @@ final class FileHasher {
         return filesHashed;
     }
 
-    /** A file's stat key, and its newest timestamp (mtime or ctime) in nanoseconds. */
-    private record Stat(String key, long newest) {
+    /**
+     * Whether a file whose newest timestamp (mtime or ctime, nanoseconds since the epoch) is
+     * {@code newestNanos} had settled at {@code readBeforeStat}, a time read before its stat:
+     * older by {@link #SETTLED}, or {@link #SETTLED_COARSE} if the timestamp has no sub-second part.
+     */
+    static boolean settled(long newestNanos, Instant readBeforeStat) {
+        long before = readBeforeStat.getEpochSecond() * 1_000_000_000L + readBeforeStat.getNano();
+        Duration window = newestNanos % 1_000_000_000L == 0 ? SETTLED_COARSE : SETTLED;
+        return before - newestNanos >= window.toNanos();
     }
 
-    private boolean racy(Stat s) {
-        Instant t = clock.instant();
-        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
-        return s.newest > now - RACY;
+    /** A file's stat key, its size, and its newest timestamp (mtime or ctime) in nanoseconds. */
+    private record Stat(String key, long size, long newest) {
     }
 
     private static Stat stat(Path path) throws IOException {
         Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,size,lastModifiedTime,ctime");
         long mtime = nanos(a.get("lastModifiedTime"));
         long ctime = nanos(a.get("ctime"));
-        return new Stat(a.get("dev") + ":" + a.get("ino") + ":" + a.get("size") + ":" + mtime + ":" + ctime,
+        long size = (Long) a.get("size");
+        return new Stat(a.get("dev") + ":" + a.get("ino") + ":" + size + ":" + mtime + ":" + ctime, size,
                 Math.max(mtime, ctime));
     }
 
     private static long nanos(Object time) {
-        FileTime t = (FileTime) time;
-        return t.to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        return ((FileTime) time).to(TimeUnit.NANOSECONDS);
     }
 
-    private String digest(Path path) throws IOException {
-        long[] size = new long[1];
-        String sha = contentHash(path, size);
-        synchronized (this) {
-            bytesHashed += size[0];
-            filesHashed++;
-        }
-        return sha;
-    }
-
-    /** The hex SHA-256 of a file's content, read once, not remembered; {@code size[0]} gets its length. */
-    static String contentHash(Path path, long[] size) throws IOException {
-        MessageDigest md = sha256();
-        byte[] buf = new byte[64 * 1024];
-        long total = 0;
-        try (InputStream in = Files.newInputStream(path)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-                total += n;
-            }
-        }
-        size[0] = total;
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
+    /** The SHA-256 of a file's content, read once (in large reads), not remembered. */
+    static OutputId sha256(Path path) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(path), READ_BUFFER)) {
+            return new OutputId(DigestUtils.sha256(in));
         }
     }
 
@@ -155,7 +152,7 @@ final class FileHasher {
         if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(f)))) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f)))) {
             if (in.readInt() != MAGIC) {
                 return;
             }
@@ -163,12 +160,12 @@ final class FileHasher {
             for (int i = 0; i < n; i++) {
                 String path = in.readUTF();
                 String stat = in.readUTF();
-                String sha = in.readUTF();
+                OutputId sha = OutputId.fromHex(in.readUTF());
                 entries.put(path, new Entry(stat, sha));
             }
         } catch (NoSuchFileException e) {
             // another run replaced it as we looked: start empty
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             // a damaged cache is only a cache: start empty, the next save rewrites it
             entries.clear();
         }
@@ -183,27 +180,23 @@ final class FileHasher {
         FileHasher current = new FileHasher(file, clock);
         current.load(f);
         Map<String, Entry> merged = current.entries.size() + fresh.size() > MAX_ENTRIES
-                ? new java.util.HashMap<>() : new java.util.HashMap<>(current.entries);
+                ? new HashMap<>() : new HashMap<>(current.entries);
         merged.putAll(fresh);
         try {
             Files.createDirectories(f.getParent());
             Path tmp = Files.createTempFile(f.getParent(), ".hashes-", ".tmp");
             try {
-                try (DataOutputStream out = new DataOutputStream(
-                        new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
                     out.writeInt(MAGIC);
                     out.writeInt(merged.size());
                     for (Map.Entry<String, Entry> e : merged.entrySet()) {
                         out.writeUTF(e.getKey());
                         out.writeUTF(e.getValue().stat);
-                        out.writeUTF(e.getValue().sha256);
+                        // the hex form, as in every file the tracer writes
+                        out.writeUTF(e.getValue().sha256.toString());
                     }
                 }
-                try {
-                    Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-                }
+                LocalFiles.moveIntoPlace(tmp, f);
             } finally {
                 Files.deleteIfExists(tmp);
             }

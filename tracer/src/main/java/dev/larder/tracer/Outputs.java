@@ -1,6 +1,7 @@
 package dev.larder.tracer;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.larder.protocol.OutputId;
 import java.util.List;
 
 /**
@@ -11,8 +12,25 @@ import java.util.List;
  * @param executions how many programs the run executed (execve calls that succeeded)
  */
 record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp> files, int executions) {
-    /** Content stored as its own entry. */
+    /**
+     * Content stored as its own entry.
+     *
+     * @param sha256 the content's SHA-256 in hex, as the JSON holds it (see {@link #outputId()})
+     */
     record Blob(String sha256, long size) {
+        /** Checks the hex, so an entry naming a malformed digest is unreadable (a miss), not a failure later. */
+        Blob {
+            OutputId.fromHex(sha256);
+        }
+
+        static Blob of(OutputId sha256, long size) {
+            return new Blob(sha256.toString(), size);
+        }
+
+        /** The content's SHA-256. */
+        OutputId outputId() {
+            return OutputId.fromHex(sha256);
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * What a path looks like now, as one kind of observation: the same function computes a value
@@ -173,7 +174,7 @@ final class Probe {
 
     /** The LIST value of {@code names} without {@code except}. */
     static String listValue(List<String> names, Collection<String> except) {
-        MessageDigest md = FileHasher.sha256();
+        MessageDigest md = DigestUtils.getSha256Digest();
         for (String n : names) {
             if (!except.contains(n)) {
                 md.update(n.getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package dev.larder.tracer;
 
+import dev.larder.protocol.OutputId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -583,10 +584,10 @@ final class Recorder implements SyscallListener {
                 }
             }
         } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-            String sha = probe.hasher().hash(p);
+            OutputId sha = probe.hasher().hash(p);
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
-            Outputs.Blob blob = new Outputs.Blob(sha, size);
+            Outputs.Blob blob = Outputs.Blob.of(sha, size);
             writes.add(Outputs.FileOp.write(path, blob, Probe.mode(p, true) & 07777, mtime.to(TimeUnit.NANOSECONDS)));
             contents.add(new Content(p, blob));
         } else {

@@ -1,11 +1,11 @@
 package dev.larder.tracer;
 
+import dev.larder.protocol.OutputId;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -28,26 +28,26 @@ import java.util.function.Function;
  */
 final class Replay {
     private final Outputs outputs;
-    private final Map<String, Path> contents;
+    private final Map<OutputId, Path> contents;
     private long bytes;
 
-    private Replay(Outputs outputs, Map<String, Path> contents) {
+    private Replay(Outputs outputs, Map<OutputId, Path> contents) {
         this.outputs = outputs;
         this.contents = contents;
     }
 
     /** The replay, or empty if some content is not (intact) in the cache. */
     static Optional<Replay> stage(Outputs o, Function<Outputs.Blob, Optional<Path>> fetch) {
-        Map<String, Path> contents = new HashMap<>();
+        Map<OutputId, Path> contents = new HashMap<>();
         for (Outputs.Blob b : blobs(o)) {
-            if (b == null || contents.containsKey(b.sha256())) {
+            if (b == null || contents.containsKey(b.outputId())) {
                 continue;
             }
             Optional<Path> p = fetch.apply(b);
             if (p.isEmpty()) {
                 return Optional.empty();
             }
-            contents.put(b.sha256(), p.get());
+            contents.put(b.outputId(), p.get());
         }
         return Optional.of(new Replay(o, contents));
     }
@@ -88,7 +88,7 @@ final class Replay {
                     Files.createSymbolicLink(p, Path.of(f.target()));
                     break;
                 case "write":
-                    write(p, contents.get(f.content().sha256()), f.mode());
+                    write(p, contents.get(f.content().outputId()), f.mode());
                     bytes += f.content().size();
                     break;
                 case "delete":
@@ -106,7 +106,7 @@ final class Replay {
         if (blob == null || blob.size() == 0) {
             return 0;
         }
-        try (InputStream in = Files.newInputStream(contents.get(blob.sha256()))) {
+        try (InputStream in = Files.newInputStream(contents.get(blob.outputId()))) {
             long n = in.transferTo(to);
             to.flush();
             return n;
@@ -123,11 +123,7 @@ final class Replay {
             if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                 removeAny(target);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            LocalFiles.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -135,7 +131,7 @@ final class Replay {
 
     private static void removeAny(Path p) throws IOException {
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            RunCache.deleteTree(p);
+            LocalFiles.deleteTree(p);
         } else {
             Files.deleteIfExists(p);
         }
@@ -154,10 +150,5 @@ final class Replay {
             }
         }
         return s;
-    }
-
-    /** The hex SHA-256 of a file's content. */
-    static String sha256(Path file) throws IOException {
-        return FileHasher.contentHash(file, new long[1]);
     }
 }

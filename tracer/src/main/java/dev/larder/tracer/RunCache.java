@@ -3,13 +3,11 @@ package dev.larder.tracer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.sun.jna.Memory;
 import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
 import dev.larder.protocol.ProtocolClient;
 import dev.larder.protocol.Response;
-import java.io.BufferedOutputStream;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -21,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -84,13 +83,14 @@ public final class RunCache {
         }
         RunCache r = new RunCache(cache, settings);
         try {
-            return r.runOrReplay(command, env);
+            RunStats stats = r.runOrReplay(command, env).stats(r.hasher.bytesHashed(), r.millis());
+            return new Result(stats.exitCode(), stats);
         } finally {
             r.hasher.save();
         }
     }
 
-    private Result runOrReplay(List<String> command, Map<String, String> env) throws IOException {
+    private RunOutcome runOrReplay(List<String> command, Map<String, String> env) throws IOException {
         String cwd = Path.of("").toAbsolutePath().toString();
         Stdin stdin = Stdin.of();
         Optional<Path> exe = Executables.find(command.get(0), env.get("PATH"), cwd);
@@ -125,9 +125,7 @@ public final class RunCache {
                     }
                     explain("hit: replayed " + o.files().size() + " file changes and the output of "
                             + o.executions() + " programs (" + c.preconditions().size() + " preconditions hold)");
-                    return new Result(o.exitCode(), new RunStats("hit", "", 0, o.executions(), 1, 0, 0, 0,
-                            c.preconditions().size(), o.files().size(), replay.get().bytes(), hasher.bytesHashed(),
-                            false, false, o.exitCode(), millis()));
+                    return new RunOutcome.Hit(o, c.preconditions().size(), replay.get().bytes());
                 }
                 if (reason == null) {
                     reason = "the outputs of a matching recorded run are no longer in the cache";
@@ -151,106 +149,104 @@ public final class RunCache {
         return null;
     }
 
-    private Result record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
+    /** Runs the command traced and stores what it did under {@code identity}, unless it cannot be cached. */
+    private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
             Stdin stdin, String missReason) throws IOException {
-        Path capture = Files.createTempDirectory("larder-run-");
+        Path dir = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
-            int[] out = pipe();
-            int[] err;
+            OutputCapture capture = OutputCapture.start(dir);
+            TraceLoop.Outcome traced;
             try {
-                err = pipe();
-            } catch (IOException e) {
-                Libc.close(out[0]);
-                Libc.close(out[1]);
-                throw e;
+                traced = trace(command, env, capture, recorder);
+            } finally {
+                capture.await();
             }
-            int outRead = out[0];
-            int outWrite = out[1];
-            int errRead = err[0];
-            int errWrite = err[1];
-            Path outFile = capture.resolve("stdout");
-            Path errFile = capture.resolve("stderr");
-            OutputPump outPump = new OutputPump(outRead, new FileOutputStream(FileDescriptor.out),
-                    new BufferedOutputStream(Files.newOutputStream(outFile)));
-            OutputPump errPump = new OutputPump(errRead, new FileOutputStream(FileDescriptor.err),
-                    new BufferedOutputStream(Files.newOutputStream(errFile)));
-            Thread outThread = new Thread(outPump, "larder-run-stdout");
-            Thread errThread = new Thread(errPump, "larder-run-stderr");
-            outThread.start();
-            errThread.start();
-
-            TraceLoop.Outcome[] outcome = new TraceLoop.Outcome[1];
-            IOException[] spawnFailure = new IOException[1];
-            // One platform thread of its own: it makes every ptrace call, and its waitpid sees
-            // only its own children (not, say, a helper process the main thread started).
-            Thread tracer = new Thread(() -> {
-                try {
-                    outcome[0] = TraceLoop.run(command, env, outWrite, errWrite, recorder, settings.seccomp(),
-                            recorder::root);
-                } catch (IOException e) {
-                    spawnFailure[0] = e;
-                } finally {
-                    Libc.close(outWrite);
-                    Libc.close(errWrite);
-                }
-            }, "larder-tracer");
-            tracer.start();
-            join(tracer);
-            join(outThread);
-            join(errThread);
-            if (spawnFailure[0] != null) {
-                throw spawnFailure[0];
-            }
-            TraceLoop.Outcome o = outcome[0];
-            if (!o.traced()) {
-                recorder.notCacheable("tracing failed: " + o.traceFailure());
-            } else if (o.signalled()) {
-                recorder.notCacheable("killed by signal " + (o.waitStatus() & 0x7f));
-            }
-            if (outPump.captureFailure() != null || errPump.captureFailure() != null) {
-                IOException f = outPump.captureFailure() != null ? outPump.captureFailure() : errPump.captureFailure();
-                recorder.notCacheable("could not capture the output: " + f.getMessage());
-            }
-            Recorder.Recording rec = recorder.uncacheable() == null ? recorder.finish() : null;
-            int exit = o.exitCode();
+            RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
+                    traced.stops(), traced.seccomp());
+            Recorder.Recording rec = recording(recorder, traced, capture);
             if (rec == null) {
                 explain("not cacheable: " + recorder.uncacheable());
-                return new Result(exit, new RunStats("uncacheable", recorder.uncacheable(), recorder.executions(), 0,
-                        0, 0, 1, o.stops(), 0, 0, 0, hasher.bytesHashed(), o.seccomp(), false, exit, millis()));
+                return new RunOutcome.Uncacheable(recorder.uncacheable(), ran);
             }
             explain("miss: " + missReason);
-            long bytes = outPump.bytes() + errPump.bytes();
-            for (Recorder.Content c : rec.contents()) {
-                bytes += c.blob().size();
-            }
-            boolean stored = store(identity, manifest, rec, outFile, errFile, exit, recorder.executions());
+            boolean stored = store(identity, manifest, rec, capture, ran);
             if (stored) {
                 explain("recorded " + rec.preconditions().size() + " preconditions and " + rec.files().size()
                         + " file changes");
             }
-            return new Result(exit, new RunStats("miss", missReason, recorder.executions(), 0, 0, 1, 0, o.stops(),
-                    rec.preconditions().size(), rec.files().size(), bytes, hasher.bytesHashed(), o.seccomp(), stored,
-                    exit, millis()));
+            long bytes = capture.bytes() + rec.contents().stream().mapToLong(c -> c.blob().size()).sum();
+            return new RunOutcome.Recorded(missReason, ran, rec.preconditions().size(), rec.files().size(), bytes,
+                    stored);
         } finally {
-            deleteTree(capture);
+            LocalFiles.deleteTree(dir);
         }
     }
 
+    /**
+     * Runs the command under {@code recorder} on a platform thread of its own: it makes every
+     * ptrace call, and its waitpid sees only its own children (not, say, a helper process the
+     * main thread started).
+     *
+     * @throws IOException if the command could not be spawned
+     */
+    private TraceLoop.Outcome trace(List<String> command, Map<String, String> env, OutputCapture capture,
+            Recorder recorder) throws IOException {
+        FutureTask<TraceLoop.Outcome> task = new FutureTask<>(() -> {
+            try {
+                return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), recorder,
+                        settings.seccomp(), recorder::root);
+            } finally {
+                capture.closeWriteEnds();
+            }
+        });
+        Thread tracer = new Thread(task, "larder-tracer");
+        tracer.start();
+        join(tracer);
+        try {
+            return task.get(); // done: the thread has ended
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** The recording, or null (the recorder saying why) if the run cannot be cached. */
+    private static Recorder.Recording recording(Recorder recorder, TraceLoop.Outcome traced, OutputCapture capture) {
+        if (!traced.traced()) {
+            recorder.notCacheable("tracing failed: " + traced.traceFailure());
+        } else if (traced.signalled()) {
+            recorder.notCacheable("killed by signal " + (traced.waitStatus() & 0x7f));
+        }
+        if (capture.failure() != null) {
+            recorder.notCacheable("could not capture the output: " + capture.failure().getMessage());
+        }
+        return recorder.uncacheable() == null ? recorder.finish() : null;
+    }
+
     /** Stores contents, then the outputs, then the manifest naming them; false (and a warning) if any failed. */
-    private boolean store(ActionId identity, Manifest manifest, Recorder.Recording rec, Path outFile, Path errFile,
-            int exit, int executions) {
+    private boolean store(ActionId identity, Manifest manifest, Recorder.Recording rec, OutputCapture capture,
+            RunOutcome.Execution ran) {
         try {
             List<CompletableFuture<Response>> puts = new ArrayList<>();
-            Outputs.Blob out = putBlob(outFile, puts);
-            Outputs.Blob err = putBlob(errFile, puts);
+            Outputs.Blob out = putBlob(capture.stdout(), hasher.hash(capture.stdout()), puts);
+            Outputs.Blob err = putBlob(capture.stderr(), hasher.hash(capture.stderr()), puts);
             for (Recorder.Content c : rec.contents()) {
-                InputStream in = Files.newInputStream(c.file());
-                puts.add(cache.put(CacheKeys.blob(c.blob().sha256()), CacheKeys.outputId(c.blob().sha256()),
-                        c.blob().size(), in).whenComplete((r, e) -> closeQuietly(in)));
+                putBlob(c.file(), c.blob().outputId(), puts);
             }
             awaitPuts(puts);
-            Outputs outputs = new Outputs(1, exit, out, err, rec.files(), executions);
+            Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
             String digest = CacheKeys.digest(rec.preconditions());
             awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), JSON.writeValueAsBytes(outputs))));
             Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
@@ -262,13 +258,13 @@ public final class RunCache {
         }
     }
 
-    private Outputs.Blob putBlob(Path file, List<CompletableFuture<Response>> puts) throws IOException {
-        String sha = hasher.hash(file);
+    /** Starts putting {@code file}, whose content has SHA-256 {@code sha256}, as a content entry. */
+    private Outputs.Blob putBlob(Path file, OutputId sha256, List<CompletableFuture<Response>> puts)
+            throws IOException {
         long size = Files.size(file);
         InputStream in = Files.newInputStream(file);
-        puts.add(cache.put(CacheKeys.blob(sha), CacheKeys.outputId(sha), size, in)
-                .whenComplete((r, e) -> closeQuietly(in)));
-        return new Outputs.Blob(sha, size);
+        puts.add(cache.put(CacheKeys.blob(sha256), sha256, size, in).whenComplete((r, e) -> closeQuietly(in)));
+        return Outputs.Blob.of(sha256, size);
     }
 
     private static void awaitPuts(List<CompletableFuture<Response>> puts) throws IOException {
@@ -313,12 +309,12 @@ public final class RunCache {
 
     /** A content's local file, checked against its digest and size; empty if missing or damaged. */
     private Optional<Path> fetchBlob(Outputs.Blob blob) {
-        Optional<Path> p = fetch(CacheKeys.blob(blob.sha256()));
+        Optional<Path> p = fetch(CacheKeys.blob(blob.outputId()));
         if (p.isEmpty()) {
             return p;
         }
         try {
-            if (Files.size(p.get()) == blob.size() && Replay.sha256(p.get()).equals(blob.sha256())) {
+            if (Files.size(p.get()) == blob.size() && FileHasher.sha256(p.get()).equals(blob.outputId())) {
                 return p;
             }
         } catch (IOException e) {
@@ -354,15 +350,6 @@ public final class RunCache {
         return (System.nanoTime() - start) / 1_000_000;
     }
 
-    /** A close-on-exec pipe: {read end, write end}. */
-    private static int[] pipe() throws IOException {
-        Memory fds = new Memory(8);
-        if (Libc.pipe2(TraceLoop.addr(fds), Libc.O_CLOEXEC) != 0) {
-            throw new IOException("pipe2 failed: errno " + com.sun.jna.Native.getLastError());
-        }
-        return new int[] {fds.getInt(0), fds.getInt(4)};
-    }
-
     /** The process's umask, from /proc/self/status (umask(2) would have to change it to read it). */
     static int umask() {
         try {
@@ -377,7 +364,8 @@ public final class RunCache {
         return 022;
     }
 
-    private static void join(Thread t) {
+    /** Waits for {@code t} to end; an interrupt is kept for later, not acted on. */
+    static void join(Thread t) {
         boolean interrupted = false;
         while (true) {
             try {
@@ -392,21 +380,7 @@ public final class RunCache {
         }
     }
 
-    static void deleteTree(Path root) {
-        try (var all = Files.walk(root)) {
-            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // best effort: a temp dir
-                }
-            });
-        } catch (IOException e) {
-            // already gone
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
+    private static void closeQuietly(Closeable c) {
         try {
             c.close();
         } catch (IOException ignored) {

@@ -1,7 +1,8 @@
 package dev.larder.tracer;
 
 /**
- * What one {@code larder run} did, as written by {@code --stats-json}.
+ * What one {@code larder run} did, as written by {@code --stats-json}. Made by the factories
+ * {@link #hit}, {@link #recorded} and {@link #uncacheable} from the run's {@link RunOutcome}.
  *
  * @param result         {@code hit}, {@code miss} or {@code uncacheable}
  * @param reason         why it missed or was not cacheable (as {@code --explain} says it), else empty
@@ -23,4 +24,25 @@ package dev.larder.tracer;
 public record RunStats(String result, String reason, int executions, int skipped, int hits, int misses,
         int uncacheable, long tracedSyscalls, int preconditions, int outputs, long outputBytes, long hashedBytes,
         boolean seccomp, boolean stored, int exitCode, long millis) {
+    /** The stats of a replayed run. */
+    static RunStats hit(RunOutcome.Hit hit, long hashedBytes, long millis) {
+        Outputs o = hit.outputs();
+        return new RunStats("hit", "", 0, o.executions(), 1, 0, 0, 0, hit.preconditions(), o.files().size(),
+                hit.bytes(), hashedBytes, false, false, o.exitCode(), millis);
+    }
+
+    /** The stats of a run that ran and was recorded (result {@code miss}). */
+    static RunStats recorded(RunOutcome.Recorded miss, long hashedBytes, long millis) {
+        RunOutcome.Execution ran = miss.ran();
+        return new RunStats("miss", miss.reason(), ran.executions(), 0, 0, 1, 0, ran.tracedSyscalls(),
+                miss.preconditions(), miss.outputs(), miss.bytes(), hashedBytes, ran.seccomp(), miss.stored(),
+                ran.exitCode(), millis);
+    }
+
+    /** The stats of a run that ran and could not be recorded. */
+    static RunStats uncacheable(RunOutcome.Uncacheable run, long hashedBytes, long millis) {
+        RunOutcome.Execution ran = run.ran();
+        return new RunStats("uncacheable", run.reason(), ran.executions(), 0, 0, 0, 1, ran.tracedSyscalls(), 0, 0, 0,
+                hashedBytes, ran.seccomp(), false, ran.exitCode(), millis);
+    }
 }

@@ -45,7 +45,7 @@ class RecorderTest {
         Traced.Run run = record("cat in >/dev/null");
         Precondition p = pre(run, dir.resolve("in"), Probe.Kind.CONTENT).orElseThrow(
                 () -> new AssertionError("no CONTENT precondition for in: " + run.recording().preconditions()));
-        assertEquals("file " + Replay.sha256(dir.resolve("in")), p.value());
+        assertEquals("file " + FileHasher.sha256(dir.resolve("in")), p.value());
     }
 
     @Test

@@ -1,0 +1,63 @@
+package dev.larder.tracer;
+
+/**
+ * How one {@code larder run} ended: replayed, ran and recorded, or ran and could not be
+ * recorded. {@link #stats} turns it into the {@link RunStats}, exit code included.
+ */
+sealed interface RunOutcome {
+    /** The counters, given the bytes hashed and the wall time of the whole run. */
+    RunStats stats(long hashedBytes, long millis);
+
+    /**
+     * How the command ran when it was traced.
+     *
+     * @param executions     programs executed (successful execve calls)
+     * @param tracedSyscalls syscalls the tracer stopped on
+     * @param seccomp        whether the seccomp filter was in use
+     */
+    record Execution(int exitCode, int executions, long tracedSyscalls, boolean seccomp) {
+    }
+
+    /**
+     * A recorded run's outputs were replayed instead of running the command.
+     *
+     * @param outputs       what was replayed
+     * @param preconditions how many preconditions were checked (and held)
+     * @param bytes         bytes of file content, stdout and stderr written
+     */
+    record Hit(Outputs outputs, int preconditions, long bytes) implements RunOutcome {
+        @Override
+        public RunStats stats(long hashedBytes, long millis) {
+            return RunStats.hit(this, hashedBytes, millis);
+        }
+    }
+
+    /**
+     * The command ran and was recorded (a miss).
+     *
+     * @param reason        why no recorded run could be replayed
+     * @param preconditions preconditions recorded
+     * @param outputs       file outputs recorded
+     * @param bytes         bytes of file content, stdout and stderr recorded
+     * @param stored        whether the recording reached the cache
+     */
+    record Recorded(String reason, Execution ran, int preconditions, int outputs, long bytes, boolean stored)
+            implements RunOutcome {
+        @Override
+        public RunStats stats(long hashedBytes, long millis) {
+            return RunStats.recorded(this, hashedBytes, millis);
+        }
+    }
+
+    /**
+     * The command ran, but what it did cannot be recorded.
+     *
+     * @param reason why (as {@code --explain} says it)
+     */
+    record Uncacheable(String reason, Execution ran) implements RunOutcome {
+        @Override
+        public RunStats stats(long hashedBytes, long millis) {
+            return RunStats.uncacheable(this, hashedBytes, millis);
+        }
+    }
+}
