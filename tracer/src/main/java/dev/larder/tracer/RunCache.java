@@ -240,10 +240,10 @@ public final class RunCache {
             RunOutcome.Execution ran) {
         try {
             List<CompletableFuture<Response>> puts = new ArrayList<>();
-            Outputs.Blob out = putBlob(capture.stdout(), hasher.hash(capture.stdout()), puts);
-            Outputs.Blob err = putBlob(capture.stderr(), hasher.hash(capture.stderr()), puts);
+            Outputs.Blob out = putBlob(capture.stdout(), blob(capture.stdout()), puts);
+            Outputs.Blob err = putBlob(capture.stderr(), blob(capture.stderr()), puts);
             for (Recorder.Content c : rec.contents()) {
-                putBlob(c.file(), c.blob().outputId(), puts);
+                putBlob(c.file(), c.blob(), puts);
             }
             awaitPuts(puts);
             Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
@@ -258,13 +258,18 @@ public final class RunCache {
         }
     }
 
-    /** Starts putting {@code file}, whose content has SHA-256 {@code sha256}, as a content entry. */
-    private Outputs.Blob putBlob(Path file, OutputId sha256, List<CompletableFuture<Response>> puts)
+    private Outputs.Blob blob(Path file) throws IOException {
+        OutputId sha256 = hasher.hash(file);
+        return Outputs.Blob.of(sha256, Files.size(file));
+    }
+
+    /** Starts putting {@code file}, whose content is {@code blob}, as a content entry; returns {@code blob}. */
+    private Outputs.Blob putBlob(Path file, Outputs.Blob blob, List<CompletableFuture<Response>> puts)
             throws IOException {
-        long size = Files.size(file);
         InputStream in = Files.newInputStream(file);
-        puts.add(cache.put(CacheKeys.blob(sha256), sha256, size, in).whenComplete((r, e) -> closeQuietly(in)));
-        return Outputs.Blob.of(sha256, size);
+        OutputId sha256 = blob.outputId();
+        puts.add(cache.put(CacheKeys.blob(sha256), sha256, blob.size(), in).whenComplete((r, e) -> closeQuietly(in)));
+        return blob;
     }
 
     private static void awaitPuts(List<CompletableFuture<Response>> puts) throws IOException {

@@ -32,6 +32,10 @@ class RecorderTest {
         return run.recording().files().stream().map(f -> f.op() + " " + f.path()).collect(Collectors.toList());
     }
 
+    private void assertOp(Traced.Run run, String op, Path path) {
+        assertTrue(ops(run).contains(op + " " + path), "got ops " + ops(run) + ", want " + op + " " + path);
+    }
+
     private Traced.Run record(String script) {
         Traced.Run run = Traced.record("cd '" + dir + "' && " + script);
         assertNull(run.recorder().uncacheable(), "got uncacheable: " + run.recorder().uncacheable());
@@ -58,8 +62,8 @@ class RecorderTest {
     @Test
     void writtenFile_isAnOutputNotAnInput() throws IOException {
         Traced.Run run = record("echo hi > out; cat out > out2");
-        assertTrue(ops(run).contains("write " + dir.resolve("out")), "got ops " + ops(run));
-        assertTrue(ops(run).contains("write " + dir.resolve("out2")), "got ops " + ops(run));
+        assertOp(run, "write", dir.resolve("out"));
+        assertOp(run, "write", dir.resolve("out2"));
         assertTrue(pre(run, dir.resolve("out"), Probe.Kind.CONTENT).isEmpty(),
                 "out was written before it was read: not an input; got " + run.recording().preconditions());
     }
@@ -77,7 +81,7 @@ class RecorderTest {
     void deletedPreexistingFile_isADeleteOutput() throws IOException {
         Files.writeString(dir.resolve("old"), "x");
         Traced.Run run = record("rm old");
-        assertTrue(ops(run).contains("delete " + dir.resolve("old")), "got ops " + ops(run));
+        assertOp(run, "delete", dir.resolve("old"));
     }
 
     @Test
@@ -86,8 +90,8 @@ class RecorderTest {
         Traced.Run run = record("mv a b");
         assertTrue(pre(run, dir.resolve("a"), Probe.Kind.CONTENT).isPresent(),
                 "the moved file's content ends up in b: an input; got " + run.recording().preconditions());
-        assertTrue(ops(run).contains("write " + dir.resolve("b")), "got ops " + ops(run));
-        assertTrue(ops(run).contains("delete " + dir.resolve("a")), "got ops " + ops(run));
+        assertOp(run, "write", dir.resolve("b"));
+        assertOp(run, "delete", dir.resolve("a"));
     }
 
     @Test
@@ -114,9 +118,9 @@ class RecorderTest {
     @Test
     void mkdirAndSymlink_areOutputs() {
         Traced.Run run = record("mkdir -p d/e && ln -s target link");
-        assertTrue(ops(run).contains("mkdir " + dir.resolve("d")), "got ops " + ops(run));
-        assertTrue(ops(run).contains("mkdir " + dir.resolve("d/e")), "got ops " + ops(run));
-        assertTrue(ops(run).contains("symlink " + dir.resolve("link")), "got ops " + ops(run));
+        assertOp(run, "mkdir", dir.resolve("d"));
+        assertOp(run, "mkdir", dir.resolve("d/e"));
+        assertOp(run, "symlink", dir.resolve("link"));
     }
 
     @Test
