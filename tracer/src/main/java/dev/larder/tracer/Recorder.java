@@ -28,6 +28,9 @@ import java.util.stream.Stream;
  * uncacheable), descriptor-based calls (their path was seen when the descriptor was opened),
  * timestamps and ownership. Temporary files the run created and removed are neither inputs nor
  * outputs.
+ *
+ * <p>The syscalls it decodes are one table, syscall number to handler ({@link #handlers}); its
+ * keys are {@link #syscalls()}, the list the seccomp filter is built from.
  */
 final class Recorder implements SyscallListener {
     private static final int O_WRONLY = 1;
