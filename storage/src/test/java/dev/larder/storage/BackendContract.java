@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Timeout;
  * exactly the stored bytes; unknown actions and outputs are empty, not errors; storing an action
  * again names the newer output; the body is stored before the record, so a reader running while
  * stores are under way never finds an action whose body does not open; many threads may store at
- * once; what was stored outlives {@link Backend#close()}, and closing twice is harmless.
+ * once; a backend that is {@link Backend#local() local} holds what was stored in its local
+ * files; what was stored outlives {@link Backend#close()}, and closing twice is harmless.
  */
 public abstract class BackendContract {
     /** Where {@link #clock} starts: far from the real time. */
@@ -332,6 +333,21 @@ public abstract class BackendContract {
                 assertServes(b, action("t" + t + "/" + i), text("output " + i));
             }
         }
+    }
+
+    @Test
+    public void local_ifPresent_holdsWhatWasStoredInLocalFiles() throws IOException {
+        Backend b = backend();
+        Optional<Storage> local = b.local();
+        if (local.isEmpty()) {
+            return; // a remote backend: nothing to check
+        }
+        byte[] body = text("handed to cmd/go as a local file");
+        store(b, action("a"), body);
+        Entry e = local.get().get(action("a")).orElseThrow(
+                () -> new AssertionError("local().get after store: got empty, want the stored output"));
+        assertEquals(Digest.sha256(body), e.output(), "local entry output");
+        assertBytes(body, Files.readAllBytes(e.path()), "content of the local entry's file " + e.path());
     }
 
     @Test
