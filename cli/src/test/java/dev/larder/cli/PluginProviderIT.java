@@ -1,5 +1,6 @@
 package dev.larder.cli;
 
+import static dev.larder.cli.StatsJson.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.larder.cli.plugin.FilesProvider;
 import dev.larder.conformance.ConformanceKit;
 import dev.larder.storage.StorageProvider;
+import dev.larder.storage.TierCounters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -102,8 +104,8 @@ class PluginProviderIT {
         assertTrue(puts > 0, "machine a: got puts=" + puts + ", want > 0; stats " + s);
         assertEquals(0, s.get("errors").asLong(), "machine a: errors, stats " + s);
         // The helper drains uploads before it answers close, so they are all done by now.
-        assertEquals(puts, s.get("store").get("uploads").asLong(), "machine a: uploads (one per put), stats " + s);
-        assertEquals(0, s.get("store").get("uploadErrors").asLong(), "machine a: uploadErrors, stats " + s);
+        assertEquals(puts, store(s).uploads(), "machine a: uploads (one per put), stats " + s);
+        assertEquals(0, store(s).uploadErrors(), "machine a: uploadErrors, stats " + s);
         assertTrue(count(shared.resolve("ac")) > 0 && count(shared.resolve("cas")) > 0,
                 "machine a: got an empty plugin store at " + shared + ", want ac/ and cas/ files");
     }
@@ -122,13 +124,13 @@ class PluginProviderIT {
         assertFalse(COMPILE_STEP.matcher(b.output()).find(),
                 "machine b: got a compile step, want none (all from the plugin store):\n" + b.output());
         JsonNode s = stats("b");
-        JsonNode store = s.get("store");
+        TierCounters store = store(s);
         long hits = s.get("hits").asLong();
         assertTrue(hits > 0, "machine b: got hits=" + hits + ", want > 0; stats " + s);
         // B's local store starts empty: every hit is one the plugin store served.
-        assertEquals(hits, store.get("remoteHits").asLong(), "machine b: remoteHits (every hit), stats " + s);
-        assertEquals(0, store.get("remoteRefused").asLong(), "machine b: remoteRefused, stats " + s);
-        assertEquals(0, store.get("remoteErrors").asLong(), "machine b: remoteErrors, stats " + s);
+        assertEquals(hits, store.remoteHits(), "machine b: remoteHits (every hit), stats " + s);
+        assertEquals(0, store.remoteRefused(), "machine b: remoteRefused, stats " + s);
+        assertEquals(0, store.remoteErrors(), "machine b: remoteErrors, stats " + s);
         // As in GoCacheProgIT: cmd/go does not cache linked executables, so the link action's
         // lookup is the only miss.
         long links = LINK_STEP.matcher(b.output()).results().count();
@@ -160,8 +162,8 @@ class PluginProviderIT {
         Path bin = Files.createDirectories(tmp.resolve("c/bin"));
         machine("c", plugins, shared).run(mod, "build", "-o", bin + "/", "./...").assertSuccess();
         JsonNode s = stats("c");
-        assertTrue(s.get("store").get("remoteRefused").asLong() > 0,
-                "machine c: got remoteRefused=" + s.get("store").get("remoteRefused") + ", want > 0; stats " + s);
+        assertTrue(store(s).remoteRefused() > 0,
+                "machine c: got remoteRefused=" + store(s).remoteRefused() + ", want > 0; stats " + s);
         assertEquals(0, s.get("errors").asLong(), "machine c: errors, stats " + s);
         assertEquals("Hello, plugin!\n", hello(bin), "machine c's binary");
         // What C's go command read came from C's local store: every blob there matches its id.

@@ -1,5 +1,6 @@
 package dev.larder.cli;
 
+import static dev.larder.cli.StatsJson.store;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,10 +55,6 @@ class RemoteCacheIT {
         return JSON.readTree(tmp.resolve("machine-" + name).resolve("stats.json").toFile());
     }
 
-    private static long store(JsonNode stats, String counter) {
-        return stats.get("store").get(counter).asLong();
-    }
-
     /** Builds cmd/hello on machine {@code name} and checks the binary greets as it should. */
     private GoRun.Result buildHello(GoRun go, Path mod, String name) throws Exception {
         Path bin = tmp.resolve("machine-" + name).resolve("hello");
@@ -99,15 +96,15 @@ class RemoteCacheIT {
             assertTrue(COMPILE_STEP.matcher(a.output()).find(), "machine A compiled nothing:\n" + a.output());
             JsonNode sa = stats("a");
             assertEquals(0, sa.get("errors").asLong(), "machine A: " + sa);
-            assertEquals(sa.get("puts").asLong(), store(sa, "uploads"), "machine A uploads, want one per put: " + sa);
-            assertEquals(0, store(sa, "uploadErrors"), "machine A: " + sa);
+            assertEquals(sa.get("puts").asLong(), store(sa).uploads(), "machine A uploads, want one per put: " + sa);
+            assertEquals(0, store(sa).uploadErrors(), "machine A: " + sa);
 
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", url), mod, "b");
             assertFalse(COMPILE_STEP.matcher(b.output()).find(), "machine B: got a compile step, want none:\n" + b.output());
             JsonNode sb = stats("b");
             assertEquals(0, sb.get("errors").asLong(), "machine B: " + sb);
-            assertTrue(store(sb, "remoteHits") > 0, "machine B: no remote hits: " + sb);
-            assertEquals(sb.get("hits").asLong(), store(sb, "remoteHits"), "machine B's hits all came from the remote: " + sb);
+            assertTrue(store(sb).remoteHits() > 0, "machine B: no remote hits: " + sb);
+            assertEquals(sb.get("hits").asLong(), store(sb).remoteHits(), "machine B's hits all came from the remote: " + sb);
             assertEquals(0, warnings(b.output()), b.output());
             assertLocalVerifiesClean("b");
         }
@@ -131,7 +128,7 @@ class RemoteCacheIT {
             killer.join(TimeUnit.MINUTES.toMillis(5));
             JsonNode s = stats("a");
             assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            assertTrue(store(s, "uploadErrors") + store(s, "uploadsDropped") + store(s, "remoteErrors") > 0,
+            assertTrue(store(s).uploadErrors() + store(s).uploadsDropped() + store(s).remoteErrors() > 0,
                     "the remote died mid-build, yet nothing failed: " + s);
             assertTrue(warnings(a.output()) <= 2, "want at most one warning per direction:\n" + a.output());
             assertLocalVerifiesClean("a");
@@ -158,8 +155,8 @@ class RemoteCacheIT {
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
             JsonNode s = stats("b");
             assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            assertEquals(1, store(s, "remoteRefused"), "the tampered body, refused once: " + s);
-            assertTrue(store(s, "remoteHits") > 0, "the other bodies were served: " + s);
+            assertEquals(1, store(s).remoteRefused(), "the tampered body, refused once: " + s);
+            assertTrue(store(s).remoteHits() > 0, "the other bodies were served: " + s);
             assertTrue(b.output().contains("does not match its id, not served"), b.output());
             assertLocalVerifiesClean("b");
         }
@@ -186,7 +183,7 @@ class RemoteCacheIT {
                     "--workers", "4"), mod, "a");
             JsonNode s = stats("a");
             assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            long failed = store(s, "remoteErrors");
+            long failed = store(s).remoteErrors();
             // Three failures in a row turn the tier off; requests already waiting then (at most the
             // four workers) still time out.
             assertTrue(failed >= 1 && failed <= 3 + 4, "got " + failed + " remote timeouts, want 1 to 7: " + s);
@@ -206,8 +203,8 @@ class RemoteCacheIT {
                     nginx.url()), mod, "wrong");
             JsonNode sw = stats("wrong");
             assertEquals(0, sw.get("errors").asLong(), "stats " + sw);
-            assertTrue(store(sw, "uploadErrors") >= 1, "stats " + sw);
-            assertEquals(0, store(sw, "uploads"), "stats " + sw);
+            assertTrue(store(sw).uploadErrors() >= 1, "stats " + sw);
+            assertEquals(0, store(sw).uploads(), "stats " + sw);
             assertEquals(0, countFiles(nginx.root()), "nginx stored an upload without the token");
             assertEquals(1, warnings(wrong.output()), "want one warning:\n" + wrong.output());
             assertTrue(wrong.output().contains("401"), wrong.output());
@@ -215,7 +212,7 @@ class RemoteCacheIT {
             Path tokenFile = Files.writeString(tmp.resolve("token"), "s3cret\n");
             buildHello(machine("a", Map.of(), "--store", nginx.url(), "--remote-token-file", tokenFile.toString()),
                     mod, "a");
-            assertTrue(store(stats("a"), "uploads") > 0, "stats " + stats("a"));
+            assertTrue(store(stats("a")).uploads() > 0, "stats " + stats("a"));
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
             assertFalse(COMPILE_STEP.matcher(b.output()).find(), "reading needs no token:\n" + b.output());
         }
@@ -236,7 +233,7 @@ class RemoteCacheIT {
             buildHello(ro, other, "ro");
             JsonNode s = stats("ro");
             assertTrue(s.get("puts").asLong() > 0, "the local store still takes puts: " + s);
-            assertEquals(0, store(s, "uploads") + store(s, "uploadErrors"), "stats " + s);
+            assertEquals(0, store(s).uploads() + store(s).uploadErrors(), "stats " + s);
             assertEquals(before, countFiles(nginx.root()), "a read-only remote was written to");
         }
     }
@@ -278,7 +275,7 @@ class RemoteCacheIT {
             GoRun.Result again = buildHello(b, mod, "b");
             assertFalse(COMPILE_STEP.matcher(again.output()).find(), again.output());
             JsonNode s = stats("b");
-            assertTrue(store(s, "prefetched") > 0, "nothing was prefetched: " + s);
+            assertTrue(store(s).prefetched() > 0, "nothing was prefetched: " + s);
             assertEquals(0, s.get("errors").asLong(), "stats " + s);
             assertLocalVerifiesClean("b");
         }

@@ -15,6 +15,7 @@ import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
 import dev.larder.storage.SessionRecord;
 import dev.larder.storage.Storage;
+import dev.larder.storage.TierCounters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,7 +25,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -208,10 +208,10 @@ public final class CacheHelper {
                 options.readOnly(), storeCounters());
     }
 
-    private Map<String, Long> storeCounters() {
+    private TierCounters storeCounters() {
         CompletableFuture<Storage> s = store;
         if (s == null || !s.isDone() || s.isCompletedExceptionally()) {
-            return Map.of();
+            return TierCounters.NONE;
         }
         return s.join().counters();
     }

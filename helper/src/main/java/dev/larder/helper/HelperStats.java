@@ -1,8 +1,7 @@
 package dev.larder.helper;
 
-import java.util.Collections;
-import java.util.Map;
-import java.util.TreeMap;
+import dev.larder.storage.TierCounters;
+import java.util.Objects;
 
 /**
  * What one helper session did, as written by {@code --stats-json}.
@@ -20,12 +19,13 @@ import java.util.TreeMap;
  * @param sessionMillis   milliseconds from the handshake to the end of the session
  * @param readOnly        whether the helper refused puts
  * @param store           the store's own counters ({@link dev.larder.storage.Storage#counters()}):
- *                        with far tiers, remote hits, misses, errors, refused bodies and uploads
+ *                        with far tiers, remote hits, misses, errors, refused bodies and uploads;
+ *                        {@link TierCounters#NONE} without them, or before the store is open
  */
 public record HelperStats(
         long gets, long hits, long misses, long puts, long putBytes, long hitBytes, long errors,
-        long handshakeMillis, long storeOpenMillis, long sessionMillis, boolean readOnly, Map<String, Long> store) {
+        long handshakeMillis, long storeOpenMillis, long sessionMillis, boolean readOnly, TierCounters store) {
     public HelperStats {
-        store = Collections.unmodifiableMap(new TreeMap<>(store));
+        Objects.requireNonNull(store, "store");
     }
 }

@@ -3,7 +3,6 @@ package dev.larder.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -72,11 +71,11 @@ public interface Storage extends Closeable {
     }
 
     /**
-     * The store's own counters for this session (remote hits, upload failures, ...), by name, for
-     * the helper's statistics; the default has none.
+     * The store's own counters for this session (remote hits, upload failures, ...), for the
+     * helper's statistics; the default, a store without far tiers, reports {@link TierCounters#NONE}.
      */
-    default Map<String, Long> counters() {
-        return Map.of();
+    default TierCounters counters() {
+        return TierCounters.NONE;
     }
 
     /**

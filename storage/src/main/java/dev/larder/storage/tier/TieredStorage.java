@@ -6,14 +6,13 @@ import dev.larder.storage.Entry;
 import dev.larder.storage.SessionRecord;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StoredOutput;
+import dev.larder.storage.TierCounters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -334,19 +333,10 @@ final class TieredStorage implements Storage {
     }
 
     @Override
-    public Map<String, Long> counters() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("remoteHits", remoteHits.sum());
-        m.put("remoteHitBytes", remoteHitBytes.sum());
-        m.put("remoteMisses", remoteMisses.sum());
-        m.put("remoteErrors", remoteErrors.sum());
-        m.put("remoteRefused", remoteRefused.sum());
-        m.put("uploads", uploaded.sum());
-        m.put("uploadErrors", uploadErrors.sum());
-        m.put("uploadsDropped", uploadsDropped.sum());
-        m.put("uploadsAbandoned", uploadsAbandoned.sum());
-        m.put("prefetched", prefetched.sum());
-        return m;
+    public TierCounters counters() {
+        return new TierCounters(remoteHits.sum(), remoteHitBytes.sum(), remoteMisses.sum(), remoteErrors.sum(),
+                remoteRefused.sum(), uploaded.sum(), uploadErrors.sum(), uploadsDropped.sum(), uploadsAbandoned.sum(),
+                prefetched.sum());
     }
 
     @Override

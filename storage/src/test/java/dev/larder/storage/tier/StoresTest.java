@@ -168,7 +168,7 @@ class StoresTest {
         Storage s = open(tmp.resolve("default"), "h2:" + near, "h2:" + second);
         Entry e = s.get(action).orElseThrow(() -> new AssertionError("get: got empty, want a hit from the second store"));
         assertTrue(e.path().startsWith(near), "entry path: got " + e.path() + ", want it copied into " + near);
-        assertEquals(1L, s.counters().get("remoteHits"), "remoteHits: got " + s.counters().get("remoteHits") + ", want 1");
+        assertEquals(1L, s.counters().remoteHits(), "remoteHits: got " + s.counters().remoteHits() + ", want 1");
     }
 
     @Test
@@ -180,7 +180,7 @@ class StoresTest {
         Entry e = put(s, "a");
         assertTrue(e.path().startsWith(near), "entry path: got " + e.path() + ", want it inside " + near);
         assertTrue(s.get(Digest.sha256("b".getBytes(UTF_8))).isEmpty(), "get of an unknown action: got a hit, want empty");
-        assertEquals(0L, s.counters().getOrDefault("remoteErrors", 0L), "remoteErrors: got "
-                + s.counters().get("remoteErrors") + ", want 0 (no far tier asked)");
+        assertEquals(0L, s.counters().remoteErrors(), "remoteErrors: got "
+                + s.counters().remoteErrors() + ", want 0 (no far tier asked)");
     }
 }

@@ -15,6 +15,7 @@ import dev.larder.storage.Entry;
 import dev.larder.storage.LocalStoreFiles;
 import dev.larder.storage.Storage;
 import dev.larder.storage.TestClock;
+import dev.larder.storage.TierCounters;
 import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.http.ActionRecord;
@@ -38,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -155,9 +157,10 @@ class TieredStorageTest {
                 + new String(body, UTF_8) + "\"");
     }
 
-    private static void assertCounter(Storage s, String name, long want) {
-        Long got = s.counters().get(name);
-        assertEquals(Long.valueOf(want), got, "counter " + name + ": got " + got + ", want " + want);
+    private static void assertCounter(Storage s, ToLongFunction<TierCounters> counter, long want) {
+        TierCounters all = s.counters();
+        long got = counter.applyAsLong(all);
+        assertEquals(want, got, "counter: got " + got + ", want " + want + "; all counters: " + all);
     }
 
     private static void assertNoNearFiles(Path near) throws IOException {
@@ -181,15 +184,15 @@ class TieredStorageTest {
         Entry got = hit(b, action("x"));
         assertHolds(got, body);
         assertTrue(got.path().startsWith(nearB), "entry path: got " + got.path() + ", want it inside " + nearB);
-        assertCounter(b, "remoteHits", 1);
-        assertCounter(b, "remoteHitBytes", body.length);
-        assertCounter(b, "remoteMisses", 0);
-        assertCounter(b, "remoteErrors", 0);
+        assertCounter(b, TierCounters::remoteHits, 1);
+        assertCounter(b, TierCounters::remoteHitBytes, body.length);
+        assertCounter(b, TierCounters::remoteMisses, 0);
+        assertCounter(b, TierCounters::remoteErrors, 0);
 
         Entry again = hit(b, action("x"));
         assertHolds(again, body);
         assertEquals(got.path(), again.path(), "path of the second get: got " + again.path() + ", want " + got.path());
-        assertCounter(b, "remoteHits", 1);
+        assertCounter(b, TierCounters::remoteHits, 1);
     }
 
     @Test
@@ -208,9 +211,9 @@ class TieredStorageTest {
     void get_unknownEverywhere_isMissCounted() throws IOException {
         Storage s = tiers(tmp.resolve("near"), far().url());
         assertMiss(s, action("never put"));
-        assertCounter(s, "remoteMisses", 1);
-        assertCounter(s, "remoteHits", 0);
-        assertCounter(s, "remoteErrors", 0);
+        assertCounter(s, TierCounters::remoteMisses, 1);
+        assertCounter(s, TierCounters::remoteHits, 0);
+        assertCounter(s, TierCounters::remoteErrors, 0);
     }
 
     @Test
@@ -232,8 +235,8 @@ class TieredStorageTest {
         put(second.store(), action("x"), body);
         Storage s = tiers(tmp.resolve("near"), first.url(), second.url());
         assertHolds(hit(s, action("x")), body);
-        assertCounter(s, "remoteMisses", 1);
-        assertCounter(s, "remoteHits", 1);
+        assertCounter(s, TierCounters::remoteMisses, 1);
+        assertCounter(s, TierCounters::remoteHits, 1);
     }
 
     @ParameterizedTest
@@ -244,8 +247,8 @@ class TieredStorageTest {
         Path near = tmp.resolve("near");
         Storage s = tiers(near, tampered.url());
         assertMiss(s, action("x"));
-        assertCounter(s, "remoteRefused", 1);
-        assertCounter(s, "remoteHits", 0);
+        assertCounter(s, TierCounters::remoteRefused, 1);
+        assertCounter(s, TierCounters::remoteHits, 0);
         assertNoNearFiles(near);
     }
 
@@ -260,8 +263,8 @@ class TieredStorageTest {
         Entry e = hit(s, action("x"));
         assertHolds(e, body);
         assertTrue(e.path().startsWith(near), "entry path: got " + e.path() + ", want it inside " + near);
-        assertCounter(s, "remoteRefused", 1);
-        assertCounter(s, "remoteHits", 1);
+        assertCounter(s, TierCounters::remoteRefused, 1);
+        assertCounter(s, TierCounters::remoteHits, 1);
     }
 
     @Test
@@ -277,8 +280,8 @@ class TieredStorageTest {
         });
         Storage s = tiers(tmp.resolve("near"), fake.url());
         assertMiss(s, action("x"));
-        assertCounter(s, "remoteMisses", 1);
-        assertCounter(s, "remoteErrors", 0);
+        assertCounter(s, TierCounters::remoteMisses, 1);
+        assertCounter(s, TierCounters::remoteErrors, 0);
     }
 
     // ---- failing far tiers ----
@@ -287,8 +290,8 @@ class TieredStorageTest {
     void get_farTierDown_isMissCountedAsError() throws IOException {
         Storage s = tiers(tmp.resolve("near"), closedPort());
         assertMiss(s, action("x"));
-        assertCounter(s, "remoteErrors", 1);
-        assertCounter(s, "remoteMisses", 0);
+        assertCounter(s, TierCounters::remoteErrors, 1);
+        assertCounter(s, TierCounters::remoteMisses, 0);
     }
 
     @Test
@@ -298,8 +301,8 @@ class TieredStorageTest {
         put(s, action("x"), body);
         s.flush();
         assertHolds(hit(s, action("x")), body);
-        assertCounter(s, "uploadErrors", 1);
-        assertCounter(s, "uploads", 0);
+        assertCounter(s, TierCounters::uploadErrors, 1);
+        assertCounter(s, TierCounters::uploads, 0);
     }
 
     @Test
@@ -311,7 +314,7 @@ class TieredStorageTest {
             assertMiss(s, action("x" + i));
         }
         assertEquals(2, fake.requests().size(), "requests to the failing tier: got " + fake.requests() + ", want 2");
-        assertCounter(s, "remoteErrors", 2);
+        assertCounter(s, TierCounters::remoteErrors, 2);
     }
 
     @Test
@@ -328,8 +331,8 @@ class TieredStorageTest {
             assertMiss(s, action("x" + i));
         }
         assertEquals(6, fake.requests().size(), "requests: got " + fake.requests() + ", want 6 (2 failures, a miss, 3 failures)");
-        assertCounter(s, "remoteErrors", 5);
-        assertCounter(s, "remoteMisses", 1);
+        assertCounter(s, TierCounters::remoteErrors, 5);
+        assertCounter(s, TierCounters::remoteMisses, 1);
     }
 
     @Test
@@ -342,7 +345,7 @@ class TieredStorageTest {
             s.flush();
         }
         assertEquals(3, fake.count("PUT"), "PUTs to the failing tier: got " + fake.requests() + ", want 3");
-        assertCounter(s, "uploadErrors", 3);
+        assertCounter(s, TierCounters::uploadErrors, 3);
         // Reads are judged apart from writes: the tier is still asked.
         assertMiss(s, action("never put"));
         assertEquals(1, fake.count("GET"), "GETs after uploads stopped: got " + fake.requests() + ", want 1");
@@ -358,7 +361,7 @@ class TieredStorageTest {
         });
         Storage s = tiers(tmp.resolve("near"), slow.url());
         assertMiss(s, action("x"));
-        assertCounter(s, "remoteErrors", 1);
+        assertCounter(s, TierCounters::remoteErrors, 1);
     }
 
     @Test
@@ -381,7 +384,7 @@ class TieredStorageTest {
         // A hang guard, not a speed check: the fake holds the rest of the body until the test ends.
         Optional<Entry> got = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> s.get(action("x")));
         assertTrue(got.isEmpty(), "get: got " + got + ", want empty");
-        assertCounter(s, "remoteErrors", 1);
+        assertCounter(s, TierCounters::remoteErrors, 1);
     }
 
     @Test
@@ -389,8 +392,8 @@ class TieredStorageTest {
         FakeRemote fake = fake(x -> FakeRemote.reply(x, 200, "<html>502 Bad Gateway</html>"));
         Storage s = tiers(tmp.resolve("near"), fake.url());
         assertMiss(s, action("x"));
-        assertCounter(s, "remoteErrors", 1);
-        assertCounter(s, "remoteRefused", 0);
+        assertCounter(s, TierCounters::remoteErrors, 1);
+        assertCounter(s, TierCounters::remoteRefused, 0);
     }
 
     // ---- uploads ----
@@ -406,8 +409,8 @@ class TieredStorageTest {
                 .orElseThrow(() -> new AssertionError("far blob: got none, want the output"));
         assertArrayEquals(body, Files.readAllBytes(blob), "far blob content");
         assertHolds(hit(far.store(), action("x")), body);
-        assertCounter(s, "uploads", 1);
-        assertCounter(s, "uploadErrors", 0);
+        assertCounter(s, TierCounters::uploads, 1);
+        assertCounter(s, TierCounters::uploadErrors, 0);
     }
 
     @Test
@@ -422,8 +425,8 @@ class TieredStorageTest {
         Optional<Entry> there = far.store().get(action("x"));
         assertTrue(there.isEmpty(), "far tier after a put: got " + there + ", want nothing");
         assertTrue(far.store().blob(Digest.sha256(body)).isEmpty(), "far blob: got one, want none");
-        assertCounter(s, "uploads", 0);
-        assertCounter(s, "uploadErrors", 0);
+        assertCounter(s, TierCounters::uploads, 0);
+        assertCounter(s, TierCounters::uploadErrors, 0);
         assertHolds(hit(s, action("seeded")), seeded);
     }
 
@@ -435,8 +438,8 @@ class TieredStorageTest {
         assertHolds(put(s, action("x"), body), body);
         s.flush();
         assertHolds(hit(s, action("x")), body);
-        assertCounter(s, "uploadErrors", 1);
-        assertCounter(s, "uploads", 0);
+        assertCounter(s, TierCounters::uploadErrors, 1);
+        assertCounter(s, TierCounters::uploads, 0);
         assertTrue(far.store().get(action("x")).isEmpty(), "far tier: got the action, want nothing");
     }
 
@@ -448,7 +451,7 @@ class TieredStorageTest {
         byte[] body = text("allowed up");
         put(s, action("x"), body);
         s.flush();
-        assertCounter(s, "uploads", 1);
+        assertCounter(s, TierCounters::uploads, 1);
         assertHolds(hit(far.store(), action("x")), body);
     }
 
@@ -469,8 +472,8 @@ class TieredStorageTest {
         byte[] body = text("waits for the remote");
         put(s, action("x"), body);
         s.flush();
-        assertCounter(s, "uploadsAbandoned", 1);
-        assertCounter(s, "uploads", 0);
+        assertCounter(s, TierCounters::uploadsAbandoned, 1);
+        assertCounter(s, TierCounters::uploads, 0);
         assertHolds(hit(s, action("x")), body);
     }
 
@@ -493,9 +496,9 @@ class TieredStorageTest {
         for (int i = 0; i < 3; i++) {
             put(s, action("x" + i), text("output " + i));
         }
-        assertCounter(s, "uploadsDropped", 1);
+        assertCounter(s, TierCounters::uploadsDropped, 1);
         s.flush();
-        assertCounter(s, "uploadsAbandoned", 2);
+        assertCounter(s, TierCounters::uploadsAbandoned, 2);
     }
 
     // ---- read-only near store ----
@@ -529,7 +532,7 @@ class TieredStorageTest {
         Entry e = hit(s, action("x"));
         assertHolds(e, body);
         assertTrue(e.path().startsWith(near), "entry path: got " + e.path() + ", want it inside " + near);
-        assertCounter(s, "remoteHits", 0);
+        assertCounter(s, TierCounters::remoteHits, 0);
     }
 
     @Test
@@ -543,7 +546,7 @@ class TieredStorageTest {
         assertHolds(e, body);
         assertFalse(e.path().startsWith(near), "entry path: got " + e.path() + ", want it outside " + near);
         assertNoNearFiles(near);
-        assertCounter(s, "remoteHits", 1);
+        assertCounter(s, TierCounters::remoteHits, 1);
     }
 
     @Test
@@ -555,8 +558,8 @@ class TieredStorageTest {
         assertThrows(BodyMismatchException.class,
                 () -> s.put(action("x"), promised, body.length, new ByteArrayInputStream(body)));
         s.flush();
-        assertCounter(s, "uploads", 0);
-        assertCounter(s, "uploadErrors", 0);
+        assertCounter(s, TierCounters::uploads, 0);
+        assertCounter(s, TierCounters::uploadErrors, 0);
         assertTrue(far.store().get(action("x")).isEmpty(), "far tier: got the action, want nothing");
     }
 
