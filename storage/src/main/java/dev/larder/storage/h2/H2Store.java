@@ -64,8 +64,10 @@ final class H2Store implements LocalStore {
     /**
      * Opens (creating if need be) the store in {@code root}, an absolute, normalized directory,
      * taking put and use times from {@code clock} (file times are always the system clock's).
-     * Removes what puts of dead processes left in {@code tmp/}. May start the store's index
-     * server ({@link IndexClient}).
+     * Removes what puts of dead processes left in {@code tmp/}. Unless this process owns the
+     * store, reaching its index may start the store's index server: a detached background JVM
+     * that outlives the caller, listens on a loopback port and writes files into {@code root}
+     * ({@link IndexClient#connect}).
      *
      * @throws IOException if the directories cannot be created or the index cannot be reached
      */

@@ -51,7 +51,7 @@ final class Upkeep {
     // ---- trim ----
 
     /** One entry as trim sees it. */
-    private record Candidate(byte[] action, byte[] output, long size, long lastUse) {
+    private record Candidate(Digest action, Digest output, long size, long lastUse) {
     }
 
     TrimResult trim(TrimPolicy policy) throws IOException {
@@ -112,12 +112,13 @@ final class Upkeep {
                     + "ORDER BY last_use_nanos, action LIMIT ?")) {
                 ps.setLong(1, after == null ? Long.MIN_VALUE : after.lastUse());
                 ps.setLong(2, after == null ? Long.MIN_VALUE : after.lastUse());
-                ps.setBytes(3, after == null ? new byte[0] : after.action());
+                ps.setBytes(3, after == null ? new byte[0] : after.action().bytes());
                 ps.setLong(4, protectFrom);
                 ps.setInt(5, BATCH);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new Candidate(rs.getBytes(1), rs.getBytes(2), rs.getLong(3), rs.getLong(4)));
+                        out.add(new Candidate(new Digest(rs.getBytes(1)), new Digest(rs.getBytes(2)), rs.getLong(3),
+                                rs.getLong(4)));
                     }
                 }
             }
@@ -131,14 +132,14 @@ final class Upkeep {
      * @return the bytes freed, or -1 if the blob stays (another entry names it)
      */
     private long removeEntry(Candidate e) throws IOException {
-        Digest output = new Digest(e.output());
+        Digest output = e.output();
         boolean lastOne = index.withDb("trim: remove entry", c -> Index.inTransaction(c, () -> {
             // The blob's lock first, as puts take it (the same order, so no deadlock): no put
             // can be naming this file between the check and the delete.
             locks.lock(c, output, e.size(), false);
             try (PreparedStatement ps = c.prepareStatement(
                     "DELETE FROM entries WHERE action = ? AND last_use_nanos = ?")) {
-                ps.setBytes(1, e.action());
+                ps.setBytes(1, e.action().bytes());
                 ps.setLong(2, e.lastUse());
                 if (ps.executeUpdate() == 0) {
                     return false; // used or replaced meanwhile: leave it
@@ -153,7 +154,7 @@ final class Upkeep {
     private long dryRunFreed(Candidate e, List<Candidate> batch) throws IOException {
         long refs = index.withDb("trim: count references", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM entries WHERE output = ?")) {
-                ps.setBytes(1, e.output());
+                ps.setBytes(1, e.output().bytes());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getLong(1);
@@ -165,7 +166,7 @@ final class Upkeep {
             if (o == e) {
                 break;
             }
-            if (java.util.Arrays.equals(o.output(), e.output())) {
+            if (o.output().equals(e.output())) {
                 earlier++;
             }
         }
@@ -256,14 +257,14 @@ final class Upkeep {
     // ---- verify ----
 
     /** One distinct output the index names. */
-    private record Named(byte[] output, long size, long entries) {
+    private record Named(Digest output, long size, long entries) {
     }
 
     VerifyResult verify(boolean repair) throws IOException {
         List<VerifyResult.Problem> problems = new ArrayList<>();
         long checked = 0;
         long bytes = 0;
-        byte[] after = new byte[0];
+        Digest after = null;
         while (true) {
             List<Named> batch = named(after);
             if (batch.isEmpty()) {
@@ -271,7 +272,7 @@ final class Upkeep {
             }
             for (Named n : batch) {
                 after = n.output();
-                Digest output = new Digest(n.output());
+                Digest output = n.output();
                 Path blob = files.blobPath(output);
                 BlobStat stat = files.stat(blob);
                 VerifyResult.Problem p = null;
@@ -310,17 +311,17 @@ final class Upkeep {
         return new VerifyResult(checked, bytes, problems, repair);
     }
 
-    /** The next batch of distinct outputs after {@code after}, in byte order. */
-    private List<Named> named(byte[] after) throws IOException {
+    /** The next batch of distinct outputs after {@code after} (null: from the start), in byte order. */
+    private List<Named> named(Digest after) throws IOException {
         return index.withDb("verify: read entries", c -> {
             List<Named> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT output, MAX(size), COUNT(*) FROM entries "
                     + "WHERE output > ? GROUP BY output ORDER BY output LIMIT ?")) {
-                ps.setBytes(1, after);
+                ps.setBytes(1, after == null ? new byte[0] : after.bytes());
                 ps.setInt(2, BATCH);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new Named(rs.getBytes(1), rs.getLong(2), rs.getLong(3)));
+                        out.add(new Named(new Digest(rs.getBytes(1)), rs.getLong(2), rs.getLong(3)));
                     }
                 }
             }
