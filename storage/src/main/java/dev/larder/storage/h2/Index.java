@@ -234,7 +234,7 @@ final class Index {
         return closed;
     }
 
-    /** @throws IOException if this index is closed */
+    /** Throws IOException ({@code store is closed}) once {@link #close} has begun; else nothing. */
     void ensureOpen() throws IOException {
         if (closed) {
             throw new IOException("store is closed");
