@@ -42,6 +42,52 @@ final class BlobCheck {
         this.hot = hot;
     }
 
+    /**
+     * What a look at a blob found.
+     *
+     * @param problem what is wrong; null if the blob has the indexed size and its stat is the
+     *                verified one or its bytes hash to its name
+     * @param stat    the stat it was judged under; null if the file is missing
+     * @param detail  the problem in words, as a {@link VerifyResult.Problem} says it; empty if none
+     */
+    record Finding(VerifyResult.Kind problem, BlobStat stat, String detail) {
+        /** The key of the stat the blob was judged under; null if it was missing. */
+        String statKey() {
+            return stat == null ? null : stat.key();
+        }
+    }
+
+    /**
+     * Looks at {@code output}'s blob, the one rule gets and verify judge a blob by: it must have
+     * {@code size} bytes, and, unless its stat is {@code verifiedStat}, hash to its name.
+     *
+     * @param verifiedStat the stat key recorded when the blob was last found right; null or
+     *                     empty for none (then it is hashed)
+     * @return what was found; null if the file vanished while it was hashed (a trim, a repair)
+     */
+    Finding inspect(Path blob, Digest output, long size, String verifiedStat) throws IOException {
+        BlobStat stat = files.stat(blob);
+        if (stat == null) {
+            return new Finding(VerifyResult.Kind.MISSING_BLOB, null, "no such file");
+        }
+        if (stat.size() != size) {
+            return new Finding(VerifyResult.Kind.WRONG_SIZE, stat, stat.size() + " bytes, indexed as " + size);
+        }
+        if (stat.key().equals(verifiedStat)) {
+            return new Finding(null, stat, "");
+        }
+        Digest actual;
+        try {
+            actual = Digest.sha256Of(blob);
+        } catch (NoSuchFileException gone) {
+            return null;
+        }
+        if (!actual.equals(output)) {
+            return new Finding(VerifyResult.Kind.WRONG_HASH, stat, "its sha256 is " + actual);
+        }
+        return new Finding(null, stat, "");
+    }
+
     /** Whether {@code output}'s blob may be served (see the class doc); drops it if not. */
     boolean isServable(Digest output, long size, String verifiedStat) throws IOException {
         return servable(output, size, verifiedStat) != null;
@@ -56,29 +102,21 @@ final class BlobCheck {
      */
     String servable(Digest output, long size, String verifiedStat) throws IOException {
         Path blob = files.blobPath(output);
-        BlobStat stat = files.stat(blob);
-        if (stat == null || stat.size() != size) {
-            LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is " + (stat == null ? "missing"
-                    : stat.size() + " bytes, indexed as " + size) + ": dropping its entries");
-            drop(output, size, stat == null ? null : stat.key(), false);
+        Finding f = inspect(blob, output, size, verifiedStat);
+        if (f == null) {
+            return null; // removed while we looked: a miss
+        }
+        if (f.problem() != null) {
+            boolean damaged = f.problem() == VerifyResult.Kind.WRONG_HASH;
+            LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + (damaged ? " is damaged (" + f.detail()
+                    + "): dropping it and its entries" : ": " + f.detail() + ": dropping its entries"));
+            drop(output, size, f.statKey(), damaged);
             return null;
         }
-        if (stat.key().equals(verifiedStat)) {
+        if (f.stat().key().equals(verifiedStat)) {
             return verifiedStat;
         }
-        Digest actual;
-        try {
-            actual = Digest.sha256Of(blob);
-        } catch (NoSuchFileException gone) {
-            return null; // removed while we looked (a trim, a repair): a miss
-        }
-        if (!actual.equals(output)) {
-            LOG.log(System.Logger.Level.WARNING, () -> "blob " + blob + " is damaged (its sha256 is " + actual
-                    + "): dropping it and its entries");
-            drop(output, size, stat.key(), true);
-            return null;
-        }
-        return recordIfSettled(blob, output, size, stat) ? stat.key() : "";
+        return recordIfSettled(blob, output, size, f.stat()) ? f.stat().key() : "";
     }
 
     /**

@@ -272,35 +272,21 @@ final class Upkeep {
                 after = n.output();
                 Digest output = n.output();
                 Path blob = files.blobPath(output);
-                BlobStat stat = files.stat(blob);
-                VerifyResult.Problem p = null;
-                if (stat == null) {
-                    p = new VerifyResult.Problem(VerifyResult.Kind.MISSING_BLOB, blob, n.entries(), "no such file");
-                } else if (stat.size() != n.size()) {
-                    p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_SIZE, blob, n.entries(),
-                            stat.size() + " bytes, indexed as " + n.size());
-                } else {
-                    checked++;
-                    bytes += stat.size();
-                    Digest actual;
-                    try {
-                        actual = Digest.sha256Of(blob);
-                    } catch (NoSuchFileException gone) {
-                        continue; // trimmed while we looked
-                    }
-                    if (!actual.equals(output)) {
-                        p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_HASH, blob, n.entries(),
-                                "its sha256 is " + actual);
-                    } else {
-                        check.recordIfSettled(blob, output, n.size(), stat);
-                    }
+                BlobCheck.Finding f = check.inspect(blob, output, n.size(), null);
+                if (f == null) {
+                    continue; // trimmed while we looked
                 }
-                if (p != null) {
-                    problems.add(p);
-                    if (repair) {
-                        check.drop(output, n.size(), stat == null ? null : stat.key(),
-                                p.kind() == VerifyResult.Kind.WRONG_HASH || p.kind() == VerifyResult.Kind.WRONG_SIZE);
-                    }
+                if (f.problem() != VerifyResult.Kind.MISSING_BLOB && f.problem() != VerifyResult.Kind.WRONG_SIZE) {
+                    checked++;
+                    bytes += n.size();
+                }
+                if (f.problem() == null) {
+                    check.recordIfSettled(blob, output, n.size(), f.stat());
+                    continue;
+                }
+                problems.add(new VerifyResult.Problem(f.problem(), blob, n.entries(), f.detail()));
+                if (repair) {
+                    check.drop(output, n.size(), f.statKey(), f.problem() != VerifyResult.Kind.MISSING_BLOB);
                 }
             }
         }
