@@ -1,9 +1,14 @@
 package dev.larder.storage;
 
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * A 32-byte key of the store: an action id, or an output id (the SHA-256 of an output's bytes).
@@ -37,7 +42,7 @@ public record Digest(byte[] bytes) {
 
     /** The SHA-256 of the given bytes. */
     public static Digest sha256(byte[] content) {
-        return new Digest(newSha256().digest(content));
+        return new Digest(DigestUtils.sha256(content));
     }
 
     /**
@@ -45,25 +50,16 @@ public record Digest(byte[] bytes) {
      *
      * @throws IOException if the file cannot be read
      */
-    public static Digest sha256Of(java.nio.file.Path file) throws java.io.IOException {
-        MessageDigest md = newSha256();
-        byte[] buf = new byte[64 * 1024];
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
+    public static Digest sha256Of(Path file) throws IOException {
+        // DigestUtils reads 1 KiB at a time: the buffer keeps the reads from the file large.
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            return new Digest(DigestUtils.sha256(in));
         }
-        return new Digest(md.digest());
     }
 
     /** A fresh SHA-256 {@link MessageDigest}, the hash that names every output. */
     public static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always provides SHA-256", e);
-        }
+        return DigestUtils.getSha256Digest();
     }
 
     @Override

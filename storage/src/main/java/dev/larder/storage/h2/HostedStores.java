@@ -19,7 +19,8 @@ import java.util.Optional;
  * The stores a long-lived process (the daemon) owns, by directory: for each, the {@link IndexHost}
  * (when no other process owned the store first) and one open {@link H2Store} that every session
  * shares, so a session neither connects to an index nor re-reads what the last one learnt.
- * A store stays open until its directory is deleted ({@link #sweep}) or the process ends.
+ * A store stays open until a {@link #sweep} finds its directory deleted, a sweep of all closes
+ * it, or the process ends.
  */
 final class HostedStores {
     private static final System.Logger LOG = System.getLogger("dev.larder.storage");
@@ -60,7 +61,11 @@ final class HostedStores {
         return host.connect();
     }
 
-    /** The shared store of {@code root} (opened on first use), as a lease whose close leaves it open. */
+    /**
+     * The shared store of {@code root} (opened on first use), as a lease whose close leaves it
+     * open; for a clock other than the system's (a test's shifted clock), a store of its own,
+     * which its close closes.
+     */
     static LocalStore lease(Path root, InstantSource clock) throws IOException {
         if (!InstantSource.system().equals(clock)) {
             return H2Store.open(root, clock); // a test's shifted clock: a store of its own

@@ -43,7 +43,11 @@ final class IndexClient {
     }
 
     /**
-     * A connection to the index of the store in {@code dir}, through its server.
+     * A new connection to the index of the store in {@code dir}: an embedded one if this process
+     * hosts its stores ({@link H2Storage#hostInProcess}) and owns this one, else one through the
+     * store's index server. When no server answers, this starts one: a detached background JVM
+     * ({@link IndexServer}) that outlives the caller, listens on a loopback port, writes its
+     * files into {@code dir} (see {@link IndexServer}) and exits once idle.
      *
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */

@@ -3,7 +3,6 @@ package dev.larder.storage.h2;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
@@ -41,7 +40,7 @@ final class IndexHost implements AutoCloseable {
         this.lock = lock;
         this.admin = admin;
         this.tcp = tcp;
-        this.indexFile = H2Store.fileKey(dir.resolve("index.mv.db"));
+        this.indexFile = Index.identity(dir);
     }
 
     /**
@@ -88,7 +87,7 @@ final class IndexHost implements AutoCloseable {
             // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
             String url = "jdbc:h2:async:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
             admin = IndexServer.adminConnection(dir, url, password);
-            H2Store.createSchema(admin);
+            IndexSchema.create(admin);
             // h2.bindAddress (set once per process, see bindLoopback) keeps it on loopback.
             bindLoopback();
             tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", "async:" + dir, "-ifExists");
@@ -138,7 +137,7 @@ final class IndexHost implements AutoCloseable {
 
     /** Whether the store is still there: its index file is the one this host opened. */
     boolean storeExists() {
-        Object now = H2Store.fileKey(dir.resolve("index.mv.db"));
+        Object now = Index.identity(dir);
         return now != null && now.equals(indexFile);
     }
 

@@ -6,12 +6,11 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,30 +18,44 @@ import java.util.regex.Pattern;
 
 /**
  * Trim, stats and verify of one {@link H2Store}. Each works in short steps on the index (see
- * {@link H2Store#withDb}), so the store keeps serving while they run, in this process and others.
+ * {@link Index#withDb}), so the store keeps serving while they run, in this process and others;
+ * blob files change only under the store's {@link BlobLocks}, as for puts.
  */
 final class Upkeep {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
     /** A blob file younger than this that no entry names may be a put between its rename and its row. */
     private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
     private static final int BATCH = 500;
+    /** Trim records kept; {@link #lastTrim} reads the newest. */
+    private static final int TRIMS_KEPT = 100;
 
-    private final H2Store store;
+    private final Index index;
+    private final BlobFiles files;
+    private final BlobLocks locks;
+    private final BlobCheck check;
+    private final SessionRows sessions;
+    private final InstantSource clock;
 
-    Upkeep(H2Store store) {
-        this.store = store;
+    /** Upkeep of the store made of these parts; {@code clock} gives trim's and a trim record's times. */
+    Upkeep(Index index, BlobFiles files, BlobLocks locks, BlobCheck check, SessionRows sessions, InstantSource clock) {
+        this.index = index;
+        this.files = files;
+        this.locks = locks;
+        this.check = check;
+        this.sessions = sessions;
+        this.clock = clock;
     }
 
     // ---- trim ----
 
     /** One entry as trim sees it. */
-    private record Candidate(byte[] action, byte[] output, long size, long lastUse) {
+    private record Candidate(Digest action, Digest output, long size, long lastUse) {
     }
 
     TrimResult trim(TrimPolicy policy) throws IOException {
-        Instant now = store.clock().instant();
-        long protectFrom = H2Store.toNanos(now.minus(TrimPolicy.PROTECTED));
-        long ageCutoff = policy.maxAge().map(a -> H2Store.toNanos(now.minus(a))).orElse(Long.MIN_VALUE);
+        Instant now = clock.instant();
+        long protectFrom = EpochNanos.of(now.minus(TrimPolicy.PROTECTED));
+        long ageCutoff = policy.maxAge().map(a -> EpochNanos.of(now.minus(a))).orElse(Long.MIN_VALUE);
         long bytes = totalBytes();
         long budget = policy.maxBytes().orElse(Long.MAX_VALUE);
         long entriesRemoved = 0;
@@ -90,19 +103,20 @@ final class Upkeep {
      * last used before {@code protectFrom}.
      */
     private List<Candidate> oldest(Candidate after, long protectFrom) throws IOException {
-        return store.withDb("trim: read entries", c -> {
+        return index.withDb("trim: read entries", c -> {
             List<Candidate> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT action, output, size, last_use_nanos FROM entries "
                     + "WHERE (last_use_nanos > ? OR (last_use_nanos = ? AND action > ?)) AND last_use_nanos < ? "
                     + "ORDER BY last_use_nanos, action LIMIT ?")) {
                 ps.setLong(1, after == null ? Long.MIN_VALUE : after.lastUse());
                 ps.setLong(2, after == null ? Long.MIN_VALUE : after.lastUse());
-                ps.setBytes(3, after == null ? new byte[0] : after.action());
+                ps.setBytes(3, after == null ? new byte[0] : after.action().bytes());
                 ps.setLong(4, protectFrom);
                 ps.setInt(5, BATCH);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new Candidate(rs.getBytes(1), rs.getBytes(2), rs.getLong(3), rs.getLong(4)));
+                        out.add(new Candidate(new Digest(rs.getBytes(1)), new Digest(rs.getBytes(2)), rs.getLong(3),
+                                rs.getLong(4)));
                     }
                 }
             }
@@ -116,37 +130,29 @@ final class Upkeep {
      * @return the bytes freed, or -1 if the blob stays (another entry names it)
      */
     private long removeEntry(Candidate e) throws IOException {
-        Digest output = new Digest(e.output());
-        boolean lastOne = store.withDb("trim: remove entry", c -> H2Store.inTransaction(c, () -> {
+        Digest output = e.output();
+        boolean lastOne = index.withDb("trim: remove entry", c -> Index.inTransaction(c, () -> {
             // The blob's lock first, as puts take it (the same order, so no deadlock): no put
             // can be naming this file between the check and the delete.
-            H2Store.lockBlob(c, output, e.size(), false);
+            locks.lock(c, output, e.size(), false);
             try (PreparedStatement ps = c.prepareStatement(
                     "DELETE FROM entries WHERE action = ? AND last_use_nanos = ?")) {
-                ps.setBytes(1, e.action());
+                ps.setBytes(1, e.action().bytes());
                 ps.setLong(2, e.lastUse());
                 if (ps.executeUpdate() == 0) {
                     return false; // used or replaced meanwhile: leave it
                 }
             }
-            if (H2Store.referenced(c, output)) {
-                return false;
-            }
-            Files.deleteIfExists(store.blobPath(output));
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE output = ?")) {
-                ps.setBytes(1, e.output());
-                ps.executeUpdate();
-            }
-            return true;
+            return locks.removeIfUnnamed(c, output);
         }));
         return lastOne ? e.size() : -1;
     }
 
     /** For a dry run: the bytes removing {@code e} would free, counting earlier removals in its batch. */
     private long dryRunFreed(Candidate e, List<Candidate> batch) throws IOException {
-        long refs = store.withDb("trim: count references", c -> {
+        long refs = index.withDb("trim: count references", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM entries WHERE output = ?")) {
-                ps.setBytes(1, e.output());
+                ps.setBytes(1, e.output().bytes());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getLong(1);
@@ -158,7 +164,7 @@ final class Upkeep {
             if (o == e) {
                 break;
             }
-            if (java.util.Arrays.equals(o.output(), e.output())) {
+            if (o.output().equals(e.output())) {
                 earlier++;
             }
         }
@@ -166,11 +172,11 @@ final class Upkeep {
     }
 
     private void record(TrimResult r) throws IOException {
-        store.withDb("record trim", c -> {
+        index.withDb("record trim", c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO trims (at_nanos, entries_removed, "
                     + "blobs_removed, bytes_removed, entries_left, bytes_left, within_budget) "
                     + "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setLong(1, H2Store.toNanos(r.at()));
+                ps.setLong(1, EpochNanos.of(r.at()));
                 ps.setLong(2, r.entriesRemoved());
                 ps.setLong(3, r.blobsRemoved());
                 ps.setLong(4, r.bytesRemoved());
@@ -179,10 +185,7 @@ final class Upkeep {
                 ps.setBoolean(7, r.withinBudget());
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "DELETE FROM trims WHERE id <= (SELECT MAX(id) FROM trims) - 100")) {
-                ps.executeUpdate();
-            }
+            IndexRows.keepNewest(c, "trims", TRIMS_KEPT);
             return null;
         });
     }
@@ -193,7 +196,7 @@ final class Upkeep {
     }
 
     private long count(String sql) throws IOException {
-        return store.withDb("count", c -> {
+        return index.withDb("count", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -207,20 +210,8 @@ final class Upkeep {
         long entries = count("SELECT COUNT(*) FROM entries");
         long blobs = count("SELECT COUNT(DISTINCT output) FROM entries");
         long bytes = totalBytes();
-        StoreStats.Sessions recent = store.withDb("stats: sessions", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MIN(ended_nanos), "
-                    + "COALESCE(SUM(gets), 0), COALESCE(SUM(hits), 0), COALESCE(SUM(misses), 0), "
-                    + "COALESCE(SUM(puts), 0), COALESCE(SUM(put_bytes), 0), COALESCE(SUM(errors), 0) FROM "
-                    + "(SELECT * FROM sessions ORDER BY id DESC LIMIT " + StoreStats.Sessions.WINDOW + ")");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long n = rs.getLong(1);
-                Optional<Instant> since = n == 0 ? Optional.empty() : Optional.of(H2Store.fromNanos(rs.getLong(2)));
-                return new StoreStats.Sessions(n, since, rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
-                        rs.getLong(7), rs.getLong(8));
-            }
-        });
-        List<StoreStats.Large> large = store.withDb("stats: largest", c -> {
+        StoreStats.Sessions recent = sessions.recent();
+        List<StoreStats.Large> large = index.withDb("stats: largest", c -> {
             List<StoreStats.Large> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT action, output, size, last_use_nanos FROM entries ORDER BY size DESC, action LIMIT ?")) {
@@ -228,7 +219,7 @@ final class Upkeep {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new StoreStats.Large(new Digest(rs.getBytes(1)).toString(),
-                                new Digest(rs.getBytes(2)).toString(), rs.getLong(3), H2Store.fromNanos(rs.getLong(4))));
+                                new Digest(rs.getBytes(2)).toString(), rs.getLong(3), EpochNanos.toInstant(rs.getLong(4))));
                     }
                 }
             }
@@ -236,7 +227,7 @@ final class Upkeep {
         });
         Optional<TrimResult> lastTrim = lastTrim();
         long temps = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(files.tmpDir())) {
             for (Path ignored : ds) {
                 temps++;
             }
@@ -248,14 +239,14 @@ final class Upkeep {
 
     /** The most recent trim recorded, if any: one row read, whatever the store's size. */
     Optional<TrimResult> lastTrim() throws IOException {
-        return store.withDb("last trim", c -> {
+        return index.withDb("last trim", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT at_nanos, entries_removed, blobs_removed, "
                     + "bytes_removed, entries_left, bytes_left, within_budget FROM trims ORDER BY id DESC LIMIT 1");
                     ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.<TrimResult>empty();
                 }
-                return Optional.of(new TrimResult(H2Store.fromNanos(rs.getLong(1)), rs.getLong(2), rs.getLong(3),
+                return Optional.of(new TrimResult(EpochNanos.toInstant(rs.getLong(1)), rs.getLong(2), rs.getLong(3),
                         rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getBoolean(7), false));
             }
         });
@@ -264,14 +255,14 @@ final class Upkeep {
     // ---- verify ----
 
     /** One distinct output the index names. */
-    private record Named(byte[] output, long size, long entries) {
+    private record Named(Digest output, long size, long entries) {
     }
 
     VerifyResult verify(boolean repair) throws IOException {
         List<VerifyResult.Problem> problems = new ArrayList<>();
         long checked = 0;
         long bytes = 0;
-        byte[] after = new byte[0];
+        Digest after = null;
         while (true) {
             List<Named> batch = named(after);
             if (batch.isEmpty()) {
@@ -279,41 +270,23 @@ final class Upkeep {
             }
             for (Named n : batch) {
                 after = n.output();
-                Digest output = new Digest(n.output());
-                Path blob = store.blobPath(output);
-                java.time.Instant before = java.time.Instant.now();
-                BlobStat stat = BlobStat.of(blob);
-                VerifyResult.Problem p = null;
-                if (stat == null) {
-                    p = new VerifyResult.Problem(VerifyResult.Kind.MISSING_BLOB, blob, n.entries(), "no such file");
-                } else if (stat.size() != n.size()) {
-                    p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_SIZE, blob, n.entries(),
-                            stat.size() + " bytes, indexed as " + n.size());
-                } else {
-                    checked++;
-                    bytes += stat.size();
-                    Digest actual;
-                    try {
-                        actual = Digest.sha256Of(blob);
-                    } catch (NoSuchFileException gone) {
-                        continue; // trimmed while we looked
-                    }
-                    if (!actual.equals(output)) {
-                        p = new VerifyResult.Problem(VerifyResult.Kind.WRONG_HASH, blob, n.entries(),
-                                "its sha256 is " + actual);
-                    } else if (stat.settledAt(before)) {
-                        BlobStat now = BlobStat.of(blob);
-                        if (now != null && now.key().equals(stat.key())) {
-                            store.recordVerified(output, n.size(), stat.key());
-                        }
-                    }
+                Digest output = n.output();
+                Path blob = files.blobPath(output);
+                BlobCheck.Finding f = check.inspect(blob, output, n.size(), null);
+                if (f == null) {
+                    continue; // trimmed while we looked
                 }
-                if (p != null) {
-                    problems.add(p);
-                    if (repair) {
-                        store.dropOutput(output, n.size(), stat == null ? null : stat.key(),
-                                p.kind() == VerifyResult.Kind.WRONG_HASH || p.kind() == VerifyResult.Kind.WRONG_SIZE);
-                    }
+                if (f.problem() != VerifyResult.Kind.MISSING_BLOB && f.problem() != VerifyResult.Kind.WRONG_SIZE) {
+                    checked++;
+                    bytes += n.size();
+                }
+                if (f.problem() == null) {
+                    check.recordIfSettled(blob, output, n.size(), f.stat());
+                    continue;
+                }
+                problems.add(new VerifyResult.Problem(f.problem(), blob, n.entries(), f.detail()));
+                if (repair) {
+                    check.drop(output, n.size(), f.statKey(), f.problem() != VerifyResult.Kind.MISSING_BLOB);
                 }
             }
         }
@@ -322,17 +295,17 @@ final class Upkeep {
         return new VerifyResult(checked, bytes, problems, repair);
     }
 
-    /** The next batch of distinct outputs after {@code after}, in byte order. */
-    private List<Named> named(byte[] after) throws IOException {
-        return store.withDb("verify: read entries", c -> {
+    /** The next batch of distinct outputs after {@code after} (null: from the start), in byte order. */
+    private List<Named> named(Digest after) throws IOException {
+        return index.withDb("verify: read entries", c -> {
             List<Named> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT output, MAX(size), COUNT(*) FROM entries "
                     + "WHERE output > ? GROUP BY output ORDER BY output LIMIT ?")) {
-                ps.setBytes(1, after);
+                ps.setBytes(1, after == null ? new byte[0] : after.bytes());
                 ps.setInt(2, BATCH);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new Named(rs.getBytes(1), rs.getLong(2), rs.getLong(3)));
+                        out.add(new Named(new Digest(rs.getBytes(1)), rs.getLong(2), rs.getLong(3)));
                     }
                 }
             }
@@ -342,43 +315,35 @@ final class Upkeep {
 
     /** Files under {@code blobs/} that no entry names, or that are not blobs at all. */
     private void strayBlobs(List<VerifyResult.Problem> problems, boolean repair) throws IOException {
-        Path root = store.blobsDir();
+        Path root = files.blobsDir();
         if (!Files.isDirectory(root)) {
             return;
         }
-        Instant cutoff = Instant.now().minus(ORPHAN_GRACE); // file times are the real clock's
+        Instant cutoff = files.clock().instant().minus(ORPHAN_GRACE); // file times are the real clock's
         try (DirectoryStream<Path> fans = Files.newDirectoryStream(root)) {
             for (Path fan : fans) {
                 if (!Files.isDirectory(fan)) {
                     problems.add(stray(fan, "not a fan-out directory", repair));
                     continue;
                 }
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(fan)) {
-                    for (Path f : files) {
+                try (DirectoryStream<Path> inFan = Files.newDirectoryStream(fan)) {
+                    for (Path f : inFan) {
                         String name = f.getFileName().toString();
-                        if (!HEX64.matcher(name).matches() || !name.startsWith(fan.getFileName().toString())
+                        // Only a file where the store puts its blob is one: the rest is not
+                        // guarded by the blob's lock, and is stray.
+                        if (!HEX64.matcher(name).matches() || !f.equals(files.blobPath(Digest.fromHex(name)))
                                 || !Files.isRegularFile(f)) {
                             problems.add(stray(f, "not a blob larder wrote", repair));
                             continue;
                         }
                         Digest output = Digest.fromHex(name);
-                        boolean named = store.withDb("verify: look up blob", c -> H2Store.referenced(c, output));
+                        boolean named = index.withDb("verify: look up blob", c -> IndexRows.referenced(c, output));
                         if (!named && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
                             problems.add(new VerifyResult.Problem(VerifyResult.Kind.ORPHAN_BLOB, f, 0,
                                     Files.size(f) + " bytes no entry names"));
                             if (repair) {
-                                store.withDb("verify: remove orphan", c -> H2Store.inTransaction(c, () -> {
-                                    H2Store.lockBlob(c, output, 0, false);
-                                    if (!H2Store.referenced(c, output)) {
-                                        Files.deleteIfExists(f);
-                                        try (PreparedStatement ps = c.prepareStatement(
-                                                "DELETE FROM blobs WHERE output = ?")) {
-                                            ps.setBytes(1, output.bytes());
-                                            ps.executeUpdate();
-                                        }
-                                    }
-                                    return null;
-                                }));
+                                index.withDb("verify: remove orphan",
+                                        c -> Index.inTransaction(c, () -> locks.removeIfUnnamed(c, output)));
                             }
                         }
                     }
@@ -389,10 +354,9 @@ final class Upkeep {
 
     /** Files in {@code tmp/} whose writer is gone. */
     private void strayTemps(List<VerifyResult.Problem> problems, boolean repair) throws IOException {
-        Instant cutoff = Instant.now().minus(ORPHAN_GRACE); // file times are the real clock's
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.tmpDir())) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(files.tmpDir())) {
             for (Path p : ds) {
-                if (H2Store.ownerGone(p) || Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                if (files.abandoned(p, ORPHAN_GRACE)) {
                     problems.add(stray(p, "left by a put that never finished", repair));
                 }
             }

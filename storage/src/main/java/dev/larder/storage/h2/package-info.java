@@ -18,6 +18,15 @@
  * {@link dev.larder.storage.h2.IndexServer} that {@code IndexClient} starts on demand. Upkeep
  * (trim, stats, verify) lives here too, behind {@link dev.larder.storage.h2.LocalStore}.
  *
+ * <p>Inside, one class per concern, all package-private: {@code H2Store} (get, put, link: the
+ * store itself), {@code Index} (connections to the index and the retry across a change of
+ * owner), {@code IndexSchema} (the tables), {@code IndexRows} and its typed {@code EntryRow}
+ * (the statements gets and puts share), {@code SessionRows}, {@code BlobFiles} (blob paths, temp
+ * files, the verified receive and the rename into place), {@code BlobLocks} (the row locks every
+ * change to a blob file is made under, one object shared by the store and {@code Upkeep}),
+ * {@code BlobCheck} (whether a blob may be served), {@code BlobStat} (the "too fresh to trust
+ * its stat" rule) and {@code HotRows} (recent hits).
+ *
  * <p>What does not live here: other backends, the protocol.
  */
 package dev.larder.storage.h2;

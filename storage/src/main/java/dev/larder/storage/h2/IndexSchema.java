@@ -1,0 +1,44 @@
+package dev.larder.storage.h2;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The tables of a store's index; whoever owns the index ({@link IndexHost}) creates them. */
+final class IndexSchema {
+    static final int VERSION = 2;
+
+    private IndexSchema() {
+    }
+
+    /** Creates the tables that are missing and records the schema version; safe to run again. */
+    static void create(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR(64) PRIMARY KEY, val VARCHAR(256) NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS entries ("
+                    + "action VARBINARY(32) PRIMARY KEY, "
+                    + "output VARBINARY(32) NOT NULL, "
+                    + "size BIGINT NOT NULL, "
+                    + "put_nanos BIGINT NOT NULL, "
+                    + "last_use_nanos BIGINT NOT NULL)");
+            st.execute("CREATE INDEX IF NOT EXISTS entries_output ON entries(output)");
+            // One row per blob file whose bytes were hashed and found right, keyed by what stat
+            // said of the file then: while the file's stat is unchanged, it need not be hashed
+            // again before it is served; any write to it (a bit flip, a truncation) changes its
+            // ctime, and the next get hashes it.
+            st.execute("CREATE TABLE IF NOT EXISTS blobs ("
+                    + "output VARBINARY(32) PRIMARY KEY, "
+                    + "size BIGINT NOT NULL, "
+                    + "verified_stat VARCHAR(128) NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS sessions ("
+                    + "id BIGINT AUTO_INCREMENT PRIMARY KEY, ended_nanos BIGINT NOT NULL, gets BIGINT NOT NULL, "
+                    + "hits BIGINT NOT NULL, misses BIGINT NOT NULL, puts BIGINT NOT NULL, "
+                    + "put_bytes BIGINT NOT NULL, errors BIGINT NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS trims ("
+                    + "id BIGINT AUTO_INCREMENT PRIMARY KEY, at_nanos BIGINT NOT NULL, "
+                    + "entries_removed BIGINT NOT NULL, blobs_removed BIGINT NOT NULL, bytes_removed BIGINT NOT NULL, "
+                    + "entries_left BIGINT NOT NULL, bytes_left BIGINT NOT NULL, within_budget BOOLEAN NOT NULL)");
+            st.execute("MERGE INTO meta (name, val) KEY(name) VALUES ('schema', '" + VERSION + "')");
+        }
+    }
+}
