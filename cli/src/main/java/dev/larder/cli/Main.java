@@ -17,8 +17,9 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code larder} command line; the only place that picks exit codes and words failures.
- * Commands throw, and {@link #badUsage} and {@link #failed} turn what they threw into one message
- * on stderr and an exit status, never a stack trace ({@code LARDER_LOG=debug} adds it):
+ * Commands throw; its exception handlers, which also serve the daemon's sessions, turn what they
+ * threw into one message on stderr and an exit status, never a stack trace ({@code LARDER_LOG=debug}
+ * adds it):
  * <ul>
  * <li>a usage error (picocli's {@code ParameterException}, or an {@code IllegalArgumentException}
  *     from an option's value): the message and the command's usage, exit {@link #USAGE};
@@ -147,7 +148,7 @@ public final class Main implements Runnable {
         } else if (e instanceof UncheckedIOException u) {
             what = message(u.getCause());
         } else {
-            what = "internal error: " + e;
+            what = "internal error: " + e + " (LARDER_LOG=debug shows where)";
         }
         PrintWriter err = cmd.getErr();
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + what);
