@@ -477,7 +477,10 @@ static void relay(int sock) {
                 size_t n = (size_t)r - i < remaining ? (size_t)r - i : remaining;
                 if (hdr[0] == 'O') {
                     if (write_all(1, rd + i, n) != 0) {
-                        close(sock); /* cmd/go went away */
+                        /* A full disk, or a reader (cmd/go) that went away: the one line the
+                         * JVM prints for it too (Main), and exit 1. */
+                        dprintf(2, "larder %s: cannot write stdout: %s\n", args[0], strerror(errno));
+                        close(sock);
                         exit(1);
                     }
                 } else if (hdr[0] == 'E') {

@@ -105,7 +105,7 @@ final class ConformanceCommand implements Callable<Integer> {
                 out.println(c.id() + " [" + c.level() + "] " + c.title());
                 out.println("      " + c.requirement());
             }
-            out.flush();
+            flush(out);
             return 0;
         }
         boolean interactive = System.console() != null;
@@ -120,6 +120,7 @@ final class ConformanceCommand implements Callable<Integer> {
             System.err.flush();
         }
         TextReport.of(canPrint(out), verbose).write(report, out);
+        flush(out);
         if (junitXml != null) {
             JUnitXmlReport.write(report, junitXml);
         }
@@ -130,17 +131,23 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     private long parseSize(String text) {
-        long n;
-        try {
-            n = ByteSize.parse(text, "--large-body");
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        long n = ByteSize.parse(text, "--large-body");
         if (n < 1 || n > 1L << 40) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--large-body must be between 1 byte and 1 TiB, got " + text);
         }
         return n;
+    }
+
+    /**
+     * Flushes the report to stdout.
+     *
+     * @throws IOException if it could not be written (a {@code PrintWriter} only remembers that)
+     */
+    private static void flush(PrintWriter out) throws IOException {
+        if (out.checkError()) {
+            throw new IOException("cannot write stdout");
+        }
     }
 
     /** stdout in the terminal's encoding (UTF-8 unless the locale says otherwise). */

@@ -42,28 +42,23 @@ final class DaemonCommand implements Runnable {
             description = "Be the daemon, in the foreground (what clients start, detached).")
     static final class Run implements Callable<Integer> {
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             Invocation inv = Invocation.current();
-            try {
-                Path dir = DaemonPaths.ensure(DaemonPaths.dir(inv.env()));
-                String java = DaemonPaths.java(inv.env());
-                // The launcher runs the daemon from a copy of the jar and names the build it copied.
-                String build = Optional.ofNullable(inv.getenv("LARDER_DAEMON_BUILD")).filter(b -> !b.isEmpty())
-                        .orElseGet(() -> DaemonPaths.jar().map(DaemonPaths::buildId).orElse("unknown"));
-                // Every later System.out/err write goes to the client whose session wrote it.
-                java.io.PrintStream log = System.err;
-                System.setOut(Invocation.routed(true, log));
-                System.setErr(Invocation.routed(false, log));
-                Logging.configure(inv.getenv("LARDER_LOG"));
-                int code = new Daemon(dir, java, build, Daemon.idle(inv.env()), log).run();
-                log.flush();
-                // Nothing may keep the process: session threads are done, stores are closed.
-                Runtime.getRuntime().halt(code);
-                return code;
-            } catch (IOException e) {
-                System.err.println("larder daemon: " + e.getMessage());
-                return 1;
-            }
+            Path dir = DaemonPaths.ensure(DaemonPaths.dir(inv.env()));
+            String java = DaemonPaths.java(inv.env());
+            // The launcher runs the daemon from a copy of the jar and names the build it copied.
+            String build = Optional.ofNullable(inv.getenv("LARDER_DAEMON_BUILD")).filter(b -> !b.isEmpty())
+                    .orElseGet(() -> DaemonPaths.jar().map(DaemonPaths::buildId).orElse("unknown"));
+            // Every later System.out/err write goes to the client whose session wrote it.
+            java.io.PrintStream log = System.err;
+            System.setOut(Invocation.routed(true, log));
+            System.setErr(Invocation.routed(false, log));
+            Logging.configure(inv.getenv("LARDER_LOG"));
+            int code = new Daemon(dir, java, build, Daemon.idle(inv.env()), log).run();
+            log.flush();
+            // Nothing may keep the process: session threads are done, stores are closed.
+            Runtime.getRuntime().halt(code);
+            return code;
         }
     }
 
@@ -72,16 +67,11 @@ final class DaemonCommand implements Runnable {
             description = "Start the daemon if it is not running, and wait until it listens.")
     static final class Start implements Callable<Integer> {
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             Invocation inv = Invocation.current();
-            try {
-                Path dir = DaemonPaths.ensure(DaemonPaths.dir(inv.env()));
-                DaemonClient.ensureRunning(dir, DaemonPaths.java(inv.env()), inv.env());
-                return 0;
-            } catch (IOException e) {
-                System.err.println("larder daemon start: " + e.getMessage());
-                return 1;
-            }
+            Path dir = DaemonPaths.ensure(DaemonPaths.dir(inv.env()));
+            DaemonClient.ensureRunning(dir, DaemonPaths.java(inv.env()), inv.env());
+            return 0;
         }
     }
 
@@ -133,12 +123,11 @@ final class DaemonCommand implements Runnable {
             }
             try (DaemonClient.Session x = session.get()) {
                 x.stdin().close();
-                x.stdout().transferTo(System.out);
+                inv.write(x.stdout().readAllBytes());
                 x.waitFor();
                 live++;
             }
         }
-        System.out.flush();
         if (live == 0) {
             System.err.println(name + ": no daemon running (directory " + dir + ")");
             return NONE;

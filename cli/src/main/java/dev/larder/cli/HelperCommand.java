@@ -2,7 +2,6 @@ package dev.larder.cli;
 
 import dev.larder.helper.CacheHelper;
 import dev.larder.helper.HelperOptions;
-import dev.larder.protocol.ProtocolException;
 import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.TrimPolicy;
@@ -79,7 +78,7 @@ final class HelperCommand implements Callable<Integer> {
     private CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         // stdout belongs to the protocol writer alone: anything else that prints goes to stderr.
         Invocation inv = Invocation.current();
         OutputStream protocolOut = new BufferedOutputStream(inv.out(), 64 * 1024);
@@ -89,48 +88,30 @@ final class HelperCommand implements Callable<Integer> {
         return inv.stdoutToStderr().bound(() -> serve(inv, protocolOut));
     }
 
-    private int serve(Invocation inv, OutputStream protocolOut) {
+    private int serve(Invocation inv, OutputStream protocolOut) throws IOException {
         if (workers < 1) {
-            System.err.println("larder helper: --workers must be at least 1, got " + workers);
-            return Main.USAGE;
+            throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1, got " + workers);
         }
         Optional<TrimPolicy> trim = Optional.empty();
         if (autoTrim || "1".equals(inv.getenv("LARDER_AUTO_TRIM"))) {
-            try {
-                trim = TrimSettings.policy(maxSize, maxAge, false, inv.env());
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
+            trim = TrimSettings.policy(maxSize, maxAge, false, inv.env());
             if (trim.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--auto-trim needs --max-size or --max-age (or LARDER_MAX_SIZE or LARDER_MAX_AGE)");
             }
         }
-        StoreOptions.Resolved tiers;
-        try {
-            tiers = stores.resolve(inv.env());
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        StoreOptions.Resolved tiers = stores.resolve(inv.env());
         Path store = StoreLocation.resolve(dir);
         // With every tier read-only there is nowhere to put: put leaves KnownCommands, as --read-only.
         HelperOptions options = new HelperOptions(readOnly || !tiers.writable(), Optional.ofNullable(statsJson),
                 workers, Optional.of(Main.launchedAt()));
         CacheHelper helper = CacheHelper.create(() -> tiers.open(store), options);
         Optional<Path> trimmed = tiers.nearestLocal(store);
-        try {
-            helper.serve(inv.in(), protocolOut);
-            // The session's output is closed by now: cmd/go has moved on, and is not kept
-            // waiting by the trim.
-            trim.ifPresent(p -> trimmed.ifPresent(d -> autoTrim(d, p)));
-            return 0;
-        } catch (ProtocolException e) {
-            System.err.println("larder helper: bad input: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            System.err.println("larder helper: " + e.getMessage());
-            return 1;
-        }
+        helper.serve(inv.in(), protocolOut);
+        // The session's output is closed by now: cmd/go has moved on, and is not kept
+        // waiting by the trim.
+        trim.ifPresent(p -> trimmed.ifPresent(d -> autoTrim(d, p)));
+        return 0;
     }
 
     /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */

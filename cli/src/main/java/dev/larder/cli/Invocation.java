@@ -3,6 +3,7 @@ package dev.larder.cli;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -43,12 +44,21 @@ record Invocation(InputStream in, OutputStream out, PrintStream err, Map<String,
         return CURRENT.get() != null;
     }
 
-    /** Runs {@code work} with this invocation bound to the calling thread (and threads it starts). */
-    <T> T bound(java.util.function.Supplier<T> work) {
+    /** Work to run bound to an invocation; it may throw what the command it runs throws. */
+    @FunctionalInterface
+    interface Work<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /**
+     * Runs {@code work} with this invocation bound to the calling thread (and threads it starts),
+     * and returns its result or throws what it threw.
+     */
+    <T, E extends Exception> T bound(Work<T, E> work) throws E {
         Invocation before = CURRENT.get();
         CURRENT.set(this);
         try {
-            return work.get();
+            return work.run();
         } finally {
             CURRENT.set(before);
         }
@@ -72,17 +82,17 @@ record Invocation(InputStream in, OutputStream out, PrintStream err, Map<String,
             }
 
             @Override
-            public void write(int b) throws java.io.IOException {
+            public void write(int b) throws IOException {
                 target().write(b);
             }
 
             @Override
-            public void write(byte[] b, int off, int len) throws java.io.IOException {
+            public void write(byte[] b, int off, int len) throws IOException {
                 target().write(b, off, len);
             }
 
             @Override
-            public void flush() throws java.io.IOException {
+            public void flush() throws IOException {
                 target().flush();
             }
         }, true, charset());
@@ -103,8 +113,28 @@ record Invocation(InputStream in, OutputStream out, PrintStream err, Map<String,
         return Charset.defaultCharset();
     }
 
-    /** A print stream over the invocation's stdout, for commands that print text. */
-    PrintStream printOut() {
-        return out instanceof PrintStream p ? p : new PrintStream(out, true, charset());
+    /**
+     * Writes {@code text} to the invocation's stdout and flushes it: how commands print their
+     * output, so that a failed write is an error of the command (a {@code PrintStream}, such as
+     * {@code System.out}, would swallow it).
+     *
+     * @throws IOException if stdout cannot be written (a full disk, a reader that went away)
+     */
+    void print(String text) throws IOException {
+        write(text.getBytes(charset()));
+    }
+
+    /**
+     * Writes {@code bytes} to the invocation's stdout and flushes them, as {@link #print}.
+     *
+     * @throws IOException if stdout cannot be written
+     */
+    void write(byte[] bytes) throws IOException {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            throw new IOException("cannot write stdout: " + e.getMessage(), e);
+        }
     }
 }

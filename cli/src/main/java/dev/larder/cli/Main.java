@@ -1,10 +1,33 @@
 package dev.larder.cli;
 
+import dev.larder.protocol.ProtocolException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.time.Instant;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code larder} command line; the only place that picks exit codes. */
+/**
+ * The {@code larder} command line; the only place that picks exit codes and words failures.
+ * Commands throw; its exception handlers, which also serve the daemon's sessions, turn what they
+ * threw into one message on stderr and an exit status, never a stack trace ({@code LARDER_LOG=debug}
+ * adds it):
+ * <ul>
+ * <li>a usage error (picocli's {@code ParameterException}, or an {@code IllegalArgumentException}
+ *     from an option's value): the message and the command's usage, exit {@link #USAGE};
+ * <li>an {@code IOException}: {@code larder CMD: message}, exit 1 (the command's
+ *     {@code exitCodeOnExecutionException}: 125 for {@code larder run});
+ * <li>anything else: {@code larder CMD: internal error: ...}, with the same exit status.
+ * </ul>
+ */
 @Command(name = "larder",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
@@ -62,8 +85,7 @@ public final class Main implements Runnable {
         return client.bound(() -> {
             // Only the command asked for is modelled (picocli reflects over every option of every
             // command it is given: milliseconds a session would wait before its handshake).
-            CommandLine cl = new CommandLine(CommandLine.Model.CommandSpec.create().name("larder"))
-                    .setCaseInsensitiveEnumValuesAllowed(true);
+            CommandLine cl = handled(new CommandLine(CommandLine.Model.CommandSpec.create().name("larder")));
             Object command = served(args.length == 0 ? "" : args[0]);
             if (command != null) {
                 cl.addSubcommand(command);
@@ -85,7 +107,83 @@ public final class Main implements Runnable {
     }
 
     private static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return handled(new CommandLine(new Main()));
+    }
+
+    /** {@code cl} with larder's settings and its one way of reporting errors. */
+    private static CommandLine handled(CommandLine cl) {
+        return cl.setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(Main::badUsage)
+                .setExecutionExceptionHandler(Main::failed);
+    }
+
+    /** A usage error: its message, then a suggestion or the command's usage, on stderr; exit {@link #USAGE}. */
+    private static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getColorScheme().errorText(e.getMessage()));
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            cmd.usage(err, cmd.getColorScheme());
+        }
+        debugTrace(e, err);
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /**
+     * What a command threw, as one line on stderr: a bad option value is a usage error (commands
+     * check their options' values before they open or start anything), an I/O error says
+     * {@code larder CMD: message}; the exit status is the command's for a failure (1 unless its
+     * {@code @Command} says otherwise).
+     */
+    private static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        if (e instanceof IllegalArgumentException) {
+            return badUsage(new CommandLine.ParameterException(cmd, message(e), e), null);
+        }
+        String what;
+        if (e instanceof ProtocolException) {
+            what = "bad input: " + message(e);
+        } else if (e instanceof IOException) {
+            what = message(e);
+        } else if (e instanceof UncheckedIOException u) {
+            what = message(u.getCause());
+        } else {
+            what = "internal error: " + e + " (LARDER_LOG=debug shows where)";
+        }
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + what);
+        debugTrace(e, err);
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnExecutionException();
+    }
+
+    /**
+     * {@code e}'s message, said in full: java.nio's file exceptions name only the file when the
+     * operating system gave no reason ({@code NoSuchFileException: /x}), and some exceptions have
+     * no message at all ({@code ClosedChannelException}).
+     */
+    private static String message(Exception e) {
+        if (e instanceof FileSystemException f && f.getReason() == null) {
+            String why = e instanceof NoSuchFileException ? "no such file or directory"
+                    : e instanceof NotDirectoryException ? "not a directory"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "already exists"
+                    : e instanceof DirectoryNotEmptyException ? "directory not empty"
+                    : e.getClass().getSimpleName();
+            return e.getMessage() + ": " + why;
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** Prints {@code e}'s stack trace when the invocation asked for debug logs ({@code LARDER_LOG=debug} or trace). */
+    private static void debugTrace(Exception e, PrintWriter err) {
+        String level = Invocation.current().getenv("LARDER_LOG");
+        if (level != null && switch (level.trim().toLowerCase(Locale.ROOT)) {
+            case "debug", "trace" -> true;
+            default -> false;
+        }) {
+            e.printStackTrace(err);
+        }
     }
 
     @Override

@@ -30,6 +30,7 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         customSynopsis = "larder run [OPTIONS] -- CMD [ARGS...]",
+        exitCodeOnExecutionException = RunCommand.FAILED,
         description = {
             "Run CMD traced with ptrace, learning what it reads (files, stats, directory listings,",
             "missing files, the executable, argv, environment, cwd) and what it does (files written,",
@@ -84,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
     private CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         if (command.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "no command: put it after --, e.g. larder run -- make -j2");
@@ -104,16 +105,8 @@ final class RunCommand implements Callable<Integer> {
         ProtocolClient client;
         Thread served = null;
         DaemonClient.Session daemon = null;
-        StoreOptions.Resolved checked = null;
-        if (helperCommand == null) {
-            try {
-                // Checked here, whoever serves them: a bad value is a usage error of this command.
-                checked = stores.resolve(System.getenv());
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-        }
-        StoreOptions.Resolved tiers = checked;
+        // Checked here, whoever serves them: a bad value is a usage error of this command.
+        StoreOptions.Resolved tiers = helperCommand == null ? stores.resolve(System.getenv()) : null;
         try {
             if (helperCommand == null) {
                 daemon = daemonHelper(store);
@@ -147,9 +140,8 @@ final class RunCommand implements Callable<Integer> {
         try {
             result = RunCache.run(command, env, client, settings);
         } catch (IOException e) {
-            System.err.println("larder run: " + e.getMessage());
             client.abort();
-            return FAILED;
+            throw e;
         }
         try {
             client.close();

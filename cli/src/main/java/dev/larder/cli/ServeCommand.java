@@ -50,43 +50,30 @@ final class ServeCommand implements Callable<Integer> {
     private CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address();
-        long max;
-        try {
-            max = ByteSize.parse(maxBody, "--max-body");
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        long max = ByteSize.parse(maxBody, "--max-body");
         Optional<String> token = Optional.empty();
         if (tokenFile != null) {
+            String t;
             try {
-                String t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
-                if (t.isEmpty()) {
-                    System.err.println("larder serve: " + tokenFile + " is empty: want the token");
-                    return 1;
-                }
-                token = Optional.of(t);
+                t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
             } catch (IOException e) {
-                System.err.println("larder serve: cannot read the token file " + tokenFile + ": " + e.getMessage());
-                return 1;
+                throw new IOException("cannot read the token file " + tokenFile + ": " + e.getMessage(), e);
             }
+            if (t.isEmpty()) {
+                throw new IOException(tokenFile + " is empty: want the token");
+            }
+            token = Optional.of(t);
         }
         Path root = StoreLocation.resolve(dir);
-        LocalStore store;
+        LocalStore store = H2Storage.open(root, StoreClock.get());
         CacheServer server;
-        try {
-            store = H2Storage.open(root, StoreClock.get());
-        } catch (IOException e) {
-            System.err.println("larder serve: " + e.getMessage());
-            return 1;
-        }
         try {
             server = CacheServer.start(store, address, token, readOnly, max, System.err);
         } catch (IOException e) {
-            System.err.println("larder serve: cannot listen on " + listen + ": " + e.getMessage());
             closeQuietly(store);
-            return 1;
+            throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -39,16 +39,10 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        StoreStats s;
         Path root = StoreLocation.resolve(dir);
-        try {
-            s = StoreCommands.withStore(dir, store -> store.stats(Math.max(0, largest)));
-        } catch (IOException e) {
-            System.err.println("larder stats: " + e.getMessage());
-            return 1;
-        }
+        StoreStats s = StoreCommands.withStore(dir, store -> store.stats(Math.max(0, largest)));
         if (json) {
-            System.out.println(StoreCommands.JSON.writeValueAsString(toJson(s, root)));
+            Invocation.current().print(StoreCommands.JSON.writeValueAsString(toJson(s, root)) + System.lineSeparator());
             return 0;
         }
         Instant now = Instant.now();
@@ -77,7 +71,7 @@ final class StatsCommand implements Callable<Integer> {
                         DurationText.format(Duration.between(l.lastUse(), now))));
             }
         }
-        System.out.print(b);
+        Invocation.current().print(b.toString());
         return 0;
     }
 

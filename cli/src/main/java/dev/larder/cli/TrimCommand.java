@@ -48,30 +48,16 @@ final class TrimCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Optional<TrimPolicy> policy;
-        try {
-            policy = TrimSettings.policy(maxSize, maxAge, dryRun, Invocation.current().env());
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        Optional<TrimPolicy> policy = TrimSettings.policy(maxSize, maxAge, dryRun, Invocation.current().env());
         if (policy.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "nothing to trim to: give --max-size or --max-age (or set LARDER_MAX_SIZE or LARDER_MAX_AGE)");
         }
         Path root = StoreLocation.resolve(dir);
-        TrimResult r;
-        try {
-            TrimPolicy p = policy.get();
-            r = StoreCommands.withStore(dir, store -> store.trim(p));
-        } catch (IOException e) {
-            System.err.println("larder trim: " + e.getMessage());
-            return 1;
-        }
-        if (json) {
-            System.out.println(StoreCommands.JSON.writeValueAsString(toJson(r)));
-        } else {
-            System.out.println(describe(r, policy.get(), root));
-        }
+        TrimPolicy p = policy.get();
+        TrimResult r = StoreCommands.withStore(dir, store -> store.trim(p));
+        Invocation.current().print((json ? StoreCommands.JSON.writeValueAsString(toJson(r)) : describe(r, p, root))
+                + System.lineSeparator());
         return 0;
     }
 

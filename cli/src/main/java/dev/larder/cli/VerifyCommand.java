@@ -32,14 +32,8 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        VerifyResult r;
         long t0 = System.nanoTime();
-        try {
-            r = StoreCommands.withStore(dir, store -> store.verify(repair));
-        } catch (IOException e) {
-            System.err.println("larder verify: " + e.getMessage());
-            return 1;
-        }
+        VerifyResult r = StoreCommands.withStore(dir, store -> store.verify(repair));
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (json) {
             ObjectNode o = StoreCommands.JSON.createObjectNode();
@@ -55,17 +49,19 @@ final class VerifyCommand implements Callable<Integer> {
                 po.put("entries", p.entries());
                 po.put("detail", p.detail());
             }
-            System.out.println(StoreCommands.JSON.writeValueAsString(o));
+            Invocation.current().print(StoreCommands.JSON.writeValueAsString(o) + System.lineSeparator());
         } else {
+            StringBuilder b = new StringBuilder();
             for (VerifyResult.Problem p : r.problems()) {
-                System.out.println(p.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ": " + p.path()
-                        + (p.entries() > 0 ? " (" + p.entries() + (p.entries() == 1 ? " entry" : " entries") + ")" : "")
-                        + ": " + p.detail());
+                b.append(p.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')).append(": ").append(p.path())
+                        .append(p.entries() > 0 ? " (" + p.entries() + (p.entries() == 1 ? " entry" : " entries") + ")" : "")
+                        .append(": ").append(p.detail()).append(System.lineSeparator());
             }
-            System.out.printf("verified %d blobs (%s) in %.1f s: %s%n", r.blobsChecked(),
+            b.append(String.format("verified %d blobs (%s) in %.1f s: %s%n", r.blobsChecked(),
                     ByteSize.format(r.bytesChecked()), seconds,
                     r.clean() ? "clean" : r.problems().size() + (r.problems().size() == 1 ? " problem" : " problems")
-                            + (r.repaired() ? ", repaired" : "; larder verify --repair drops them"));
+                            + (r.repaired() ? ", repaired" : "; larder verify --repair drops them")));
+            Invocation.current().print(b.toString());
         }
         return r.clean() || r.repaired() ? 0 : 1;
     }
