@@ -1,8 +1,7 @@
 package dev.larder.cli;
 
-import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
-import dev.larder.storage.http.CacheServer;
+import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
         LocalStore store;
         CacheServer server;
         try {
-            store = H2Storage.open(root, StoreClock.get());
+            store = LocalStore.open(root, StoreClock.get());
         } catch (IOException e) {
             System.err.println("larder serve: " + e.getMessage());
             return 1;

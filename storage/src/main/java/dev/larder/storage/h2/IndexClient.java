@@ -48,7 +48,7 @@ final class IndexClient {
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */
     static Connection connect(Path dir) throws SQLException {
-        if (H2Storage.hosting()) {
+        if (Hosting.on()) {
             Connection own = HostedStores.connect(dir);
             if (own != null) {
                 return own;
@@ -81,7 +81,7 @@ final class IndexClient {
             if (c != null) {
                 return c;
             }
-            if (H2Storage.hosting()) {
+            if (Hosting.on()) {
                 // A process that hosts its stores takes this one over once its owner is gone.
                 Connection own = HostedStores.connect(dir);
                 if (own != null) {

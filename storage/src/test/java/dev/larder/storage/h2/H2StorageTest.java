@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class H2StorageTest extends StorageContract {
     @Override
     protected Storage open(Path dir) throws IOException {
-        return H2Storage.open(dir, clock);
+        return LocalStore.open(dir, clock);
     }
 
     @Override

@@ -12,7 +12,7 @@ import dev.larder.storage.Entry;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
 import dev.larder.storage.TestClock;
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -162,7 +162,7 @@ class StoresTest {
         Path second = tmp.resolve("second");
         byte[] body = "in the second store".getBytes(UTF_8);
         Digest action = Digest.sha256("a".getBytes(UTF_8));
-        try (Storage seed = H2Storage.open(second)) {
+        try (Storage seed = LocalStore.open(second)) {
             seed.put(action, Digest.sha256(body), body.length, new ByteArrayInputStream(body));
         }
         Storage s = open(tmp.resolve("default"), "h2:" + near, "h2:" + second);
