@@ -80,6 +80,22 @@ class StoresTest {
                 + " (a first value that is not h2: puts the writable default local store in front)");
     }
 
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "''                                  | h2:/default",
+        "h2:/near                            | h2:/near",
+        "readonly:h2:/near, http://cache     | readonly:h2:/near",
+        "http://cache, h2:/second            | h2:/default",
+        "s3://bucket                         | h2:/default",
+    })
+    void nearest_isTheFirstValueIfLocal_elseTheDefaultLocalStore(String list, String want) {
+        StoreSpec got = Stores.nearest(StoreSpec.parseList(list), Path.of("/default"));
+        assertEquals(want, got.toString(), "nearest(" + list + "): got " + got + ", want " + want);
+        List<StoreSpec> far = Stores.far(StoreSpec.parseList(list));
+        assertFalse(far.stream().anyMatch(s -> s.toString().equals(want)), "far(" + list + "): got " + far
+                + ", want it without the nearest " + want);
+    }
+
     @Test
     void providers_builtIn_serveH2HttpAndHttps() {
         assertEquals(Set.of("h2", "http", "https"), providers.keySet(), "schemes: got " + providers.keySet()
