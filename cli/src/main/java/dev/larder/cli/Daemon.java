@@ -1,6 +1,6 @@
 package dev.larder.cli;
 
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
@@ -43,7 +43,7 @@ import jdk.net.UnixDomainPrincipal;
  * clients at once, one session per connection on its Unix socket, each running a larder command
  * line ({@link #SERVED}) as that client would have run it, with the client's arguments,
  * environment, working directory and streams. It owns the stores its sessions open
- * ({@link H2Storage#hostInProcess}): each is opened once, its index held in this process.
+ * ({@link LocalStore#hostInProcess}): each is opened once, its index held in this process.
  *
  * <p>Only the user who started it may connect: the socket lives in a directory only that user can
  * enter ({@link DaemonPaths#ensure}), and each connection's peer uid is checked (SO_PEERCRED).
@@ -117,7 +117,7 @@ final class Daemon {
         }
         log.println("larder daemon: pid " + ProcessHandle.current().pid() + " listening on " + socket + " (build "
                 + build + ", java " + java + ", idle " + idle.toSeconds() + " s)");
-        H2Storage.hostInProcess();
+        LocalStore.hostInProcess();
         Thread watcher = new Thread(this::watch, "larder-daemon-watch");
         watcher.setDaemon(true);
         watcher.start();
@@ -310,7 +310,7 @@ final class Daemon {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "warm-up store: " + e.getMessage());
             }
-            H2Storage.sweep(false);
+            LocalStore.sweep(false);
         }
     }
 
@@ -333,7 +333,7 @@ final class Daemon {
 
     /** How many stores the daemon has open for its clients (the warm-up's is not one). */
     private long clientStores() {
-        return H2Storage.hosted().stream().filter(p -> !p.equals(warmUpStore)).count();
+        return LocalStore.hosted().stream().filter(p -> !p.equals(warmUpStore)).count();
     }
 
     /** {@code daemon status} and {@code daemon stop}, asked through the socket. */
@@ -376,7 +376,7 @@ final class Daemon {
         long live = rt.totalMemory() - rt.freeMemory();
         b.append(String.format("%-10s%d bytes live (%s) of %s committed%n", "heap", live, ByteSize.format(live),
                 ByteSize.format(rt.totalMemory())));
-        List<Path> stores = H2Storage.hosted();
+        List<Path> stores = LocalStore.hosted();
         if (stores.isEmpty()) {
             b.append(String.format("%-10s%s%n", "stores", "none open"));
         }
@@ -424,7 +424,7 @@ final class Daemon {
             } catch (InterruptedException e) {
                 return;
             }
-            H2Storage.sweep(false);
+            LocalStore.sweep(false);
             long open = clientStores();
             boolean idleNow = active.get() == 0;
             if (idleNow && !collected && System.nanoTime() - lastEndNanos > IDLE_GC.toNanos()) {
@@ -463,7 +463,7 @@ final class Daemon {
                 }
             }
         }
-        H2Storage.sweep(true);
+        LocalStore.sweep(true);
         log.println("larder daemon: exiting after " + served.get() + " sessions (" + retireReason + ")");
         log.flush();
     }

@@ -2,7 +2,6 @@ package dev.larder.cli;
 
 import dev.larder.helper.CacheHelper;
 import dev.larder.helper.HelperOptions;
-import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.h2.TrimPolicy;
 import dev.larder.storage.h2.TrimResult;
@@ -116,7 +115,7 @@ final class HelperCommand implements Callable<Integer> {
 
     /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */
     private static void autoTrim(Path dir, TrimPolicy policy) {
-        try (LocalStore store = H2Storage.open(dir, StoreClock.get())) {
+        try (LocalStore store = LocalStore.open(dir, StoreClock.get())) {
             Optional<Instant> last = store.lastTrim().map(TrimResult::at);
             if (last.isPresent() && last.get().isAfter(StoreClock.get().instant().minus(AUTO_TRIM_INTERVAL))) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "auto-trim: last trim at " + last.get() + ", skipped");

@@ -1,8 +1,7 @@
 package dev.larder.cli;
 
-import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
-import dev.larder.storage.http.CacheServer;
+import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
             token = Optional.of(t);
         }
         Path root = StoreLocation.resolve(dir);
-        LocalStore store = H2Storage.open(root, StoreClock.get());
+        LocalStore store = LocalStore.open(root, StoreClock.get());
         CacheServer server;
         try {
             server = CacheServer.start(store, address, token, readOnly, max, System.err);

@@ -2,10 +2,8 @@ package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** What the store upkeep commands share: finding an existing store, and printing JSON. */
@@ -28,7 +26,7 @@ final class StoreCommands {
      * @throws IOException if there is no store, or it cannot be opened or read
      */
     static <T> T withStore(Path dirOption, StoreWork<T> work) throws IOException {
-        try (LocalStore store = H2Storage.open(existing(dirOption), StoreClock.get())) {
+        try (LocalStore store = LocalStore.open(existing(dirOption), StoreClock.get())) {
             return work.run(store);
         }
     }
@@ -40,7 +38,7 @@ final class StoreCommands {
      */
     static Path existing(Path dirOption) throws IOException {
         Path dir = StoreLocation.resolve(dirOption);
-        if (!Files.exists(dir.resolve("index.mv.db"))) {
+        if (!LocalStore.exists(dir)) {
             throw new IOException("no store at " + dir + " (nothing has been cached there yet)");
         }
         return dir;

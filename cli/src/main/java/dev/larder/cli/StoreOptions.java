@@ -3,7 +3,7 @@ package dev.larder.cli;
 import dev.larder.storage.BackendContext;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
-import dev.larder.storage.h2.H2Provider;
+import dev.larder.storage.h2.LocalStoreProvider;
 import dev.larder.storage.tier.StoreSpec;
 import dev.larder.storage.tier.Stores;
 import dev.larder.storage.tier.TierOptions;
@@ -98,12 +98,10 @@ final class StoreOptions {
             return Stores.writable(specs);
         }
 
-        /** The directory of the nearest tier, when it is a writable local store (what auto-trim trims). */
+        /** The directory of the nearest tier ({@link Stores#nearest}), when it is writable (what auto-trim trims). */
         Optional<Path> nearestLocal(Path defaultLocal) {
-            if (specs.isEmpty() || !specs.get(0).isLocal()) {
-                return Optional.of(defaultLocal);
-            }
-            return specs.get(0).readOnly() ? Optional.empty() : Optional.of(H2Provider.path(specs.get(0).uri()));
+            StoreSpec nearest = Stores.nearest(specs, defaultLocal);
+            return nearest.readOnly() ? Optional.empty() : Optional.of(LocalStoreProvider.path(nearest.uri()));
         }
 
         Storage open(Path defaultLocal) throws IOException {

@@ -18,7 +18,7 @@ import dev.larder.protocol.Request;
 import dev.larder.protocol.Response;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Storage;
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -84,7 +84,7 @@ class CacheHelperTest {
     }
 
     private HelperSession start(HelperOptions options) throws IOException {
-        return start(() -> H2Storage.open(storeDir, clock), options);
+        return start(() -> LocalStore.open(storeDir, clock), options);
     }
 
     private HelperSession start() throws IOException {
@@ -219,7 +219,7 @@ class CacheHelperTest {
             } catch (InterruptedException e) {
                 throw new InterruptedIOException("opener interrupted");
             }
-            return H2Storage.open(storeDir, clock);
+            return LocalStore.open(storeDir, clock);
         }, HelperOptions.defaults());
         try (ProtocolClient c = s.client()) {
             assertEquals(List.of("get", "put", "close"), c.knownCommands(), "handshake commands");
@@ -385,7 +385,7 @@ class CacheHelperTest {
     @Test
     void serve_200PipelinedRequests_eachAnsweredOnceWithItsId() throws Exception {
         int requests = 200;
-        try (Storage seed = H2Storage.open(storeDir, clock)) {
+        try (Storage seed = LocalStore.open(storeDir, clock)) {
             for (int id = 2; id <= requests; id += 2) {
                 byte[] body = text("seeded output " + id);
                 seed.put(Digest.sha256(text("action g" + id)), Digest.sha256(body), body.length,

@@ -42,9 +42,11 @@ public interface Backend extends Closeable {
     void store(Digest action, Digest output, long size, Path file) throws IOException;
 
     /**
-     * This backend as a {@link Storage} whose entries are local files, if it is one; such a
-     * backend can be the nearest tier, whose files the helper hands to cmd/go. Empty (the default)
-     * for remote backends.
+     * This backend as a {@link Storage} whose entries are local files, if it is one: larder's
+     * local store ({@code h2:}) returns itself. larder asks it only of the nearest tier, whose
+     * files the helper hands to cmd/go and which is always a local store (that is decided from the
+     * {@code --store} value alone, before anything is opened). Empty (the default) for every other
+     * backend, plugins included.
      */
     default Optional<Storage> local() {
         return Optional.empty();

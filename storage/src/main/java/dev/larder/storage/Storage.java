@@ -3,16 +3,32 @@ package dev.larder.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
  * A cache of action outputs: for each action id, at most one output, held in a local file.
  *
  * <p>Implementations are thread-safe: the helper calls {@link #get} and {@link #put} from many
- * threads at once. An entry a caller has been given stays valid: its {@link Entry#path() path}
- * keeps existing with the same bytes after {@link #close()} and after the process exits, until an
- * explicit trim removes it. A put either stores the whole, verified body or nothing: no reader,
- * in this process or another, ever sees a partial or unverified output.
+ * threads at once. A put either stores the whole, verified body or nothing: no reader, in this
+ * process or another, ever sees a partial or unverified output.
+ *
+ * <p>The {@link Entry#path() path} of an entry a caller has been given keeps existing with the
+ * same bytes, after {@link #close()} and after the process exits, until the store drops it,
+ * which it does only in these cases:
+ * <ul>
+ *   <li>a trim removes the entry (the local store never removes one used within the last hour,
+ *       {@code TrimPolicy.PROTECTED});
+ *   <li>a put of the same action with another output replaces the entry: the old output's file is
+ *       deleted by that put if no other entry names it and the replaced entry was last used more
+ *       than an hour ago ({@code TrimPolicy.PROTECTED} again); one used within the hour stays, a
+ *       file no entry names, until {@code larder verify --repair} removes it;
+ *   <li>a get (or {@code larder verify --repair}) finds the file damaged (another length than recorded, or bytes that no longer hash
+ *       to the output id): the get is a miss, every entry naming the output is dropped, a file
+ *       with the wrong bytes is deleted, and the next put of that output writes the file afresh.
+ * </ul>
+ * One exception: a store that can write no local tier (every local store {@code readonly:})
+ * hands out far hits in temporary files, deleted when it is closed.
  */
 public interface Storage extends Closeable {
     /**
@@ -79,8 +95,18 @@ public interface Storage extends Closeable {
     }
 
     /**
-     * Releases the store's resources. Entries already returned stay valid; waits for puts in
-     * progress on other threads to finish or fail.
+     * A directory of this store's own, on local disk, where its clients may keep small files of
+     * their own (the tiers keep each working directory's prefetch list there), if it has one. The
+     * store never reads or removes what they put there; it goes when the store's directory is
+     * deleted. Empty (the default) for a store that is not on local disk.
+     */
+    default Optional<Path> clientDirectory() {
+        return Optional.empty();
+    }
+
+    /**
+     * Releases the store's resources. Entries already returned stay valid (as the class
+     * documentation says); waits for puts in progress on other threads to finish or fail.
      */
     @Override
     void close() throws IOException;

@@ -44,7 +44,7 @@ final class IndexClient {
 
     /**
      * A new connection to the index of the store in {@code dir}: an embedded one if this process
-     * hosts its stores ({@link H2Storage#hostInProcess}) and owns this one, else one through the
+     * hosts its stores ({@link LocalStore#hostInProcess}) and owns this one, else one through the
      * store's index server. When no server answers, this starts one: a detached background JVM
      * ({@link IndexServer}) that outlives the caller, listens on a loopback port, writes its
      * files into {@code dir} (see {@link IndexServer}) and exits once idle.
@@ -52,7 +52,7 @@ final class IndexClient {
      * @throws SQLException if no server can be reached or started within {@link #START_PATIENCE}
      */
     static Connection connect(Path dir) throws SQLException {
-        if (H2Storage.hosting()) {
+        if (Hosting.on()) {
             Connection own = HostedStores.connect(dir);
             if (own != null) {
                 return own;
@@ -85,7 +85,7 @@ final class IndexClient {
             if (c != null) {
                 return c;
             }
-            if (H2Storage.hosting()) {
+            if (Hosting.on()) {
                 // A process that hosts its stores takes this one over once its owner is gone.
                 Connection own = HostedStores.connect(dir);
                 if (own != null) {

@@ -15,7 +15,7 @@ import org.h2.tools.Server;
  * the H2 index open in-process, and serves it on loopback (its port in {@code server.properties})
  * to every other larder process using the store. Whoever holds the lock owns the store: the
  * standalone {@link IndexServer} process, or a daemon that hosts its stores itself
- * ({@link H2Storage#hostInProcess}). Connections made here ({@link #connect}) are embedded: no
+ * ({@link LocalStore#hostInProcess}). Connections made here ({@link #connect}) are embedded: no
  * network round trip per statement.
  *
  * <p>Thread-safe. {@link #close} stops the loopback server, unpublishes it and releases the lock;

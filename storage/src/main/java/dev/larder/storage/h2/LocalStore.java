@@ -4,17 +4,96 @@ import dev.larder.storage.Digest;
 import dev.larder.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * The local store with its upkeep: trimming to a budget, statistics, and verifying every blob.
- * Thread-safe, like {@link Storage}; any number of processes may open the same directory and run
- * upkeep while others serve gets and puts.
+ * The local store, larder's default backend, with its upkeep: trimming to a budget, statistics,
+ * and verifying every blob. Opened by {@link #open(Path)}; its implementations are private to
+ * this package. Thread-safe, like {@link Storage}; any number of processes may open the same
+ * directory and run upkeep while others serve gets and puts.
  */
 public interface LocalStore extends Storage {
+    /**
+     * Opens (creating if needed) the local store in {@code dir}, using the system clock: as
+     * {@link #open(Path, InstantSource)}, whose note on the background process it may start
+     * applies here too.
+     *
+     * @throws IOException if the directory cannot be created or the index cannot be opened
+     */
+    static LocalStore open(Path dir) throws IOException {
+        return open(dir, InstantSource.system());
+    }
+
+    /**
+     * Opens (creating if needed) the local store in {@code dir}, taking put and use times from
+     * {@code clock}.
+     *
+     * <p>Opening may start a process that outlives the caller. One process at a time owns a
+     * store's index; unless this process {@link #hostInProcess hosts} its stores, an open that
+     * finds no owner starts an index server ({@link IndexServer}): a detached JVM, in a session
+     * of its own ({@code setsid}) so that a Ctrl-C to the build does not stop it, which listens on
+     * a TCP port of 127.0.0.1 that the system picks, and writes {@code server.lock},
+     * {@code server.properties} (its port and pid), {@code server.secret} (the index's password,
+     * readable by the owner only) and {@code server.log} (its output) in {@code dir}, beside
+     * {@code server.start} (the lock of the client starting it). It exits after
+     * {@code $LARDER_SERVER_IDLE} seconds (default 600) without a client, or when {@code dir} or
+     * its index is deleted. A process that hosts its stores starts no server: it owns the index
+     * itself and listens on that loopback port in-process, with the same files.
+     *
+     * @throws IOException if the directory cannot be created or the index cannot be opened
+     */
+    static LocalStore open(Path dir, InstantSource clock) throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        return Hosting.on() ? HostedStores.lease(root, clock) : H2Store.open(root, clock);
+    }
+
+    /**
+     * Whether {@code dir} holds a local store already (its index exists), without opening it or
+     * starting anything: what upkeep commands, which never create a store, ask first.
+     */
+    static boolean exists(Path dir) {
+        return Files.exists(dir.toAbsolutePath().normalize().resolve("index.mv.db"));
+    }
+
+    /**
+     * Makes this process own the stores it opens, for the rest of its life: what a long-lived
+     * process serving many sessions (the daemon) calls once, at its start. From then on a store
+     * is opened once and shared by every later {@link #open} (whose {@code close} leaves it open),
+     * and its index is held in this process, served on loopback to other processes, instead of
+     * being reached through another process's index server. If another process owns a store
+     * already, this one uses that owner's server until it exits, then takes the store over.
+     */
+    static void hostInProcess() {
+        Hosting.start();
+    }
+
+    /** The directories of the stores this process has open, when it {@link #hostInProcess hosts} them. */
+    static List<Path> hosted() {
+        return HostedStores.stores();
+    }
+
+    /**
+     * Closes hosted stores whose directory or index has been deleted (all of them with
+     * {@code all}) and gives up owning them.
+     *
+     * @return how many remain open
+     */
+    static int sweep(boolean all) {
+        return HostedStores.sweep(all);
+    }
+
     /** The store's directory (absolute). */
     Path root();
+
+    /** The store's own directory, {@link #root()}: files kept there by clients do not disturb it. */
+    @Override
+    default Optional<Path> clientDirectory() {
+        return Optional.of(root());
+    }
 
     /**
      * Removes least-recently-used entries until the policy holds, never an entry used within

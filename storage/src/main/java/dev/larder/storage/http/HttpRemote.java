@@ -5,6 +5,7 @@ import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.StoredOutput;
 import dev.larder.storage.VerifiedCopy;
+import dev.larder.storage.bazel.ActionResultCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -14,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Optional;
 
@@ -57,11 +57,6 @@ public final class HttpRemote implements Backend {
         return new HttpRemote(URI.create(s.endsWith("/") ? s : s + "/"), token, timeout, clock);
     }
 
-    @Override
-    public Optional<StoredOutput> find(Digest action) throws IOException {
-        return getAction(action).map(r -> new StoredOutput(r.output(), r.size(), r.time().orElse(Instant.EPOCH)));
-    }
-
     /**
      * {@inheritDoc}
      *
@@ -85,7 +80,7 @@ public final class HttpRemote implements Backend {
     @Override
     public void store(Digest action, Digest output, long size, Path file) throws IOException {
         putBlob(output, file);
-        putAction(action, new ActionRecord(output, size, Optional.of(clock.instant())));
+        putAction(action, new StoredOutput(output, size, clock.instant()));
     }
 
     /** Nothing to release: connections are pooled by the JDK's client and closed when idle. */
@@ -106,19 +101,23 @@ public final class HttpRemote implements Backend {
     }
 
     /**
-     * The record of {@code action}, if the cache has one.
+     * {@inheritDoc}
+     *
+     * <p>The record is {@code /ac/<action>}, read as an ActionResult; its time is
+     * {@link java.time.Instant#EPOCH} if the record has none.
      *
      * @throws IOException if the cache cannot be reached, answers with an error, or the record
      *                     is not an ActionResult naming an output
      */
-    public Optional<ActionRecord> getAction(Digest action) throws IOException {
+    @Override
+    public Optional<StoredOutput> find(Digest action) throws IOException {
         HttpResponse<byte[]> r = send(request("ac/" + action).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
         expect(r.statusCode(), 200, "GET ac/" + action);
         try {
-            return Optional.of(ActionRecord.decode(r.body()));
+            return Optional.of(ActionResultCodec.decode(r.body()));
         } catch (IllegalArgumentException e) {
             throw new IOException(base + "ac/" + action + ": " + e.getMessage(), e);
         }
@@ -159,9 +158,10 @@ public final class HttpRemote implements Backend {
         expectPut(r, "PUT cas/" + output);
     }
 
-    /** Uploads the record of {@code action}. */
-    public void putAction(Digest action, ActionRecord record) throws IOException {
-        HttpResponse<String> r = send(request("ac/" + action).PUT(HttpRequest.BodyPublishers.ofByteArray(record.encode()))
+    /** Uploads the record of {@code action}, as an ActionResult ({@link ActionResultCodec}). */
+    public void putAction(Digest action, StoredOutput record) throws IOException {
+        HttpResponse<String> r = send(request("ac/" + action).PUT(HttpRequest.BodyPublishers.ofByteArray(
+                ActionResultCodec.encode(record)))
                 .build(), HttpResponse.BodyHandlers.ofString());
         expectPut(r, "PUT ac/" + action);
     }

@@ -1,12 +1,12 @@
 /**
- * The Bazel HTTP remote-cache protocol, larder's wire format for sharing a cache between
- * machines (bazel-remote, nginx with WebDAV PUT, {@code larder serve}).
+ * The {@code http:}/{@code https:} backend: a client of a Bazel HTTP remote cache, larder's
+ * wire format for sharing a cache between machines (bazel-remote, nginx with WebDAV PUT,
+ * {@code larder serve}).
  *
- * <p>What lives here: {@link dev.larder.storage.http.ActionRecord}, the {@code /ac/} value, a
- * Bazel {@code ActionResult} protobuf written and read by hand;
- * {@link dev.larder.storage.http.CacheServer}, which serves a local store over the protocol; and
- * {@link dev.larder.storage.http.HttpRemote}, a client that verifies every body it fetches and
- * is the {@code http:}/{@code https:} backend, opened by
- * {@link dev.larder.storage.http.HttpProvider}. What does not: tiers (package {@code tier}).
+ * <p>What lives here: {@link dev.larder.storage.http.HttpRemote}, a client that verifies every
+ * body it fetches, opened by {@link dev.larder.storage.http.HttpProvider}. What does not: the
+ * {@code /ac/} record's encoding, which the client shares with larder's own server (package
+ * {@code bazel}, so that neither imports the other); the server itself (package
+ * {@code server}); tiers (package {@code tier}).
  */
 package dev.larder.storage.http;

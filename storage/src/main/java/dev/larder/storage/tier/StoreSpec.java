@@ -2,6 +2,7 @@ package dev.larder.storage.tier;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +24,8 @@ import java.util.regex.Pattern;
  */
 public record StoreSpec(String text, URI uri, boolean readOnly) {
     private static final String READONLY = "readonly:";
+    /** The local store's scheme, as its provider ({@code LocalStoreProvider}) serves it. */
+    private static final String LOCAL_SCHEME = "h2";
     private static final Pattern SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):(.*)", Pattern.DOTALL);
 
     public StoreSpec {
@@ -47,11 +50,7 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
         }
         if (rest.startsWith("/") || rest.startsWith(".") || rest.startsWith("~")) {
             // A path, taken as it is: never decoded as a URI (%41 stays %41, # is no fragment).
-            try {
-                return new StoreSpec(text, new URI("h2", rest, null), readOnly);
-            } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("store " + quote(text) + ": " + e.getMessage(), e);
-            }
+            return local(text, rest, readOnly);
         }
         Matcher m = SCHEME.matcher(rest);
         if (!m.matches()) {
@@ -81,7 +80,7 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
      * serving another process's command line (the daemon) uses instead of its own working
      * directory. Other values, absolute paths and {@code ~} paths are returned as they are.
      */
-    public StoreSpec absolute(java.nio.file.Path dir) {
+    public StoreSpec absolute(Path dir) {
         if (!isLocal()) {
             return this;
         }
@@ -89,8 +88,19 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
         if (p == null || p.isEmpty() || p.startsWith("/") || p.equals("~") || p.startsWith("~/")) {
             return this;
         }
+        return local(text, dir.resolve(p).normalize().toString(), readOnly);
+    }
+
+    /** The local store in {@code dir} (made absolute), writable: what the default local store's value would be. */
+    public static StoreSpec local(Path dir) {
+        String path = dir.toAbsolutePath().normalize().toString();
+        return local(path, path, false);
+    }
+
+    /** An {@code h2:} value for {@code path}, taken as it is. */
+    private static StoreSpec local(String text, String path, boolean readOnly) {
         try {
-            return new StoreSpec(text, new URI("h2", dir.resolve(p).normalize().toString(), null), readOnly);
+            return new StoreSpec(text, new URI(LOCAL_SCHEME, path, null), readOnly);
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("store " + quote(text) + ": " + e.getMessage(), e);
         }
@@ -107,9 +117,13 @@ public record StoreSpec(String text, URI uri, boolean readOnly) {
         return specs;
     }
 
-    /** Whether this is the local store ({@code h2:}), which can be the nearest tier. */
+    /**
+     * Whether this is a local store ({@code h2:}), the only kind of tier that can be the nearest:
+     * larder's one answer to "is this tier local?", known before anything is opened. The nearest
+     * tier's backend is then asked for its store ({@code Backend.local()}); no other test is made.
+     */
     public boolean isLocal() {
-        return "h2".equals(uri.getScheme());
+        return LOCAL_SCHEME.equals(uri.getScheme());
     }
 
     /** The URI's scheme, lowercase. */

@@ -5,8 +5,6 @@ import dev.larder.storage.BackendContext;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
-import dev.larder.storage.h2.H2Storage;
-import dev.larder.storage.h2.LocalStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +21,10 @@ import java.util.TreeMap;
  * Opens the stores a helper serves from, as {@code --store} values list them (nearest first).
  *
  * <p>The nearest tier holds local files, which cmd/go reads: it is the first value when that is
- * an {@code h2:} store; otherwise the default local store (the helper's {@code --dir}) is put in
- * front. Every other value is a far tier. With no values, the default local store alone.
+ * a local store ({@link StoreSpec#isLocal}); otherwise the default local store (the helper's
+ * {@code --dir}) is put in front. Every other value is a far tier. With no values, the default
+ * local store alone. {@link #nearest} is the one home of this rule. Every tier, the default
+ * local store included, is opened through its scheme's provider: this class knows no backend.
  */
 public final class Stores {
     private static final System.Logger LOG = System.getLogger("dev.larder.storage.tier");
@@ -32,12 +32,26 @@ public final class Stores {
     private Stores() {
     }
 
+    /**
+     * The nearest tier: the first value if it is a local store, else the default local store in
+     * {@code defaultLocal} (writable).
+     */
+    public static StoreSpec nearest(List<StoreSpec> specs, Path defaultLocal) {
+        return firstIsNearest(specs) ? specs.get(0) : StoreSpec.local(defaultLocal);
+    }
+
+    /** The far tiers: every value but the {@link #nearest} one. */
+    static List<StoreSpec> far(List<StoreSpec> specs) {
+        return firstIsNearest(specs) ? specs.subList(1, specs.size()) : specs;
+    }
+
+    private static boolean firstIsNearest(List<StoreSpec> specs) {
+        return !specs.isEmpty() && specs.get(0).isLocal();
+    }
+
     /** Whether a put can be stored anywhere: false only when every tier, the nearest included, is read-only. */
     public static boolean writable(List<StoreSpec> specs) {
-        if (specs.isEmpty() || !specs.get(0).isLocal()) {
-            return true;
-        }
-        return specs.stream().anyMatch(s -> !s.readOnly());
+        return !firstIsNearest(specs) || specs.stream().anyMatch(s -> !s.readOnly());
     }
 
     /**
@@ -90,27 +104,24 @@ public final class Stores {
      * never fails a build); the nearest tier must open.
      *
      * @param defaultLocal the local store used as nearest tier when the first value is not one
-     * @throws IllegalArgumentException if a value has no provider or the nearest is not local
+     * @throws IllegalArgumentException if a value has no provider, or its provider refuses it
      * @throws IOException              if the nearest tier cannot be opened
      */
     public static Storage open(List<StoreSpec> specs, Path defaultLocal, Map<String, StorageProvider> providers,
             BackendContext context, TierOptions options) throws IOException {
         check(specs, providers);
-        Storage near;
-        boolean nearWritable;
-        List<StoreSpec> rest;
-        if (specs.isEmpty() || !specs.get(0).isLocal()) {
-            near = H2Storage.open(defaultLocal, context.clock());
-            nearWritable = true;
-            rest = specs;
-        } else {
-            StoreSpec first = specs.get(0);
-            Backend b = providers.get(first.scheme()).open(first.uri(), context);
-            near = b.local().orElseThrow(() -> new IllegalArgumentException("store " + first.display()
-                    + ": not a local store, cannot be the nearest tier"));
-            nearWritable = !first.readOnly();
-            rest = specs.subList(1, specs.size());
+        StoreSpec nearest = nearest(specs, defaultLocal);
+        check(List.of(nearest), providers);
+        Backend nearBackend = providers.get(nearest.scheme()).open(nearest.uri(), context);
+        Optional<Storage> local = nearBackend.local();
+        if (local.isEmpty()) {
+            nearBackend.close();
+            throw new IllegalStateException("store " + nearest.display() + ": its provider ("
+                    + providers.get(nearest.scheme()).getClass().getName() + ") opened no local store");
         }
+        Storage near = local.get();
+        boolean nearWritable = !nearest.readOnly();
+        List<StoreSpec> rest = far(specs);
         if (rest.isEmpty() && nearWritable) {
             return near;
         }
@@ -129,9 +140,10 @@ public final class Stores {
             throw e;
         }
         Optional<Prefetch> prefetch = Optional.empty();
-        if (options.prefetchKey().isPresent() && near instanceof LocalStore local && nearWritable && !far.isEmpty()) {
+        Optional<Path> dir = near.clientDirectory();
+        if (options.prefetchKey().isPresent() && dir.isPresent() && nearWritable && !far.isEmpty()) {
             Digest key = Digest.sha256(options.prefetchKey().get().getBytes(StandardCharsets.UTF_8));
-            prefetch = Optional.of(new Prefetch(local.root().resolve("prefetch").resolve(key.toString())));
+            prefetch = Optional.of(new Prefetch(dir.get().resolve("prefetch").resolve(key.toString())));
         }
         TieredStorage tiers = new TieredStorage(near, nearWritable, far, options, context.clock(), prefetch);
         tiers.startPrefetch();

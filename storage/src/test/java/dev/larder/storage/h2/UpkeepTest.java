@@ -33,7 +33,7 @@ class UpkeepTest {
 
     private LocalStore store() throws IOException {
         if (store == null) {
-            store = H2Storage.open(dir, clock);
+            store = LocalStore.open(dir, clock);
         }
         return store;
     }

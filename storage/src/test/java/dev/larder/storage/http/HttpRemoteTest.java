@@ -9,8 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.larder.storage.Digest;
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.StoredOutput;
 import dev.larder.storage.h2.LocalStore;
+import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -19,6 +20,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +51,7 @@ class HttpRemoteTest {
     }
 
     private HttpRemote larderServe(Optional<String> token) throws IOException {
-        store = H2Storage.open(dir.resolve("store"));
+        store = LocalStore.open(dir.resolve("store"));
         server = CacheServer.start(store, new InetSocketAddress("127.0.0.1", 0), token, false, 1 << 20,
                 new PrintStream(PrintStream.nullOutputStream()));
         return HttpRemote.create(URI.create("http://127.0.0.1:" + server.port()), token, Duration.ofSeconds(5));
@@ -89,14 +91,14 @@ class HttpRemoteTest {
         Path file = Files.write(dir.resolve("body"), body);
         remote.putBlob(out, file);
         remote.putBlob(out, file); // already there: a HEAD, no upload
-        remote.putAction(action, new ActionRecord(out, body.length, Optional.empty()));
+        remote.putAction(action, new StoredOutput(out, body.length, Instant.EPOCH));
 
-        ActionRecord r = remote.getAction(action).orElseThrow();
+        StoredOutput r = remote.find(action).orElseThrow();
         assertEquals(out, r.output());
         Path into = dir.resolve("fetched");
         assertTrue(remote.fetchBlob(out, body.length, into));
         assertArrayEquals(body, Files.readAllBytes(into));
-        assertEquals(Optional.empty(), remote.getAction(Digest.sha256("unknown".getBytes(UTF_8))));
+        assertEquals(Optional.empty(), remote.find(Digest.sha256("unknown".getBytes(UTF_8))));
         assertFalse(remote.fetchBlob(Digest.sha256("none".getBytes(UTF_8)), 4, dir.resolve("none")));
     }
 
@@ -122,9 +124,9 @@ class HttpRemoteTest {
     }
 
     @Test
-    void getAction_garbage_isAnError() throws Exception {
+    void find_garbage_isAnError() throws Exception {
         HttpRemote remote = fake(200, "<html>proxy error</html>".getBytes(UTF_8), Duration.ZERO);
-        assertThrows(IOException.class, () -> remote.getAction(Digest.sha256("a".getBytes(UTF_8))));
+        assertThrows(IOException.class, () -> remote.find(Digest.sha256("a".getBytes(UTF_8))));
     }
 
     @Test
@@ -133,7 +135,7 @@ class HttpRemoteTest {
         // hang, which the preemptive guard turns into a failure.
         HttpRemote remote = fake(200, new byte[0], Duration.ofDays(1));
         IOException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
-                () -> assertThrows(IOException.class, () -> remote.getAction(Digest.sha256("a".getBytes(UTF_8)))));
+                () -> assertThrows(IOException.class, () -> remote.find(Digest.sha256("a".getBytes(UTF_8)))));
         assertTrue(e.getMessage().contains("timed out"), e.getMessage());
     }
 
@@ -142,6 +144,6 @@ class HttpRemoteTest {
         HttpRemote remote = fake(200, new byte[0], Duration.ZERO);
         fake.stop(0);
         fake = null;
-        assertThrows(IOException.class, () -> remote.getAction(Digest.sha256("a".getBytes(UTF_8))));
+        assertThrows(IOException.class, () -> remote.find(Digest.sha256("a".getBytes(UTF_8))));
     }
 }

@@ -1,8 +1,7 @@
 package dev.larder.storage.tier;
 
-import dev.larder.storage.h2.H2Storage;
 import dev.larder.storage.h2.LocalStore;
-import dev.larder.storage.http.CacheServer;
+import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -30,7 +29,7 @@ final class FarCache implements AutoCloseable {
 
     /** Serves a store in {@code dir}; PUTs need {@code token} when one is given. */
     static FarCache start(Path dir, Optional<String> token, InstantSource clock) throws IOException {
-        LocalStore store = H2Storage.open(dir, clock);
+        LocalStore store = LocalStore.open(dir, clock);
         try {
             CacheServer server = CacheServer.start(store, new InetSocketAddress("127.0.0.1", 0), token, false, MAX_BODY,
                     new PrintStream(OutputStream.nullOutputStream()));

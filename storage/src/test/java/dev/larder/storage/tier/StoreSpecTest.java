@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.larder.storage.h2.H2Provider;
+import dev.larder.storage.h2.LocalStoreProvider;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +27,7 @@ class StoreSpecTest {
     private static void assertDirectory(Path want, String text) {
         StoreSpec spec = StoreSpec.parse(text);
         assertTrue(spec.isLocal(), "isLocal of " + text + ": got false, want true");
-        Path got = H2Provider.path(spec.uri());
+        Path got = LocalStoreProvider.path(spec.uri());
         assertEquals(want, got, "directory of " + text + ": got " + got + ", want " + want);
     }
 

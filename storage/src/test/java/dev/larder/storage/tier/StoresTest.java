@@ -12,7 +12,7 @@ import dev.larder.storage.Entry;
 import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
 import dev.larder.storage.TestClock;
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.h2.LocalStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,6 +78,22 @@ class StoresTest {
         boolean got = Stores.writable(StoreSpec.parseList(list));
         assertEquals(want, got, "writable(" + list + "): got " + got + ", want " + want
                 + " (a first value that is not h2: puts the writable default local store in front)");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "''                                  | h2:/default",
+        "h2:/near                            | h2:/near",
+        "readonly:h2:/near, http://cache     | readonly:h2:/near",
+        "http://cache, h2:/second            | h2:/default",
+        "s3://bucket                         | h2:/default",
+    })
+    void nearest_isTheFirstValueIfLocal_elseTheDefaultLocalStore(String list, String want) {
+        StoreSpec got = Stores.nearest(StoreSpec.parseList(list), Path.of("/default"));
+        assertEquals(want, got.toString(), "nearest(" + list + "): got " + got + ", want " + want);
+        List<StoreSpec> far = Stores.far(StoreSpec.parseList(list));
+        assertFalse(far.stream().anyMatch(s -> s.toString().equals(want)), "far(" + list + "): got " + far
+                + ", want it without the nearest " + want);
     }
 
     @Test
@@ -162,7 +178,7 @@ class StoresTest {
         Path second = tmp.resolve("second");
         byte[] body = "in the second store".getBytes(UTF_8);
         Digest action = Digest.sha256("a".getBytes(UTF_8));
-        try (Storage seed = H2Storage.open(second)) {
+        try (Storage seed = LocalStore.open(second)) {
             seed.put(action, Digest.sha256(body), body.length, new ByteArrayInputStream(body));
         }
         Storage s = open(tmp.resolve("default"), "h2:" + near, "h2:" + second);

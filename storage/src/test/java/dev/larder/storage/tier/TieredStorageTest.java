@@ -14,11 +14,11 @@ import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
 import dev.larder.storage.LocalStoreFiles;
 import dev.larder.storage.Storage;
+import dev.larder.storage.StoredOutput;
 import dev.larder.storage.TestClock;
 import dev.larder.storage.TierCounters;
-import dev.larder.storage.h2.H2Storage;
+import dev.larder.storage.bazel.ActionResultCodec;
 import dev.larder.storage.h2.LocalStore;
-import dev.larder.storage.http.ActionRecord;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -111,7 +111,7 @@ class TieredStorageTest {
 
     /** A fake whose /ac/ names {@code body}'s id and size, and whose /cas/ then sends {@code sent} instead. */
     private FakeRemote serving(byte[] body, byte[] sent) throws IOException {
-        byte[] record = new ActionRecord(Digest.sha256(body), body.length, Optional.empty()).encode();
+        byte[] record = ActionResultCodec.encode(new StoredOutput(Digest.sha256(body), body.length, Instant.EPOCH));
         return fake(x -> FakeRemote.reply(x, 200, x.getRequestURI().getPath().startsWith("/ac/") ? record : sent));
     }
 
@@ -202,7 +202,7 @@ class TieredStorageTest {
         put(far.store(), action("x"), body);
         Path near = tmp.resolve("near");
         hit(tiers(near, far.url()), action("x"));
-        try (LocalStore alone = H2Storage.open(near, clock)) {
+        try (LocalStore alone = LocalStore.open(near, clock)) {
             assertHolds(hit(alone, action("x")), body);
         }
     }
@@ -270,7 +270,7 @@ class TieredStorageTest {
     @Test
     void get_actionWhoseBodyIsGone_isMissNotError() throws IOException {
         byte[] body = text("trimmed apart");
-        byte[] record = new ActionRecord(Digest.sha256(body), body.length, Optional.empty()).encode();
+        byte[] record = ActionResultCodec.encode(new StoredOutput(Digest.sha256(body), body.length, Instant.EPOCH));
         FakeRemote fake = fake(x -> {
             if (x.getRequestURI().getPath().startsWith("/ac/")) {
                 FakeRemote.reply(x, 200, record);
@@ -368,7 +368,7 @@ class TieredStorageTest {
     void get_farBodyStallsMidway_isMissCountedAsError() throws IOException {
         timeout = Duration.ofMillis(300);
         byte[] body = text("sent halfway, then nothing more");
-        byte[] record = new ActionRecord(Digest.sha256(body), body.length, Optional.empty()).encode();
+        byte[] record = ActionResultCodec.encode(new StoredOutput(Digest.sha256(body), body.length, Instant.EPOCH));
         FakeRemote stalling = fake(x -> {
             if (x.getRequestURI().getPath().startsWith("/ac/")) {
                 FakeRemote.reply(x, 200, record);
@@ -525,7 +525,7 @@ class TieredStorageTest {
     void get_nearReadOnly_servesItsOwnEntries() throws IOException {
         Path near = tmp.resolve("near");
         byte[] body = text("seeded before");
-        try (LocalStore seed = H2Storage.open(near, clock)) {
+        try (LocalStore seed = LocalStore.open(near, clock)) {
             put(seed, action("x"), body);
         }
         Storage s = tiers(tmp.resolve("default"), "readonly:h2:" + near, far().url());
@@ -593,7 +593,7 @@ class TieredStorageTest {
             if (x.getRequestMethod().equals("GET") && path.startsWith("/ac/")) {
                 byte[] body = outputs.get(Digest.fromHex(hex));
                 if (body != null) {
-                    FakeRemote.reply(x, 200, new ActionRecord(Digest.sha256(body), body.length, Optional.empty()).encode());
+                    FakeRemote.reply(x, 200, ActionResultCodec.encode(new StoredOutput(Digest.sha256(body), body.length, Instant.EPOCH)));
                     return;
                 }
             } else if (x.getRequestMethod().equals("GET") && path.startsWith("/cas/")) {
@@ -667,7 +667,7 @@ class TieredStorageTest {
     void flush_nearReadOnly_recordsNothing() throws IOException {
         options = TierOptions.defaults().withPrefetchKey(Optional.of("/work/project"));
         Path near = tmp.resolve("near");
-        H2Storage.open(near, clock).close();
+        LocalStore.open(near, clock).close();
         Storage s = tiers(tmp.resolve("default"), "readonly:h2:" + near, far().url());
         assertMiss(s, action("x"));
         s.flush();

@@ -1,19 +1,19 @@
-package dev.larder.storage.http;
+package dev.larder.storage.bazel;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.StoredOutput;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * What a remote cache holds under {@code /ac/<action>}: the output's id and size, and when it
- * was put, encoded as a Bazel remote-execution {@code ActionResult} protobuf with one output
- * file whose digest is (output id, size). bazel-remote validates {@code /ac/} uploads as
- * ActionResults (and checks that the digests they name are in its CAS), so this is the form it
- * accepts; a plain WebDAV server stores the bytes as they are.
+ * The codec of what a remote cache holds under {@code /ac/<action>}: a {@link StoredOutput}
+ * (the output's id and size, and when it was put) as a Bazel remote-execution
+ * {@code ActionResult} protobuf with one output file whose digest is (output id, size).
+ * bazel-remote validates {@code /ac/} uploads as ActionResults (and checks that the digests they
+ * name are in its CAS), so this is the form it accepts; a plain WebDAV server stores the bytes as
+ * they are.
  *
  * <p>The protobuf is written and read by hand, with no protobuf library: the fields used are
  * (field numbers from {@code build/bazel/remote/execution/v2/remote_execution.proto})
@@ -24,41 +24,35 @@ import java.util.regex.Pattern;
  * ExecutedActionMetadata  { string worker = 1; google.protobuf.Timestamp worker_completed_timestamp = 4; }
  * Timestamp               { int64 seconds = 1; int32 nanos = 2; }
  * </pre>
- * Reading skips every other field, so records written by other tools are read too.
- *
- * @param output the output id: the SHA-256 of the output's bytes (its key under {@code /cas/})
- * @param size   the output's size in bytes
- * @param time   when the output was put, if the record says
+ * Reading skips every other field, so records written by other tools are read too. A record's
+ * time of {@link Instant#EPOCH} stands for "not known": it is written as no execution metadata,
+ * and a result without a completion time is read as it.
  */
-public record ActionRecord(Digest output, long size, Optional<Instant> time) {
+public final class ActionResultCodec {
     /** The path of the one output file in the ActionResult. */
     static final String PATH = "output";
     private static final String WORKER = "larder";
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
-    public ActionRecord {
-        Objects.requireNonNull(output, "output");
-        Objects.requireNonNull(time, "time");
-        if (size < 0) {
-            throw new IllegalArgumentException("action record size: got " + size + ", want >= 0");
-        }
+    private ActionResultCodec() {
     }
 
-    /** The record as an ActionResult protobuf. */
-    public byte[] encode() {
+    /** {@code record} as an ActionResult protobuf; its time is left out if it is {@link Instant#EPOCH}. */
+    public static byte[] encode(StoredOutput record) {
         ByteArrayOutputStream digest = new ByteArrayOutputStream();
-        string(digest, 1, output.toString());
-        varintField(digest, 2, size);
+        string(digest, 1, record.output().toString());
+        varintField(digest, 2, record.size());
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         string(file, 1, PATH);
         message(file, 2, digest);
         ByteArrayOutputStream result = new ByteArrayOutputStream();
         message(result, 2, file);
-        if (time.isPresent()) {
+        Instant time = record.time();
+        if (!time.equals(Instant.EPOCH)) {
             ByteArrayOutputStream ts = new ByteArrayOutputStream();
-            varintField(ts, 1, time.get().getEpochSecond());
-            if (time.get().getNano() != 0) {
-                varintField(ts, 2, time.get().getNano());
+            varintField(ts, 1, time.getEpochSecond());
+            if (time.getNano() != 0) {
+                varintField(ts, 2, time.getNano());
             }
             ByteArrayOutputStream meta = new ByteArrayOutputStream();
             string(meta, 1, WORKER);
@@ -69,12 +63,13 @@ public record ActionRecord(Digest output, long size, Optional<Instant> time) {
     }
 
     /**
-     * Reads an ActionResult: the first output file's digest, and the completion time if any.
+     * Reads an ActionResult: the first output file's digest, and the completion time if any
+     * ({@link Instant#EPOCH} if none).
      *
      * @throws IllegalArgumentException if the bytes are not a protobuf, or name no output file
      *                                  with a 64-hex-digit SHA-256 and a size
      */
-    public static ActionRecord decode(byte[] bytes) {
+    public static StoredOutput decode(byte[] bytes) {
         Reader r = new Reader(bytes, 0, bytes.length);
         Digest output = null;
         long size = -1;
@@ -143,7 +138,7 @@ public record ActionRecord(Digest output, long size, Optional<Instant> time) {
         if (size < 0) {
             throw new IllegalArgumentException("action record: the output's digest has no size");
         }
-        return new ActionRecord(output, size, Optional.ofNullable(time));
+        return new StoredOutput(output, size, time == null ? Instant.EPOCH : time);
     }
 
     private static String quote(String s) {

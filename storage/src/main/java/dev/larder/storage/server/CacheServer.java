@@ -1,10 +1,12 @@
-package dev.larder.storage.http;
+package dev.larder.storage.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.StoredOutput;
+import dev.larder.storage.bazel.ActionResultCodec;
 import dev.larder.storage.h2.LocalStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,8 +26,8 @@ import java.util.regex.Pattern;
 /**
  * Serves a local store over the Bazel HTTP remote-cache protocol, as bazel-remote does:
  * {@code GET/HEAD/PUT /cas/<sha256 hex>} for bodies, verified against their key, and
- * {@code GET/HEAD/PUT /ac/<action hex>} for {@link ActionRecord}s, accepted only when the output
- * they name is already in {@code /cas/}. Status codes are chosen here, at the edge; the store
+ * {@code GET/HEAD/PUT /ac/<action hex>} for action records ({@link ActionResultCodec}), accepted
+ * only when the output they name is already in {@code /cas/}. Status codes are chosen here, at the edge; the store
  * throws. Thread-safe; many clients at once.
  */
 public final class CacheServer implements AutoCloseable {
@@ -150,7 +152,7 @@ public final class CacheServer implements AutoCloseable {
         if (e.isEmpty()) {
             return reply(x, 404, "no such action");
         }
-        byte[] record = new ActionRecord(e.get().output(), e.get().size(), Optional.of(e.get().time())).encode();
+        byte[] record = ActionResultCodec.encode(e.get().record());
         x.getResponseHeaders().set("Content-Type", "application/octet-stream");
         x.sendResponseHeaders(200, head ? -1 : record.length);
         if (!head) {
@@ -188,9 +190,9 @@ public final class CacheServer implements AutoCloseable {
                 store.putBlob(key, size, body);
                 return reply(x, 201, "");
             }
-            ActionRecord r;
+            StoredOutput r;
             try {
-                r = ActionRecord.decode(body.readNBytes((int) size));
+                r = ActionResultCodec.decode(body.readNBytes((int) size));
             } catch (IllegalArgumentException e) {
                 return reply(x, 400, e.getMessage());
             }

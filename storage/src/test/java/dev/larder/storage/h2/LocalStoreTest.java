@@ -26,10 +26,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The storage contract for the local store, and the local store's own layout promises. */
-class H2StorageTest extends StorageContract {
+class LocalStoreTest extends StorageContract {
     @Override
     protected Storage open(Path dir) throws IOException {
-        return H2Storage.open(dir, clock);
+        return LocalStore.open(dir, clock);
     }
 
     @Override
@@ -357,5 +357,20 @@ class H2StorageTest extends StorageContract {
                 () -> s.putBlob(claimed, body.length, new java.io.ByteArrayInputStream(body)));
         assertTrue(s.blob(claimed).isEmpty());
         assertEquals(Set.of(), bodyFiles(dir));
+    }
+
+    @Test
+    void exists_falseUntilAStoreIsMade_andAskingMakesNothing() throws IOException {
+        assertFalse(LocalStore.exists(dir), "exists before any open: got true, want false");
+        assertFalse(Files.exists(dir), "exists: got " + dir + " created, want nothing made");
+        store();
+        assertTrue(LocalStore.exists(dir), "exists after open: got false, want true");
+    }
+
+    @Test
+    void clientDirectory_isTheStoreDirectory() throws IOException {
+        LocalStore s = (LocalStore) store();
+        assertEquals(Optional.of(s.root()), s.clientDirectory(), "client directory: got " + s.clientDirectory()
+                + ", want the store's root " + s.root());
     }
 }

@@ -1,4 +1,4 @@
-package dev.larder.storage.http;
+package dev.larder.storage.bazel;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,19 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.StoredOutput;
 import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-class ActionRecordTest {
+class ActionResultCodecTest {
     private static final Digest EMPTY = Digest.sha256(new byte[0]);
     private static final HexFormat HEX = HexFormat.of();
 
     @Test
     void encode_withoutTime_isTheActionResultBytesWrittenOutByHand() {
-        byte[] got = new ActionRecord(EMPTY, 1234, Optional.empty()).encode();
+        byte[] got = ActionResultCodec.encode(new StoredOutput(EMPTY, 1234, Instant.EPOCH));
         String want = "124f"                                   // ActionResult.output_files (2), 79 bytes
                 + "0a06" + HEX.formatHex("output".getBytes(US_ASCII)) // OutputFile.path (1)
                 + "1245"                                       // OutputFile.digest (2), 69 bytes
@@ -29,10 +29,10 @@ class ActionRecordTest {
 
     @Test
     void decode_encoded_roundTripsWithNanoseconds() {
-        ActionRecord r = new ActionRecord(EMPTY, 1L << 40, Optional.of(Instant.parse("2026-11-21T20:01:02.123456789Z")));
-        assertEquals(r, ActionRecord.decode(r.encode()));
-        ActionRecord whole = new ActionRecord(EMPTY, 0, Optional.of(Instant.ofEpochSecond(1_800_000_000L)));
-        assertEquals(whole, ActionRecord.decode(whole.encode()));
+        StoredOutput r = new StoredOutput(EMPTY, 1L << 40, Instant.parse("2026-11-21T20:01:02.123456789Z"));
+        assertEquals(r, ActionResultCodec.decode(ActionResultCodec.encode(r)));
+        StoredOutput whole = new StoredOutput(EMPTY, 0, Instant.ofEpochSecond(1_800_000_000L));
+        assertEquals(whole, ActionResultCodec.decode(ActionResultCodec.encode(whole)));
     }
 
     @Test
@@ -53,10 +53,10 @@ class ActionRecordTest {
         result.writeBytes(HEX.parseHex("12" + String.format("%02x", file.size())));
         result.writeBytes(file.toByteArray());
         result.writeBytes(HEX.parseHex("1d01020304"));           // field 3, fixed32
-        ActionRecord r = ActionRecord.decode(result.toByteArray());
+        StoredOutput r = ActionResultCodec.decode(result.toByteArray());
         assertEquals(EMPTY, r.output());
         assertEquals(7, r.size());
-        assertEquals(Optional.empty(), r.time());
+        assertEquals(Instant.EPOCH, r.time(), "time of a record without one: got " + r.time() + ", want EPOCH (unknown)");
     }
 
     @Test
@@ -65,7 +65,7 @@ class ActionRecordTest {
         assertMessage("truncated varint", HEX.parseHex("12"));
         assertMessage("field of 79 bytes", HEX.parseHex("124f0a06"));
         assertMessage("wire type 3", HEX.parseHex("0b"));
-        byte[] badHash = new ActionRecord(EMPTY, 1, Optional.empty()).encode();
+        byte[] badHash = ActionResultCodec.encode(new StoredOutput(EMPTY, 1, Instant.EPOCH));
         badHash[20] = 'X'; // inside the hash's hex digits (they start at byte 14)
         assertMessage("want 64 lowercase hex digits", badHash);
         byte[] noSize = HEX.parseHex("1246" + "0a00" + "1242" + "0a40" + HEX.formatHex(EMPTY.toString().getBytes(US_ASCII)));
@@ -73,7 +73,7 @@ class ActionRecordTest {
     }
 
     private static void assertMessage(String part, byte[] bytes) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ActionRecord.decode(bytes));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ActionResultCodec.decode(bytes));
         assertTrue(e.getMessage().contains(part), "got \"" + e.getMessage() + "\", want it to say " + part);
     }
 }
