@@ -248,7 +248,7 @@ public final class CacheHelper {
 
     /** The action a request names, or null if it names none (or none that is well formed). */
     private static ActionId actionOf(Request r) {
-        if (r.actionID() == null) {
+        if (r.rawActionId() == null) {
             return null;
         }
         try {

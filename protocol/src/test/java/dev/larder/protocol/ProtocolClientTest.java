@@ -163,7 +163,7 @@ final class ProtocolClientTest {
             assertEquals(Request.PUT, put.command(), "Command");
             assertEquals(action(2), put.actionId(), "ActionID");
             assertEquals(want, put.outputId(), "OutputID");
-            assertArrayEquals(put.outputID(), put.objectID(), "legacy ObjectID must equal OutputID");
+            assertArrayEquals(put.rawOutputId(), put.rawObjectId(), "legacy ObjectID must equal OutputID");
             assertEquals(body.length, put.bodySize(), "BodySize");
             assertArrayEquals(body, seenBody.get(WAIT_SECONDS, TimeUnit.SECONDS), "body");
             assertEquals(want, r.outputId(), "OutputID of the reply");
