@@ -96,7 +96,7 @@ class CacheHelperTest {
     }
 
     private static OutputId output(byte[] body) {
-        return new OutputId(Digest.sha256(body).bytes());
+        return OutputId.of(body);
     }
 
     private static byte[] text(String s) {
