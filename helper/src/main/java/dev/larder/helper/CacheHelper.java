@@ -315,11 +315,13 @@ public final class CacheHelper {
                     + (options.readOnly() ? "get, close" : "get, put, close"));
         } catch (IllegalArgumentException e) {
             return error(r.id(), cmd + ": " + e.getMessage());
-        } catch (IOException e) {
-            if (body != null && body.failure() != null) {
-                return null;
-            }
-            return error(r.id(), cmd + ": " + e.getMessage());
+        } catch (ProtocolException brokenWire) {
+            // The body line could not be framed: the reader ends the session with this failure
+            // (the body keeps it), so no reply is written for it.
+            return null;
+        } catch (IOException storeFailed) {
+            // The store could not be opened, read or written (a full disk): the session goes on.
+            return error(r.id(), cmd + ": " + storeFailed.getMessage());
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "unexpected failure serving " + r, e);
             return error(r.id(), cmd + ": internal error: " + e);
