@@ -45,6 +45,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * visible. A request that can be framed but not served (unknown command, malformed ids, a body
  * that does not match) gets an {@code Err} reply with its ID and the session goes on.
  *
+ * <p>Failures are told apart by type: a {@link ProtocolException} (input that cannot be framed,
+ * a broken body line among them) ends the session; a {@link BodyMismatchException} is its put's
+ * {@code Err}; any other {@link IOException} is the store's (it cannot be opened, the disk is
+ * full) and is its request's {@code Err}, the session going on.
+ *
  * <p>A {@code CacheHelper} serves one session; {@link #serve} is called once.
  */
 public final class CacheHelper {
