@@ -192,19 +192,18 @@ class CacheHelperTest {
 
     @Test
     void serve_firstLine_isHandshakeListingGetPutClose() throws Exception {
-        PipedHelper s = start();
-        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}"), s.readResponse(),
-                "first line");
-        s.feed(new Wire().close(1).bytes(), false);
-        assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
-        s.served().get();
+        assertHandshakeThenClose(start(), "{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}");
     }
 
     @Test
     void serve_readOnly_handshakeListsGetAndClose() throws Exception {
-        PipedHelper s = start(HelperOptions.defaults().withReadOnly(true));
-        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}"), s.readResponse(),
-                "first line");
+        assertHandshakeThenClose(start(HelperOptions.defaults().withReadOnly(true)),
+                "{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}");
+    }
+
+    /** The first line is {@code handshake}; a close is then answered and the session ends. */
+    private static void assertHandshakeThenClose(PipedHelper s, String handshake) throws Exception {
+        assertEquals(JSON.readTree(handshake), s.readResponse(), "first line");
         s.feed(new Wire().close(1).bytes(), false);
         assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
         s.served().get();
