@@ -117,15 +117,7 @@ final class ProtocolClientTest {
             body[i] = (byte) i;
         }
         CompletableFuture<byte[]> received = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            try (PutBody b = in.body()) {
-                received.complete(PutBodyTest.readAll(b, 4093));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), in.body().bytesDecoded(), null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(new CompletableFuture<>(), received, 4093))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             Response r = client.put(action(1), OutputId.of(body), body.length, new ByteArrayInputStream(body))
@@ -143,16 +135,7 @@ final class ProtocolClientTest {
         byte[] body = "hello, cache".getBytes(StandardCharsets.UTF_8);
         CompletableFuture<Request> seen = new CompletableFuture<>();
         CompletableFuture<byte[]> seenBody = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            seen.complete(in.request());
-            try (PutBody b = in.body()) {
-                seenBody.complete(PutBodyTest.readAll(b, 5));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), body.length, null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(seen, seenBody, 5))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             Response r = client.put(action(2), body).get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -177,16 +160,7 @@ final class ProtocolClientTest {
         Path file = Files.write(tmp.resolve("output"), content);
         CompletableFuture<Request> seen = new CompletableFuture<>();
         CompletableFuture<byte[]> seenBody = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            seen.complete(in.request());
-            try (PutBody b = in.body()) {
-                seenBody.complete(PutBodyTest.readAll(b, 65536));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), content.length, null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(seen, seenBody, 65536))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             client.put(action(3), file).get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -496,6 +470,24 @@ final class ProtocolClientTest {
     }
 
     /** An action whose first byte is {@code n}, so a helper can tell which test request it is. */
+    /**
+     * A helper that reads one put, hands its request and its body (read {@code chunk} bytes at a
+     * time) to the futures, answers it as stored with the size it decoded, then answers close.
+     */
+    private static PipeHelper.Script storesOnePut(CompletableFuture<Request> seen,
+            CompletableFuture<byte[]> seenBody, int chunk) {
+        return s -> {
+            s.handshake();
+            RequestReader.Incoming in = s.next();
+            seen.complete(in.request());
+            try (PutBody b = in.body()) {
+                seenBody.complete(PutBodyTest.readAll(b, chunk));
+            }
+            s.write(Response.found(in.request().id(), in.request().outputId(), in.body().bytesDecoded(), null, null));
+            s.answerCloseThenAwaitEof();
+        };
+    }
+
     private static ActionId action(int n) {
         byte[] b = new byte[ActionId.LENGTH];
         b[0] = (byte) n;
