@@ -217,7 +217,7 @@ class StoreResilienceIT {
                                         continue; // the trimmer's clock protects nothing
                                     }
                                     byte[] sha = MessageDigest.getInstance("SHA-256").digest(held);
-                                    if (!java.util.Arrays.equals(sha, r.outputID())) {
+                                    if (!java.util.Arrays.equals(sha, r.rawOutputId())) {
                                         failures.add("worker " + id + ": hit " + r + " holds other bytes");
                                     }
                                 }

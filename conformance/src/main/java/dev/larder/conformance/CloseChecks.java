@@ -1,6 +1,7 @@
 package dev.larder.conformance;
 
 import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
 import dev.larder.protocol.Request;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,7 +136,7 @@ final class CloseChecks {
                                     throw new CheckFailure(which + " DiskPath", r.brief());
                                 }
                                 Expect.fileHolds(Expect.absolute(r.diskPath(), which), body.length,
-                                        HelperSession.sha256(body), body, which + " DiskPath, after exit,");
+                                        OutputId.of(body), body, which + " DiskPath, after exit,");
                             }
                             return "";
                         }));

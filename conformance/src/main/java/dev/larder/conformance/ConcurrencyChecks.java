@@ -1,6 +1,7 @@
 package dev.larder.conformance;
 
 import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
 import dev.larder.protocol.Request;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +22,7 @@ final class ConcurrencyChecks {
     /** What one pipelined request should get. */
     private enum Want { HIT, NOT_SERVED, STORED }
 
-    private record Sent(long id, Want want, byte[] output) {
+    private record Sent(long id, Want want, OutputId output) {
     }
 
     /** The pipelined session, ended by close and the end of stdout, with every reply it got. */
@@ -38,14 +39,14 @@ final class ConcurrencyChecks {
         HelperSession s = ctx.open();
         boolean canPut = s.supports(Request.PUT);
         List<ActionId> stored = new ArrayList<>();
-        List<byte[]> storedOut = new ArrayList<>();
+        List<OutputId> storedOut = new ArrayList<>();
         if (canPut) {
             List<Long> ids = new ArrayList<>();
             for (int i = 0; i < STORED_FIRST; i++) {
                 ActionId a = ctx.newAction();
                 byte[] body = ctx.textBody();
                 stored.add(a);
-                storedOut.add(HelperSession.sha256(body));
+                storedOut.add(OutputId.of(body));
                 ids.add(s.sendPut(a, body));
             }
             for (long id : ids) {
@@ -68,7 +69,7 @@ final class ConcurrencyChecks {
                     } else {
                         byte[] body = ctx.textBody();
                         requests.add(new Sent(s.sendPut(ctx.newAction(), body), Want.STORED,
-                                HelperSession.sha256(body)));
+                                OutputId.of(body)));
                     }
                 } catch (java.io.IOException e) {
                     writeErrors.add(e);
@@ -175,8 +176,8 @@ final class ConcurrencyChecks {
                 if (!got.isHit()) {
                     return "want a hit, got " + got.brief();
                 }
-                if (!Arrays.equals(got.outputId(), r.output())) {
-                    return "want OutputID " + Expect.hex(r.output()) + ", got " + got.brief();
+                if (!Arrays.equals(got.rawOutputId(), r.output().bytes())) {
+                    return "want OutputID " + Expect.hex(r.output().bytes()) + ", got " + got.brief();
                 }
                 return null;
             case NOT_SERVED:

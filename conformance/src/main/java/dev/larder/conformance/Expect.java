@@ -1,5 +1,6 @@
 package dev.larder.conformance;
 
+import dev.larder.protocol.OutputId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -8,9 +9,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /** The assertions checks share; each throws {@link CheckFailure} with Expected and Actual. */
 final class Expect {
@@ -30,7 +31,7 @@ final class Expect {
         if (r.miss()) {
             throw new CheckFailure(what + " to be a hit", "a miss: " + r.brief());
         }
-        if (r.outputId() == null) {
+        if (r.rawOutputId() == null) {
             throw new CheckFailure(what + " to be a hit carrying an OutputID", r.brief());
         }
     }
@@ -38,7 +39,7 @@ final class Expect {
     /** The reply is a hit serving exactly {@code body}: its OutputID, and its DiskPath's bytes. */
     static void serves(Reply r, byte[] body, String what) throws CheckFailure {
         hit(r, what);
-        outputId(r, HelperSession.sha256(body), what);
+        outputId(r, OutputId.of(body), what);
         diskPathHolds(r, body, what);
     }
 
@@ -63,30 +64,30 @@ final class Expect {
     }
 
     /** The reply's OutputID is {@code want}. */
-    static void outputId(Reply r, byte[] want, String what) throws CheckFailure {
-        byte[] got = r.outputId();
-        if (got == null || !Arrays.equals(got, want)) {
-            throw new CheckFailure(what + " with OutputID " + hex(want),
+    static void outputId(Reply r, OutputId want, String what) throws CheckFailure {
+        byte[] got = r.rawOutputId();
+        if (got == null || !Arrays.equals(got, want.bytes())) {
+            throw new CheckFailure(what + " with OutputID " + hex(want.bytes()),
                     got == null ? "no OutputID: " + r.brief() : "OutputID " + hex(got));
         }
     }
 
     /** The reply's DiskPath is absolute and names a file holding exactly {@code body}. */
     static void diskPathHolds(Reply r, byte[] body, String what) throws CheckFailure {
-        diskPathHolds(r, body.length, HelperSession.sha256(body), body, what);
+        diskPathHolds(r, body.length, OutputId.of(body), body, what);
     }
 
     /**
      * The reply's DiskPath is absolute and names a file of {@code size} bytes hashing to
-     * {@code sha256}; {@code body}, when known, locates the first differing byte.
+     * {@code want}; {@code body}, when known, locates the first differing byte.
      */
-    static void diskPathHolds(Reply r, long size, byte[] sha256, byte[] body, String what) throws CheckFailure {
+    static void diskPathHolds(Reply r, long size, OutputId want, byte[] body, String what) throws CheckFailure {
         String dp = r.diskPath();
         if (dp == null) {
             throw new CheckFailure(what + " with a DiskPath", "no DiskPath: " + r.brief());
         }
         Path p = absolute(dp, what);
-        fileHolds(p, size, sha256, body, what + "'s DiskPath");
+        fileHolds(p, size, want, body, what + "'s DiskPath");
     }
 
     static Path absolute(String dp, String what) throws CheckFailure {
@@ -103,9 +104,9 @@ final class Expect {
         return p;
     }
 
-    /** The file holds exactly {@code size} bytes hashing to {@code sha256}. */
-    static void fileHolds(Path p, long size, byte[] sha256, byte[] body, String what) throws CheckFailure {
-        MessageDigest md = newSha256();
+    /** The file holds exactly {@code size} bytes hashing to {@code want}. */
+    static void fileHolds(Path p, long size, OutputId want, byte[] body, String what) throws CheckFailure {
+        MessageDigest md = DigestUtils.getSha256Digest();
         long got;
         byte[] content = null;
         try (InputStream in = new DigestInputStream(Files.newInputStream(p), md)) {
@@ -121,9 +122,9 @@ final class Expect {
             throw new CheckFailure(what + " " + p + " to be readable", e.toString());
         }
         byte[] hash = md.digest();
-        if (got != size || !Arrays.equals(hash, sha256)) {
+        if (got != size || !Arrays.equals(hash, want.bytes())) {
             String where = content == null ? "" : firstDifference(content, body);
-            throw new CheckFailure(what + " " + p + " to hold the " + size + " bytes put (sha256 " + hex(sha256) + ")",
+            throw new CheckFailure(what + " " + p + " to hold the " + size + " bytes put (sha256 " + hex(want.bytes()) + ")",
                     got + " bytes (sha256 " + hex(hash) + ")" + where);
         }
     }
@@ -137,14 +138,6 @@ final class Expect {
             }
         }
         return got.length == want.length ? "" : "; the first " + n + " bytes agree";
-    }
-
-    static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
-        }
     }
 
     /** The first 12 hex digits, enough to tell two hashes apart in a report. */

@@ -77,7 +77,7 @@ final class FramingChecks {
                             ActionId action = ctx.newAction();
                             if (s.supports(Request.PUT)) {
                                 byte[] body = ctx.textBody();
-                                OutputId out = new OutputId(HelperSession.sha256(body));
+                                OutputId out = OutputId.of(body);
                                 Request put = Request.put(s.newId(), action, out, body.length);
                                 ObjectNode node = withUnknownFields(put);
                                 Reply r = s.await(s.sendNode(node, put.id(), put.command(),

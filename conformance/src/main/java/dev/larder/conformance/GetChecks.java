@@ -1,6 +1,7 @@
 package dev.larder.conformance;
 
 import dev.larder.protocol.ActionId;
+import dev.larder.protocol.OutputId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ final class GetChecks {
                         .needs(Check.Need.GET, Check.Need.PUT)
                         .body(ctx -> {
                             PutThenGet pg = putThenGet(ctx);
-                            Expect.outputId(pg.get(), HelperSession.sha256(pg.body()), "the hit");
+                            Expect.outputId(pg.get(), OutputId.of(pg.body()), "the hit");
                             return "";
                         }),
                 Check.of("3.2/2", Section.GET, Level.MUST, "a hit's Size is the size put and the file's size")

@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -304,8 +303,7 @@ final class HelperSession implements AutoCloseable {
     }
 
     long sendPut(ActionId action, byte[] body) throws IOException {
-        OutputId out = new OutputId(sha256(body));
-        return sendPut(action, out, body.length, new java.io.ByteArrayInputStream(body));
+        return sendPut(action, OutputId.of(body), body.length, new java.io.ByteArrayInputStream(body));
     }
 
     /** A put as cmd/go 1.24 sends it: OutputID and the legacy ObjectID, then the body if any. */
@@ -462,14 +460,6 @@ final class HelperSession implements AutoCloseable {
 
     static String seconds(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : String.format("%.1f s", d.toMillis() / 1000.0);
-    }
-
-    static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     // ---- ending ----

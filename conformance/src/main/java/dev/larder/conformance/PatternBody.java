@@ -1,8 +1,9 @@
 package dev.larder.conformance;
 
+import dev.larder.protocol.OutputId;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * A body of any size generated on the fly, so that large bodies are never held in memory:
@@ -58,17 +59,11 @@ final class PatternBody {
         };
     }
 
-    /** The body's SHA-256, computed by reading it once. */
-    byte[] sha256() throws java.io.IOException {
-        MessageDigest md = Expect.newSha256();
-        byte[] buf = new byte[64 * 1024];
+    /** The body's output id (its SHA-256), computed by reading it once. */
+    OutputId outputId() throws java.io.IOException {
         try (InputStream in = open()) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
+            return new OutputId(DigestUtils.sha256(in));
         }
-        return md.digest();
     }
 
     static String describe(long bytes) {

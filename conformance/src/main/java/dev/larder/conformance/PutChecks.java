@@ -40,7 +40,7 @@ final class PutChecks {
                             HelperSession s = ctx.open();
                             ActionId action = ctx.newAction();
                             byte[] empty = new byte[0];
-                            OutputId out = new OutputId(HelperSession.sha256(empty));
+                            OutputId out = OutputId.of(empty);
                             Reply r = s.await(s.sendPut(action, out, 0, null), "a zero-size put");
                             Expect.noError(r, "the zero-size put");
                             Expect.diskPathHolds(r, empty, "the zero-size put's reply");
@@ -77,17 +77,17 @@ final class PutChecks {
                             HelperSession s = ctx.open();
                             ActionId action = ctx.newAction();
                             PatternBody body = new PatternBody(ctx.settings().largeBodySize(), action.toString());
-                            byte[] sha = body.sha256();
+                            OutputId out = body.outputId();
                             long started = System.nanoTime();
-                            Reply r = s.await(s.sendPut(action, new OutputId(sha), body.size(), body.open()),
+                            Reply r = s.await(s.sendPut(action, out, body.size(), body.open()),
                                     "a large put");
                             long millis = (System.nanoTime() - started) / 1_000_000;
                             Expect.noError(r, "the large put");
-                            Expect.diskPathHolds(r, body.size(), sha, null, "the large put's reply");
+                            Expect.diskPathHolds(r, body.size(), out, null, "the large put's reply");
                             Reply g = s.get(action);
                             Expect.hit(g, "a get after the large put");
-                            Expect.outputId(g, sha, "the hit");
-                            Expect.diskPathHolds(g, body.size(), sha, null, "the hit");
+                            Expect.outputId(g, out, "the hit");
+                            Expect.diskPathHolds(g, body.size(), out, null, "the hit");
                             return PatternBody.describe(body.size()) + " put in " + millis + " ms";
                         }),
                 Check.of("4.5/1", Section.PUT, Level.MUST, "a second put of an action replaces the first")
@@ -116,11 +116,11 @@ final class PutChecks {
                             HelperSession s = ctx.open();
                             ActionId action = ctx.newAction();
                             byte[] body = ctx.textBody();
-                            byte[] out = HelperSession.sha256(body);
+                            OutputId out = OutputId.of(body);
                             long id = s.newId();
                             ObjectNode node = HelperSession.requestNode(id, Request.PUT);
                             node.put("ActionID", Base64.getEncoder().encodeToString(action.bytes()));
-                            node.put("ObjectID", Base64.getEncoder().encodeToString(out));
+                            node.put("ObjectID", Base64.getEncoder().encodeToString(out.bytes()));
                             node.put("BodySize", body.length);
                             Reply r = s.await(s.sendNode(node, id, Request.PUT, new ByteArrayInputStream(body)),
                                     "a put with ObjectID only");

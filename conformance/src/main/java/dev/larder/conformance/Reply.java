@@ -73,11 +73,14 @@ final class Reply {
 
     /** A hit: no error, no miss, an output id. */
     boolean isHit() {
-        return !isError() && !miss() && outputId() != null;
+        return !isError() && !miss() && rawOutputId() != null;
     }
 
-    /** The decoded {@code OutputID}, or null when missing or not base64. */
-    byte[] outputId() {
+    /**
+     * The decoded {@code OutputID} as sent, of any length (a helper may send a wrong one), or
+     * null when missing or not base64.
+     */
+    byte[] rawOutputId() {
         JsonNode n = node.get("OutputID");
         if (n == null || !n.isTextual()) {
             return null;

@@ -59,7 +59,7 @@ final class RobustnessChecks {
                             HelperSession s = ctx.open();
                             ActionId action = ctx.newAction();
                             byte[] body = ctx.textBody();
-                            OutputId claimed = new OutputId(HelperSession.sha256(ctx.textBody()));
+                            OutputId claimed = OutputId.of(ctx.textBody());
                             Reply r = s.await(s.sendPut(action, claimed, body.length, new ByteArrayInputStream(body)),
                                     "a put with a wrong OutputID");
                             if (!r.isError()) {
@@ -78,7 +78,7 @@ final class RobustnessChecks {
                                 HelperSession s = ctx.open();
                                 ActionId action = ctx.newAction();
                                 byte[] body = ctx.textBody();
-                                OutputId out = new OutputId(HelperSession.sha256(body));
+                                OutputId out = OutputId.of(body);
                                 String what = "a put declaring BodySize " + (body.length + delta) + " for "
                                         + body.length + " bytes";
                                 long id = s.sendPut(action, out, body.length + delta, new ByteArrayInputStream(body));
@@ -127,7 +127,7 @@ final class RobustnessChecks {
                             for (int i = 0; i < body.length; i++) {
                                 body[i] = text[i % text.length];
                             }
-                            OutputId out = new OutputId(HelperSession.sha256(body));
+                            OutputId out = OutputId.of(body);
                             Request put = Request.put(s.newId(), action, out, body.length);
                             s.sendNode(HelperSession.JSON.valueToTree(put), put.id(), put.command(), null);
                             String b64 = Base64.getEncoder().encodeToString(body);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.larder.protocol.OutputId;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -72,8 +73,7 @@ class CatalogueTest {
             one = in.readAllBytes();
         }
         assertEquals(1_000_003, one.length);
-        assertEquals(java.util.HexFormat.of().formatHex(HelperSession.sha256(one)),
-                java.util.HexFormat.of().formatHex(b.sha256()));
+        assertEquals(OutputId.of(one), b.outputId());
         assertTrue(new String(one, 0, 60, java.nio.charset.StandardCharsets.US_ASCII)
                 .startsWith("larder conformance seed line 0000000001\n"));
     }

@@ -21,7 +21,7 @@ class ReplyTest {
                 + "\"DiskPath\":\"/x\",\"Future\":{\"a\":1}}");
         assertEquals(List.of(), r.typeProblems());
         assertTrue(r.isHit());
-        assertArrayEquals(new byte[] {0, 1, 2, 3}, r.outputId());
+        assertArrayEquals(new byte[] {0, 1, 2, 3}, r.rawOutputId());
     }
 
     @Test

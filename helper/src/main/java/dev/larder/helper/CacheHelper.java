@@ -45,6 +45,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * visible. A request that can be framed but not served (unknown command, malformed ids, a body
  * that does not match) gets an {@code Err} reply with its ID and the session goes on.
  *
+ * <p>Failures are told apart by type: a {@link ProtocolException} (input that cannot be framed,
+ * a broken body line among them) ends the session; a {@link BodyMismatchException} is its put's
+ * {@code Err}; any other {@link IOException} is the store's (it cannot be opened, the disk is
+ * full) and is its request's {@code Err}, the session going on.
+ *
  * <p>A {@code CacheHelper} serves one session; {@link #serve} is called once.
  */
 public final class CacheHelper {
@@ -248,7 +253,7 @@ public final class CacheHelper {
 
     /** The action a request names, or null if it names none (or none that is well formed). */
     private static ActionId actionOf(Request r) {
-        if (r.actionID() == null) {
+        if (r.rawActionId() == null) {
             return null;
         }
         try {
@@ -315,11 +320,13 @@ public final class CacheHelper {
                     + (options.readOnly() ? "get, close" : "get, put, close"));
         } catch (IllegalArgumentException e) {
             return error(r.id(), cmd + ": " + e.getMessage());
-        } catch (IOException e) {
-            if (body != null && body.failure() != null) {
-                return null;
-            }
-            return error(r.id(), cmd + ": " + e.getMessage());
+        } catch (ProtocolException brokenWire) {
+            // The body line could not be framed: the reader ends the session with this failure
+            // (the body keeps it), so no reply is written for it.
+            return null;
+        } catch (IOException storeFailed) {
+            // The store could not be opened, read or written (a full disk): the session goes on.
+            return error(r.id(), cmd + ": " + storeFailed.getMessage());
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "unexpected failure serving " + r, e);
             return error(r.id(), cmd + ": internal error: " + e);

@@ -63,7 +63,7 @@ class CacheHelperTest {
 
     private Path storeDir;
     private final InstantSource clock = InstantSource.fixed(NOW);
-    private final List<HelperSession> sessions = new ArrayList<>();
+    private final List<PipedHelper> sessions = new ArrayList<>();
 
     @BeforeEach
     void paths() {
@@ -72,22 +72,22 @@ class CacheHelperTest {
 
     @AfterEach
     void closeSessions() throws IOException {
-        for (HelperSession s : sessions) {
+        for (PipedHelper s : sessions) {
             s.close();
         }
     }
 
-    private HelperSession start(CacheHelper.StoreOpener opener, HelperOptions options) throws IOException {
-        HelperSession s = HelperSession.start(CacheHelper.create(opener, options));
+    private PipedHelper start(CacheHelper.StoreOpener opener, HelperOptions options) throws IOException {
+        PipedHelper s = PipedHelper.start(CacheHelper.create(opener, options));
         sessions.add(s);
         return s;
     }
 
-    private HelperSession start(HelperOptions options) throws IOException {
+    private PipedHelper start(HelperOptions options) throws IOException {
         return start(() -> LocalStore.open(storeDir, clock), options);
     }
 
-    private HelperSession start() throws IOException {
+    private PipedHelper start() throws IOException {
         return start(HelperOptions.defaults());
     }
 
@@ -96,7 +96,7 @@ class CacheHelperTest {
     }
 
     private static OutputId output(byte[] body) {
-        return new OutputId(Digest.sha256(body).bytes());
+        return OutputId.of(body);
     }
 
     private static byte[] text(String s) {
@@ -192,19 +192,18 @@ class CacheHelperTest {
 
     @Test
     void serve_firstLine_isHandshakeListingGetPutClose() throws Exception {
-        HelperSession s = start();
-        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}"), s.readResponse(),
-                "first line");
-        s.feed(new Wire().close(1).bytes(), false);
-        assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
-        s.served().get();
+        assertHandshakeThenClose(start(), "{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}");
     }
 
     @Test
     void serve_readOnly_handshakeListsGetAndClose() throws Exception {
-        HelperSession s = start(HelperOptions.defaults().withReadOnly(true));
-        assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}"), s.readResponse(),
-                "first line");
+        assertHandshakeThenClose(start(HelperOptions.defaults().withReadOnly(true)),
+                "{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}");
+    }
+
+    /** The first line is {@code handshake}; a close is then answered and the session ends. */
+    private static void assertHandshakeThenClose(PipedHelper s, String handshake) throws Exception {
+        assertEquals(JSON.readTree(handshake), s.readResponse(), "first line");
         s.feed(new Wire().close(1).bytes(), false);
         assertEquals(List.of(JSON.readTree("{\"ID\":1}")), s.readToEnd(), "replies after the handshake");
         s.served().get();
@@ -213,7 +212,7 @@ class CacheHelperTest {
     @Test
     void serve_storeOpenerBlocked_handshakeArrivesFirst() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        HelperSession s = start(() -> {
+        PipedHelper s = start(() -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
@@ -234,7 +233,7 @@ class CacheHelperTest {
 
     @Test
     void get_unknownAction_isMiss() throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             assertMiss(c.get(action("never put")).get());
         }
@@ -247,7 +246,7 @@ class CacheHelperTest {
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) (i * 31 + i / 256);
         }
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             assertFound(c.put(action("a"), body).get(), body);
             Response got = c.get(action("a")).get();
@@ -261,7 +260,7 @@ class CacheHelperTest {
     void put_shaMismatch_isErrAndStoresNothing() throws Exception {
         byte[] body = text("what arrives");
         OutputId promised = output(text("what was promised"));
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Response r = c.send(Request.put(id, action("a"), promised, body.length), new ByteArrayInputStream(body)).get();
@@ -275,7 +274,7 @@ class CacheHelperTest {
     @Test
     void put_sizeMismatch_isErrAndSessionGoesOn() throws Exception {
         byte[] body = text("twenty-odd bytes of body");
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             long shorter = c.newId();
             Response r = c.send(Request.put(shorter, action("a"), output(body), body.length + 5),
@@ -294,7 +293,7 @@ class CacheHelperTest {
     @Test
     void put_legacyObjectIdOnly_isStored() throws Exception {
         byte[] body = text("from go 1.22 with GOEXPERIMENT=cacheprog");
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             Request legacy = new Request(c.newId(), Request.PUT, action("a").bytes(), null, body.length,
                     output(body).bytes());
@@ -306,7 +305,7 @@ class CacheHelperTest {
 
     @Test
     void put_emptyBody_isStoredWithoutBodyLine() throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         s.readResponse();
         // Go omits BodySize 0 and writes no body line: the get must be read as the next request.
         String emptyPut = "{\"ID\":1,\"Command\":\"put\",\"ActionID\":\""
@@ -331,7 +330,7 @@ class CacheHelperTest {
 
     @Test
     void serve_unknownCommand_isErrWithItsIdAndSessionGoesOn() throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Response r = c.send(new Request(id, "frobnicate", action("a").bytes(), null, 0, null), null).get();
@@ -343,7 +342,7 @@ class CacheHelperTest {
 
     @Test
     void get_actionIdOfWrongLength_isErrWithItsId() throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Response r = c.send(new Request(id, Request.GET, new byte[5], null, 0, null), null).get();
@@ -356,7 +355,7 @@ class CacheHelperTest {
     @Test
     void put_actionIdOfWrongLength_isErrAndBodyIsSkipped() throws Exception {
         byte[] body = text("a body that must be skipped, not read as the next request");
-        HelperSession s = start();
+        PipedHelper s = start();
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Request bad = new Request(id, Request.PUT, new byte[31], output(body).bytes(), body.length, null);
@@ -370,7 +369,7 @@ class CacheHelperTest {
     @Test
     void put_readOnly_isErrAndBodyIsSkipped() throws Exception {
         byte[] body = text("refused");
-        HelperSession s = start(HelperOptions.defaults().withReadOnly(true));
+        PipedHelper s = start(HelperOptions.defaults().withReadOnly(true));
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Response r = c.send(Request.put(id, action("a"), output(body), body.length),
@@ -406,7 +405,7 @@ class CacheHelperTest {
         }
         long closeId = requests + 1;
         w.close(closeId);
-        HelperSession s = start();
+        PipedHelper s = start();
         s.feed(w.bytes(), false);
         List<JsonNode> replies = s.readToEnd();
         assertEquals(0, replies.get(0).get("ID").asLong(), "ID of the first line");
@@ -424,7 +423,7 @@ class CacheHelperTest {
 
     @Test
     void close_repliesThenEndsOutputAndServeReturns() throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         s.readResponse();
         s.feed(new Wire().close(7).bytes(), false);
         assertEquals(JSON.readTree("{\"ID\":7}"), s.readResponse(), "reply to close");
@@ -435,13 +434,13 @@ class CacheHelperTest {
     @Test
     void serve_endOfInputWithoutClose_answersInFlightAndReturns() throws Exception {
         byte[] body = text("put just before the end of input");
-        HelperSession s = start();
+        PipedHelper s = start();
         s.feed(new Wire().put(1, action("a"), body).get(2, action("b")).bytes(), true);
         Map<Long, JsonNode> replies = byId(s.readToEnd());
         assertEquals(Set.of(0L, 1L, 2L), replies.keySet(), "IDs answered");
         s.served().get();
 
-        HelperSession again = start();
+        PipedHelper again = start();
         try (ProtocolClient c = again.client()) {
             assertFound(c.get(action("a")).get(), body);
         }
@@ -451,7 +450,7 @@ class CacheHelperTest {
     @Test
     void serve_brokenJson_throwsAfterAnsweringEarlierRequests() throws Exception {
         byte[] body = text("stored before the bad line");
-        HelperSession s = start();
+        PipedHelper s = start();
         s.feed(new Wire().get(1, action("b")).put(2, action("a"), body).line("{\"ID\":3,\"Command\":").bytes(), false);
         Map<Long, JsonNode> replies = byId(s.readToEnd());
         assertEquals(Set.of(0L, 1L, 2L), replies.keySet(), "IDs answered");
@@ -464,7 +463,7 @@ class CacheHelperTest {
     @Test
     void serve_brokenJsonWithStatsJson_statsStillWritten() throws Exception {
         Path stats = tmp.resolve("stats.json");
-        HelperSession s = start(HelperOptions.defaults().withStatsJson(stats));
+        PipedHelper s = start(HelperOptions.defaults().withStatsJson(stats));
         s.feed(new Wire().get(1, action("b")).line("{\"ID\":2,\"Command\":").bytes(), false);
         s.readToEnd();
         assertThrows(ExecutionException.class, () -> s.served().get());
@@ -487,7 +486,7 @@ class CacheHelperTest {
     }
 
     private void assertTruncatedPutStoresNothing(byte[] body, String truncatedBodyLine) throws Exception {
-        HelperSession s = start();
+        PipedHelper s = start();
         s.feed(new Wire().request(Request.put(1, action("a"), output(body), body.length))
                 .raw(truncatedBodyLine).bytes(), true);
         List<JsonNode> replies = s.readToEnd();
@@ -497,7 +496,7 @@ class CacheHelperTest {
                 "serve threw " + e.getCause() + ", want a ProtocolException about the body");
         assertEquals(Set.of(), storedFiles(), "files in the store");
 
-        HelperSession again = start();
+        PipedHelper again = start();
         try (ProtocolClient c = again.client()) {
             assertMiss(c.get(action("a")).get());
         }
@@ -506,7 +505,7 @@ class CacheHelperTest {
 
     @Test
     void serve_storeFailsToOpen_answersErrAndCloses() throws Exception {
-        HelperSession s = start(() -> {
+        PipedHelper s = start(() -> {
             throw new IOException("injected: no space left on device");
         }, HelperOptions.defaults());
         try (ProtocolClient c = s.client()) {
@@ -524,7 +523,7 @@ class CacheHelperTest {
     @Test
     void close_withStatsJson_statsWrittenBeforeCloseReply() throws Exception {
         Path stats = tmp.resolve("stats/session.json");
-        HelperSession s = start(HelperOptions.defaults().withStatsJson(stats));
+        PipedHelper s = start(HelperOptions.defaults().withStatsJson(stats));
         byte[] hello = text("hello");
         byte[] bad = text("bad");
         s.feed(new Wire()

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * The client side of the protocol, behaving as cmd/go's {@code cache/prog.go} does: it waits for
@@ -143,13 +143,12 @@ public final class ProtocolClient implements AutoCloseable {
 
     /** Stores a byte array, computing its output id. */
     public CompletableFuture<Response> put(ActionId action, byte[] body) {
-        OutputId out = new OutputId(sha256().digest(body));
-        return put(action, out, body.length, new java.io.ByteArrayInputStream(body));
+        return put(action, OutputId.of(body), body.length, new java.io.ByteArrayInputStream(body));
     }
 
     /** Stores a file's content, computing its output id in a first pass over the file. */
     public CompletableFuture<Response> put(ActionId action, Path file) throws IOException {
-        MessageDigest md = sha256();
+        MessageDigest md = DigestUtils.getSha256Digest();
         long size;
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
             size = in.transferTo(OutputStream.nullOutputStream());
@@ -335,14 +334,6 @@ public final class ProtocolClient implements AutoCloseable {
             if (f != null) {
                 f.completeExceptionally(cause);
             }
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
         }
     }
 

@@ -12,21 +12,21 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * validation happens in {@link #actionId()} and {@link #outputId()}, not while decoding. The body
  * of a {@code put} is never part of this record: {@link RequestReader} streams it separately.
  *
- * @param id       the request ID, unique within a session; 0 is reserved for the handshake
- * @param command  {@code get}, {@code put}, {@code close}, or a command this side does not know
- * @param actionID the action, for get and put
- * @param outputID the output (SHA-256 of the body), for put; Go 1.24 and later
- * @param bodySize the body's length in bytes, for put
- * @param objectID the legacy name of {@code outputID}, the only one Go 1.21 to 1.23 send
+ * @param id          the request ID, unique within a session; 0 is reserved for the handshake
+ * @param command     {@code get}, {@code put}, {@code close}, or a command this side does not know
+ * @param rawActionId the action, for get and put
+ * @param rawOutputId the output (SHA-256 of the body), for put; Go 1.24 and later
+ * @param bodySize    the body's length in bytes, for put
+ * @param rawObjectId the legacy name of {@code OutputID}, the only one Go 1.21 to 1.23 send
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record Request(
         @JsonProperty("ID") @JsonInclude(JsonInclude.Include.ALWAYS) long id,
         @JsonProperty("Command") String command,
-        @JsonProperty("ActionID") byte[] actionID,
-        @JsonProperty("OutputID") byte[] outputID,
+        @JsonProperty("ActionID") byte[] rawActionId,
+        @JsonProperty("OutputID") byte[] rawOutputId,
         @JsonProperty("BodySize") long bodySize,
-        @JsonProperty("ObjectID") byte[] objectID) {
+        @JsonProperty("ObjectID") byte[] rawObjectId) {
 
     /** The {@code get} command: look an action up. */
     public static final String GET = "get";
@@ -61,7 +61,7 @@ public record Request(
      */
     @JsonIgnore
     public ActionId actionId() {
-        return new ActionId(actionID);
+        return new ActionId(rawActionId);
     }
 
     /**
@@ -72,7 +72,7 @@ public record Request(
      */
     @JsonIgnore
     public OutputId outputId() {
-        byte[] raw = outputID != null && outputID.length > 0 ? outputID : objectID;
+        byte[] raw = rawOutputId != null && rawOutputId.length > 0 ? rawOutputId : rawObjectId;
         return new OutputId(raw);
     }
 
@@ -85,9 +85,9 @@ public record Request(
     @Override
     public String toString() {
         return "Request[ID=" + id + ", Command=" + command
-                + (actionID != null ? ", ActionID=" + Digest32.hex(actionID) : "")
-                + (outputID != null ? ", OutputID=" + Digest32.hex(outputID) : "")
-                + (objectID != null && outputID == null ? ", ObjectID=" + Digest32.hex(objectID) : "")
+                + (rawActionId != null ? ", ActionID=" + Digest32.hex(rawActionId) : "")
+                + (rawOutputId != null ? ", OutputID=" + Digest32.hex(rawOutputId) : "")
+                + (rawObjectId != null && rawOutputId == null ? ", ObjectID=" + Digest32.hex(rawObjectId) : "")
                 + (bodySize != 0 ? ", BodySize=" + bodySize : "") + "]";
     }
 }

@@ -14,7 +14,7 @@ import java.util.List;
  * @param err           a non-empty error message if the request failed
  * @param knownCommands in the handshake only: the commands this helper accepts
  * @param miss          for get: the action is not cached
- * @param outputID      for get hits and puts: the output's id
+ * @param rawOutputId   for get hits and puts: the output's id
  * @param size          for get hits and puts: the output's size in bytes
  * @param time          for get hits: when the output was stored (RFC 3339 with nanoseconds)
  * @param diskPath      for get hits and puts: absolute path of a local file holding the output
@@ -25,7 +25,7 @@ public record Response(
         @JsonProperty("Err") String err,
         @JsonProperty("KnownCommands") List<String> knownCommands,
         @JsonProperty("Miss") boolean miss,
-        @JsonProperty("OutputID") byte[] outputID,
+        @JsonProperty("OutputID") byte[] rawOutputId,
         @JsonProperty("Size") long size,
         @JsonProperty("Time") Instant time,
         @JsonProperty("DiskPath") String diskPath) {
@@ -72,7 +72,7 @@ public record Response(
      */
     @JsonIgnore
     public OutputId outputId() {
-        return new OutputId(outputID);
+        return new OutputId(rawOutputId);
     }
 
     @Override
@@ -81,7 +81,7 @@ public record Response(
                 + (err != null ? ", Err=" + err : "")
                 + (knownCommands != null ? ", KnownCommands=" + knownCommands : "")
                 + (miss ? ", Miss=true" : "")
-                + (outputID != null ? ", OutputID=" + hexOrLength(outputID) : "")
+                + (rawOutputId != null ? ", OutputID=" + hexOrLength(rawOutputId) : "")
                 + (size != 0 ? ", Size=" + size : "")
                 + (time != null ? ", Time=" + time : "")
                 + (diskPath != null ? ", DiskPath=" + diskPath : "") + "]";

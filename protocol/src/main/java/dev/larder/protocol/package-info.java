@@ -3,13 +3,15 @@
  *
  * <p>What lives here: the value types {@link dev.larder.protocol.ActionId} and
  * {@link dev.larder.protocol.OutputId}; the wire records {@link dev.larder.protocol.Request} and
- * {@link dev.larder.protocol.Response} with Go's field names; the helper side's
+ * {@link dev.larder.protocol.Response} with Go's field names (their id fields are the raw wire
+ * bytes, named {@code raw...}; {@code actionId()} and {@code outputId()} validate them);
+ * {@link dev.larder.protocol.ProtocolException}, input that cannot be framed; the helper side's
  * {@link dev.larder.protocol.RequestReader} (framing, streamed base64 bodies) and
  * {@link dev.larder.protocol.ResponseWriter}; and {@link dev.larder.protocol.ProtocolClient}, a
  * client that behaves like cmd/go's {@code cmd/go/internal/cache/prog.go}.
  *
  * <p>What does not: storage, caching policy, processes other than the helper a client spawns.
- * This module depends only on Jackson.
+ * This module depends only on Jackson and Commons Codec (SHA-256, for {@code OutputId.of}).
  *
  * <p>The framing, as cmd/go writes it: each request is one JSON object on a line, followed by a
  * blank line; a {@code put} whose {@code BodySize} is positive is followed by one more line

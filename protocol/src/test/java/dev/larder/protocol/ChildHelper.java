@@ -5,11 +5,13 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * A tiny helper program that {@link ProtocolClientTest} runs as a real child process, on the same
@@ -56,16 +58,11 @@ public final class ChildHelper {
                                 : Response.found(r.id(), s.output(), s.size(), STORED_AT, null));
                     }
                     case Request.PUT -> {
-                        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                        MessageDigest sha = DigestUtils.getSha256Digest();
                         long size = 0;
                         if (in.body() != null) {
-                            try (InputStream body = in.body()) {
-                                byte[] buf = new byte[4093];
-                                int n;
-                                while ((n = body.read(buf)) >= 0) {
-                                    sha.update(buf, 0, n);
-                                    size += n;
-                                }
+                            try (InputStream body = new DigestInputStream(in.body(), sha)) {
+                                size = body.transferTo(OutputStream.nullOutputStream());
                             }
                         }
                         OutputId got = new OutputId(sha.digest());

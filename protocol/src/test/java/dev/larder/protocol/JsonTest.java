@@ -129,8 +129,8 @@ final class JsonTest {
             String json = Json.MAPPER.writeValueAsString(want);
             Response got = Json.MAPPER.readValue(json, Response.class);
             assertEquals(want.toString(), got.toString(), "round trip of " + json);
-            if (want.outputID() != null) {
-                assertArrayEquals(want.outputID(), got.outputID(), "OutputID of " + json);
+            if (want.rawOutputId() != null) {
+                assertArrayEquals(want.rawOutputId(), got.rawOutputId(), "OutputID of " + json);
             }
         }
     }

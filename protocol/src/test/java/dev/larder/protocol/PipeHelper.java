@@ -60,6 +60,13 @@ final class PipeHelper implements AutoCloseable {
             raw.flush();
         }
 
+        /** Reads and ignores requests until the client's output ends (it closes, or gives up). */
+        void readToEnd() throws IOException {
+            while (next() != null) {
+                // the client may still be writing; read until it closes
+            }
+        }
+
         /** Reads requests until the client's output ends, answering close; fails on anything else. */
         void answerCloseThenAwaitEof() throws IOException {
             RequestReader.Incoming in = next();

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -118,18 +117,10 @@ final class ProtocolClientTest {
             body[i] = (byte) i;
         }
         CompletableFuture<byte[]> received = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            try (PutBody b = in.body()) {
-                received.complete(PutBodyTest.readAll(b, 4093));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), in.body().bytesDecoded(), null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(new CompletableFuture<>(), received, 4093))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
-            Response r = client.put(action(1), new OutputId(sha256(body)), body.length, new ByteArrayInputStream(body))
+            Response r = client.put(action(1), OutputId.of(body), body.length, new ByteArrayInputStream(body))
                     .get(WAIT_SECONDS, TimeUnit.SECONDS);
 
             assertEquals(body.length, r.size(), "Size the helper decoded");
@@ -144,26 +135,17 @@ final class ProtocolClientTest {
         byte[] body = "hello, cache".getBytes(StandardCharsets.UTF_8);
         CompletableFuture<Request> seen = new CompletableFuture<>();
         CompletableFuture<byte[]> seenBody = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            seen.complete(in.request());
-            try (PutBody b = in.body()) {
-                seenBody.complete(PutBodyTest.readAll(b, 5));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), body.length, null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(seen, seenBody, 5))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             Response r = client.put(action(2), body).get(WAIT_SECONDS, TimeUnit.SECONDS);
 
-            OutputId want = new OutputId(sha256(body));
+            OutputId want = OutputId.of(body);
             Request put = seen.get(WAIT_SECONDS, TimeUnit.SECONDS);
             assertEquals(Request.PUT, put.command(), "Command");
             assertEquals(action(2), put.actionId(), "ActionID");
             assertEquals(want, put.outputId(), "OutputID");
-            assertArrayEquals(put.outputID(), put.objectID(), "legacy ObjectID must equal OutputID");
+            assertArrayEquals(put.rawOutputId(), put.rawObjectId(), "legacy ObjectID must equal OutputID");
             assertEquals(body.length, put.bodySize(), "BodySize");
             assertArrayEquals(body, seenBody.get(WAIT_SECONDS, TimeUnit.SECONDS), "body");
             assertEquals(want, r.outputId(), "OutputID of the reply");
@@ -178,21 +160,12 @@ final class ProtocolClientTest {
         Path file = Files.write(tmp.resolve("output"), content);
         CompletableFuture<Request> seen = new CompletableFuture<>();
         CompletableFuture<byte[]> seenBody = new CompletableFuture<>();
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            RequestReader.Incoming in = s.next();
-            seen.complete(in.request());
-            try (PutBody b = in.body()) {
-                seenBody.complete(PutBodyTest.readAll(b, 65536));
-            }
-            s.write(Response.found(in.request().id(), in.request().outputId(), content.length, null, null));
-            s.answerCloseThenAwaitEof();
-        })) {
+        try (PipeHelper helper = PipeHelper.start(storesOnePut(seen, seenBody, 65536))) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             client.put(action(3), file).get(WAIT_SECONDS, TimeUnit.SECONDS);
 
-            assertEquals(new OutputId(sha256(content)), seen.get(WAIT_SECONDS, TimeUnit.SECONDS).outputId(), "OutputID");
+            assertEquals(OutputId.of(content), seen.get(WAIT_SECONDS, TimeUnit.SECONDS).outputId(), "OutputID");
             assertEquals(content.length, seen.get().bodySize(), "BodySize");
             assertArrayEquals(content, seenBody.get(WAIT_SECONDS, TimeUnit.SECONDS), "body");
             client.close();
@@ -220,9 +193,9 @@ final class ProtocolClientTest {
             client.close();
             helper.awaitFinished();
 
-            assertEquals(new OutputId(sha256(new byte[0])), put.outputId(), "OutputID of the empty output");
+            assertEquals(OutputId.of(new byte[0]), put.outputId(), "OutputID of the empty output");
             assertTrue(get.miss(), "got " + get + ", want a miss");
-            String want = Json.MAPPER.writeValueAsString(Request.put(1, action(4), new OutputId(sha256(new byte[0])), 0))
+            String want = Json.MAPPER.writeValueAsString(Request.put(1, action(4), OutputId.of(new byte[0]), 0))
                     + "\n\n" + Json.MAPPER.writeValueAsString(Request.get(2, action(5)))
                     + "\n\n" + Json.MAPPER.writeValueAsString(Request.close(3)) + "\n\n";
             assertEquals(want, helper.received(), "bytes on the wire");
@@ -279,9 +252,7 @@ final class ProtocolClientTest {
                 s.next();
             }
             s.write(Response.miss(999));
-            while (s.next() != null) {
-                // the client may still be writing; read until it closes
-            }
+            s.readToEnd();
         })) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
             List<CompletableFuture<Response>> futures = List.of(
@@ -302,41 +273,28 @@ final class ProtocolClientTest {
 
     @Test
     void readLoop_brokenJsonLine_failsPendingRequests() throws Exception {
-        try (PipeHelper helper = PipeHelper.start(s -> {
-            s.handshake();
-            s.next();
-            s.writeRaw("{\"ID\":1,\"Miss\":tru\n");
-            while (s.next() != null) {
-                // read until the client closes
-            }
-        })) {
-            ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
-
-            Throwable cause = causeOf(client.get(action(1)));
-
-            assertInstanceOf(ProtocolException.class, cause, "failure of the pending request");
-            assertMessage(cause, "not a JSON response");
-            client.close();
-            helper.awaitFinished();
-        }
+        assertLineFailsPendingRequest("{\"ID\":1,\"Miss\":tru\n", "not a JSON response");
     }
 
     @Test
     void readLoop_nullLine_failsPendingRequestsWithProtocolException() throws Exception {
+        assertLineFailsPendingRequest("null\n", "got null, want a JSON object");
+    }
+
+    /** The helper answers a get with {@code line}: the get fails with a ProtocolException. */
+    private static void assertLineFailsPendingRequest(String line, String wantMessage) throws Exception {
         try (PipeHelper helper = PipeHelper.start(s -> {
             s.handshake();
             s.next();
-            s.writeRaw("null\n");
-            while (s.next() != null) {
-                // read until the client closes
-            }
+            s.writeRaw(line);
+            s.readToEnd();
         })) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
             Throwable cause = causeOf(client.get(action(1)));
 
             assertInstanceOf(ProtocolException.class, cause, "failure of the pending request");
-            assertMessage(cause, "got null, want a JSON object");
+            assertMessage(cause, wantMessage);
             client.close();
             helper.awaitFinished();
         }
@@ -348,9 +306,7 @@ final class ProtocolClientTest {
             s.writeRaw("\n{\"ID\":0,\"KnownCommands\":[\"get\"]}\r\n\n");
             RequestReader.Incoming in = s.next();
             s.writeRaw("\r\n{\"ID\":" + in.request().id() + ",\"Miss\":true}\n\n");
-            while (s.next() != null) {
-                // read until the client closes
-            }
+            s.readToEnd();
         })) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
@@ -381,9 +337,7 @@ final class ProtocolClientTest {
     @Test
     void connect_helperNeverHandshakes_throwsAfterTimeout() throws Exception {
         try (PipeHelper helper = PipeHelper.start(s -> {
-            while (s.next() != null) {
-                // never answer; the client gives up and closes its output
-            }
+            s.readToEnd();
         })) {
             IOException e = assertThrows(IOException.class,
                     () -> ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), SHORT));
@@ -397,9 +351,7 @@ final class ProtocolClientTest {
     void connect_firstResponseIsNotHandshake_throws() throws Exception {
         try (PipeHelper helper = PipeHelper.start(s -> {
             s.write(Response.miss(3));
-            while (s.next() != null) {
-                // read until the client closes
-            }
+            s.readToEnd();
         })) {
             IOException e = assertThrows(IOException.class,
                     () -> ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE));
@@ -449,9 +401,7 @@ final class ProtocolClientTest {
             s.handshake();
             RequestReader.Incoming close = s.next();
             s.write(Response.error(close.request().id(), "flush failed"));
-            while (s.next() != null) {
-                // read until the client closes
-            }
+            s.readToEnd();
         })) {
             ProtocolClient client = ProtocolClient.connect(helper.fromHelper(), helper.toHelper(), HANDSHAKE);
 
@@ -470,7 +420,7 @@ final class ProtocolClientTest {
             assertEquals(List.of("get", "put", "close"), client.knownCommands(), "knownCommands()");
             assertTrue(client.process().isPresent(), "process() of a started client");
             byte[] body = PutBodyTest.randomBytes((1 << 20) + 1, 17);
-            OutputId want = new OutputId(sha256(body));
+            OutputId want = OutputId.of(body);
 
             Response miss = client.get(action(1)).get(WAIT_SECONDS, TimeUnit.SECONDS);
             Response put = client.put(action(1), body).get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -488,7 +438,7 @@ final class ProtocolClientTest {
             assertEquals(body.length, hit.size(), "Size of the hit");
             assertEquals(ChildHelper.STORED_AT, hit.time(), "Time of the hit");
             assertFalse(empty.isError(), "got " + empty + " for an empty put, want success");
-            assertEquals(new OutputId(sha256(new byte[0])), emptyHit.outputId(), "OutputID of the empty hit");
+            assertEquals(OutputId.of(new byte[0]), emptyHit.outputId(), "OutputID of the empty hit");
             assertTrue(lie.isError(), "got " + lie + " for a put whose OutputID does not match, want Err");
 
             client.close();
@@ -520,6 +470,24 @@ final class ProtocolClientTest {
     }
 
     /** An action whose first byte is {@code n}, so a helper can tell which test request it is. */
+    /**
+     * A helper that reads one put, hands its request and its body (read {@code chunk} bytes at a
+     * time) to the futures, answers it as stored with the size it decoded, then answers close.
+     */
+    private static PipeHelper.Script storesOnePut(CompletableFuture<Request> seen,
+            CompletableFuture<byte[]> seenBody, int chunk) {
+        return s -> {
+            s.handshake();
+            RequestReader.Incoming in = s.next();
+            seen.complete(in.request());
+            try (PutBody b = in.body()) {
+                seenBody.complete(PutBodyTest.readAll(b, chunk));
+            }
+            s.write(Response.found(in.request().id(), in.request().outputId(), in.body().bytesDecoded(), null, null));
+            s.answerCloseThenAwaitEof();
+        };
+    }
+
     private static ActionId action(int n) {
         byte[] b = new byte[ActionId.LENGTH];
         b[0] = (byte) n;
@@ -527,9 +495,6 @@ final class ProtocolClientTest {
         return new ActionId(b);
     }
 
-    private static byte[] sha256(byte[] b) throws Exception {
-        return MessageDigest.getInstance("SHA-256").digest(b);
-    }
 
     /** Waits for {@code f} to fail and returns why; fails the test if it succeeds. */
     private static Throwable causeOf(CompletableFuture<Response> f) throws Exception {

@@ -69,7 +69,7 @@ final class RequestReaderTest {
         Request close = r.next().request();
         assertEquals(3, close.id(), "ID");
         assertEquals(Request.CLOSE, close.command(), "Command");
-        assertNull(close.actionID(), "ActionID of a close");
+        assertNull(close.rawActionId(), "ActionID of a close");
     }
 
     @Test
@@ -79,7 +79,7 @@ final class RequestReaderTest {
 
         RequestReader.Incoming in = r.next();
 
-        assertNull(in.request().outputID(), "OutputID field");
+        assertNull(in.request().rawOutputId(), "OutputID field");
         assertEquals(OUTPUT, in.request().outputId(), "outputId()");
         in.body().close();
         assertNull(in.body().failure(), "body failure");
@@ -329,7 +329,7 @@ final class RequestReaderTest {
         Request put = r.next().request();
 
         assertEquals(5, put.id(), "ID");
-        assertArrayEquals(new byte[] {1, 2, 3}, put.actionID(), "raw ActionID");
+        assertArrayEquals(new byte[] {1, 2, 3}, put.rawActionId(), "raw ActionID");
         assertMessage(assertThrows(IllegalArgumentException.class, put::actionId), "got 3 bytes, want 32");
         assertMessage(assertThrows(IllegalArgumentException.class, put::outputId), "got 1 bytes, want 32");
         Request get = r.next().request();

@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * cmd/go speaks to a helper process over its stdin and stdout. The test side either hands both
  * ends to a {@link ProtocolClient} or writes and reads raw bytes.
  */
-final class HelperSession implements Closeable {
+final class PipedHelper implements Closeable {
     /** Only turns a hang into a failure; nothing here measures speed. */
     static final Duration HANG_GUARD = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +33,7 @@ final class HelperSession implements Closeable {
     private final CompletableFuture<Void> served = new CompletableFuture<>();
     private BufferedReader lines;
 
-    private HelperSession(Pipe in, Pipe out) {
+    private PipedHelper(Pipe in, Pipe out) {
         toHelper = Channels.newOutputStream(in.sink());
         fromHelper = Channels.newInputStream(out.source());
         ends.add(toHelper);
@@ -43,10 +43,10 @@ final class HelperSession implements Closeable {
     }
 
     /** Starts serving; the handshake is the first thing {@link #output()} will yield. */
-    static HelperSession start(CacheHelper helper) throws IOException {
+    static PipedHelper start(CacheHelper helper) throws IOException {
         Pipe in = Pipe.open();
         Pipe out = Pipe.open();
-        HelperSession s = new HelperSession(in, out);
+        PipedHelper s = new PipedHelper(in, out);
         InputStream stdin = Channels.newInputStream(in.source());
         OutputStream stdout = Channels.newOutputStream(out.sink());
         Thread t = new Thread(() -> {
