@@ -1,9 +1,9 @@
 package dev.larder.cli;
 
 import dev.larder.helper.CacheHelper;
-import dev.larder.helper.HelperOptions;
+import dev.larder.helper.HelperSettings;
 import dev.larder.storage.h2.LocalStore;
-import dev.larder.storage.h2.TrimPolicy;
+import dev.larder.storage.h2.TrimSettings;
 import dev.larder.storage.h2.TrimResult;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -61,11 +61,8 @@ final class HelperCommand implements Callable<Integer> {
                     + "at most every 10 minutes. Also: LARDER_AUTO_TRIM=1.")
     private boolean autoTrim;
 
-    @Option(names = "--max-size", paramLabel = "SIZE", description = "Size budget for --auto-trim (or LARDER_MAX_SIZE).")
-    private String maxSize;
-
-    @Option(names = "--max-age", paramLabel = "AGE", description = "Maximum age for --auto-trim (or LARDER_MAX_AGE).")
-    private String maxAge;
+    @CommandLine.Mixin
+    private TrimOptions budget;
 
     @CommandLine.Mixin
     private StoreOptions stores;
@@ -91,9 +88,9 @@ final class HelperCommand implements Callable<Integer> {
         if (workers < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1, got " + workers);
         }
-        Optional<TrimPolicy> trim = Optional.empty();
+        Optional<TrimSettings> trim = Optional.empty();
         if (autoTrim || "1".equals(inv.getenv("LARDER_AUTO_TRIM"))) {
-            trim = TrimSettings.policy(maxSize, maxAge, false, inv.env());
+            trim = budget.settings(false, inv.env());
             if (trim.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--auto-trim needs --max-size or --max-age (or LARDER_MAX_SIZE or LARDER_MAX_AGE)");
@@ -102,7 +99,7 @@ final class HelperCommand implements Callable<Integer> {
         StoreOptions.Resolved tiers = stores.resolve(inv.env());
         Path store = StoreLocation.resolve(dir);
         // With every tier read-only there is nowhere to put: put leaves KnownCommands, as --read-only.
-        HelperOptions options = new HelperOptions(readOnly || !tiers.writable(), Optional.ofNullable(statsJson),
+        HelperSettings options = new HelperSettings(readOnly || !tiers.writable(), Optional.ofNullable(statsJson),
                 workers, Optional.of(Main.launchedAt()));
         CacheHelper helper = CacheHelper.create(() -> tiers.open(store), options);
         Optional<Path> trimmed = tiers.nearestLocal(store);
@@ -114,7 +111,7 @@ final class HelperCommand implements Callable<Integer> {
     }
 
     /** Trims the store unless a trim ran within {@link #AUTO_TRIM_INTERVAL}; never fails the session. */
-    private static void autoTrim(Path dir, TrimPolicy policy) {
+    private static void autoTrim(Path dir, TrimSettings policy) {
         try (LocalStore store = LocalStore.open(dir, StoreClock.get())) {
             Optional<Instant> last = store.lastTrim().map(TrimResult::at);
             if (last.isPresent() && last.get().isAfter(StoreClock.get().instant().minus(AUTO_TRIM_INTERVAL))) {

@@ -3,7 +3,7 @@ package dev.larder.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.larder.helper.CacheHelper;
-import dev.larder.helper.HelperOptions;
+import dev.larder.helper.HelperSettings;
 import dev.larder.protocol.ProtocolClient;
 import dev.larder.tracer.RunCache;
 import dev.larder.tracer.RunStats;
@@ -119,7 +119,7 @@ final class RunCommand implements Callable<Integer> {
                 Pipe toHelper = Pipe.open();
                 Pipe fromHelper = Pipe.open();
                 CacheHelper helper = CacheHelper.create(() -> tiers.open(store),
-                        new HelperOptions(!tiers.writable(), Optional.empty(), 8, Optional.empty()));
+                        new HelperSettings(!tiers.writable(), Optional.empty(), 8, Optional.empty()));
                 InputStream helperIn = Channels.newInputStream(toHelper.source());
                 OutputStream helperOut = Channels.newOutputStream(fromHelper.sink());
                 served = new Thread(() -> serve(helper, helperIn, helperOut), "larder-run-helper");

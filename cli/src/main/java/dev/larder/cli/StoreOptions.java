@@ -6,7 +6,7 @@ import dev.larder.storage.StorageProvider;
 import dev.larder.storage.h2.LocalStoreProvider;
 import dev.larder.storage.tier.StoreSpec;
 import dev.larder.storage.tier.Stores;
-import dev.larder.storage.tier.TierOptions;
+import dev.larder.storage.tier.TierSettings;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -92,7 +92,7 @@ final class StoreOptions {
 
     /** The options, checked and with every provider loaded; nothing is opened yet. */
     record Resolved(List<StoreSpec> specs, Map<String, StorageProvider> providers, BackendContext context,
-            TierOptions tiers) {
+            TierSettings tiers) {
         /** Whether a put can be stored in some tier (otherwise the helper is read-only). */
         boolean writable() {
             return Stores.writable(specs);
@@ -132,7 +132,7 @@ final class StoreOptions {
         Duration wait = duration(uploadWait, env.get("LARDER_UPLOAD_WAIT"), "--upload-wait", Duration.ofSeconds(60));
         BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
         boolean prefetching = prefetch && !"0".equals(env.get("LARDER_PREFETCH"));
-        TierOptions tiers = TierOptions.defaults().withUploadWait(wait)
+        TierSettings tiers = TierSettings.defaults().withUploadWait(wait)
                 .withPrefetchKey(prefetching ? Optional.of(cwd.toString()) : Optional.empty());
         return new Resolved(List.copyOf(specs), providers, context, tiers);
     }

@@ -1,7 +1,7 @@
 package dev.larder.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.larder.storage.h2.TrimPolicy;
+import dev.larder.storage.h2.TrimSettings;
 import dev.larder.storage.h2.TrimResult;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,11 +31,8 @@ final class TrimCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
     private Path dir;
 
-    @Option(names = "--max-size", paramLabel = "SIZE", description = "Size budget for all outputs.")
-    private String maxSize;
-
-    @Option(names = "--max-age", paramLabel = "AGE", description = "Remove entries unused for longer than AGE.")
-    private String maxAge;
+    @CommandLine.Mixin
+    private TrimOptions budget;
 
     @Option(names = "--dry-run", description = "Only report what would be removed.")
     private boolean dryRun;
@@ -48,20 +45,20 @@ final class TrimCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Optional<TrimPolicy> policy = TrimSettings.policy(maxSize, maxAge, dryRun, Invocation.current().env());
+        Optional<TrimSettings> policy = budget.settings(dryRun, Invocation.current().env());
         if (policy.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "nothing to trim to: give --max-size or --max-age (or set LARDER_MAX_SIZE or LARDER_MAX_AGE)");
         }
         Path root = StoreLocation.resolve(dir);
-        TrimPolicy p = policy.get();
+        TrimSettings p = policy.get();
         TrimResult r = StoreCommands.withStore(dir, store -> store.trim(p));
         Invocation.current().print((json ? StoreCommands.JSON.writeValueAsString(toJson(r)) : describe(r, p, root))
                 + System.lineSeparator());
         return 0;
     }
 
-    static String describe(TrimResult r, TrimPolicy p, Path root) {
+    static String describe(TrimResult r, TrimSettings p, Path root) {
         StringBuilder b = new StringBuilder("larder trim: " + root + "\n");
         b.append(r.dryRun() ? "would remove " : "removed ").append(r.entriesRemoved())
                 .append(r.entriesRemoved() == 1 ? " entry" : " entries").append(" and ").append(r.blobsRemoved())

@@ -9,6 +9,11 @@
  * {@code larder run}'s helper), {@link dev.larder.cli.Invocation} (one client's streams,
  * environment and working directory, which commands read instead of the process's).
  *
+ * <p>Names: a picocli mixin of shared flags is {@code ...Options} ({@link dev.larder.cli.StoreOptions},
+ * {@link dev.larder.cli.TrimOptions}); the records it fills for the library modules are
+ * {@code ...Settings} ({@code TierSettings}, {@code TrimSettings}, {@code HelperSettings}).
+ * Errors are decided in one place, {@link dev.larder.cli.Main}: commands throw.
+ *
  * <p>Nothing here implements caching; it connects the modules that do.
  */
 package dev.larder.cli;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.larder.storage.h2.TrimPolicy;
+import dev.larder.storage.h2.TrimSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -45,23 +45,23 @@ class ArgumentsTest {
     }
 
     @Test
-    void trimSettings_flagsWinOverEnvironment() {
-        Optional<TrimPolicy> p = TrimSettings.policy("1GiB", null, false,
+    void trimOptions_flagsWinOverEnvironment() {
+        Optional<TrimSettings> p = TrimOptions.settings("1GiB", null, false,
                 Map.of("LARDER_MAX_SIZE", "5GiB", "LARDER_MAX_AGE", "30d"));
         assertEquals(1L << 30, p.orElseThrow().maxBytes().getAsLong());
         assertEquals(Optional.of(Duration.ofDays(30)), p.get().maxAge());
     }
 
     @Test
-    void trimSettings_nothingGiven_isEmpty() {
-        assertTrue(TrimSettings.policy(null, null, false, Map.of()).isEmpty());
-        assertTrue(TrimSettings.policy(null, null, false, Map.of("LARDER_MAX_SIZE", " ")).isEmpty());
+    void trimOptions_nothingGiven_isEmpty() {
+        assertTrue(TrimOptions.settings(null, null, false, Map.of()).isEmpty());
+        assertTrue(TrimOptions.settings(null, null, false, Map.of("LARDER_MAX_SIZE", " ")).isEmpty());
     }
 
     @Test
-    void trimSettings_badEnvironment_namesTheVariable() {
+    void trimOptions_badEnvironment_namesTheVariable() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrimSettings.policy(null, null, false, Map.of("LARDER_MAX_AGE", "forever")));
+                () -> TrimOptions.settings(null, null, false, Map.of("LARDER_MAX_AGE", "forever")));
         assertTrue(e.getMessage().startsWith("LARDER_MAX_AGE: not a duration"), e.getMessage());
     }
 }

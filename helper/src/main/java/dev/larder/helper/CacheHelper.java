@@ -62,7 +62,7 @@ public final class CacheHelper {
     }
 
     private final StoreOpener opener;
-    private final HelperOptions options;
+    private final HelperSettings options;
     private final ThreadPoolExecutor workers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object idle = new Object();
@@ -89,7 +89,7 @@ public final class CacheHelper {
     private final java.util.concurrent.ConcurrentHashMap<ActionId, CompletableFuture<Void>> putsInFlight =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    private CacheHelper(StoreOpener opener, HelperOptions options) {
+    private CacheHelper(StoreOpener opener, HelperSettings options) {
         this.opener = opener;
         this.options = options;
         this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 30, TimeUnit.SECONDS,
@@ -102,7 +102,7 @@ public final class CacheHelper {
     }
 
     /** A helper that will serve from the store {@code opener} opens. */
-    public static CacheHelper create(StoreOpener opener, HelperOptions options) {
+    public static CacheHelper create(StoreOpener opener, HelperSettings options) {
         return new CacheHelper(opener, options);
     }
 

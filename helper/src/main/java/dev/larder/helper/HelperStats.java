@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param putBytes        bytes stored by puts
  * @param hitBytes        bytes of the outputs that hits pointed to
  * @param errors          requests answered with {@code Err}
- * @param handshakeMillis milliseconds from the launch (see {@link HelperOptions#launchedAt()}) to
+ * @param handshakeMillis milliseconds from the launch (see {@link HelperSettings#launchedAt()}) to
  *                        the handshake being written; -1 if the launch time is unknown
  * @param storeOpenMillis milliseconds the store took to open
  * @param sessionMillis   milliseconds from the handshake to the end of the session

@@ -77,18 +77,18 @@ class CacheHelperTest {
         }
     }
 
-    private PipedHelper start(CacheHelper.StoreOpener opener, HelperOptions options) throws IOException {
+    private PipedHelper start(CacheHelper.StoreOpener opener, HelperSettings options) throws IOException {
         PipedHelper s = PipedHelper.start(CacheHelper.create(opener, options));
         sessions.add(s);
         return s;
     }
 
-    private PipedHelper start(HelperOptions options) throws IOException {
+    private PipedHelper start(HelperSettings options) throws IOException {
         return start(() -> LocalStore.open(storeDir, clock), options);
     }
 
     private PipedHelper start() throws IOException {
-        return start(HelperOptions.defaults());
+        return start(HelperSettings.defaults());
     }
 
     private static ActionId action(String name) {
@@ -197,7 +197,7 @@ class CacheHelperTest {
 
     @Test
     void serve_readOnly_handshakeListsGetAndClose() throws Exception {
-        assertHandshakeThenClose(start(HelperOptions.defaults().withReadOnly(true)),
+        assertHandshakeThenClose(start(HelperSettings.defaults().withReadOnly(true)),
                 "{\"ID\":0,\"KnownCommands\":[\"get\",\"close\"]}");
     }
 
@@ -219,7 +219,7 @@ class CacheHelperTest {
                 throw new InterruptedIOException("opener interrupted");
             }
             return LocalStore.open(storeDir, clock);
-        }, HelperOptions.defaults());
+        }, HelperSettings.defaults());
         try (ProtocolClient c = s.client()) {
             assertEquals(List.of("get", "put", "close"), c.knownCommands(), "handshake commands");
             CompletableFuture<Response> get = c.get(action("a"));
@@ -369,7 +369,7 @@ class CacheHelperTest {
     @Test
     void put_readOnly_isErrAndBodyIsSkipped() throws Exception {
         byte[] body = text("refused");
-        PipedHelper s = start(HelperOptions.defaults().withReadOnly(true));
+        PipedHelper s = start(HelperSettings.defaults().withReadOnly(true));
         try (ProtocolClient c = s.client()) {
             long id = c.newId();
             Response r = c.send(Request.put(id, action("a"), output(body), body.length),
@@ -463,7 +463,7 @@ class CacheHelperTest {
     @Test
     void serve_brokenJsonWithStatsJson_statsStillWritten() throws Exception {
         Path stats = tmp.resolve("stats.json");
-        PipedHelper s = start(HelperOptions.defaults().withStatsJson(stats));
+        PipedHelper s = start(HelperSettings.defaults().withStatsJson(stats));
         s.feed(new Wire().get(1, action("b")).line("{\"ID\":2,\"Command\":").bytes(), false);
         s.readToEnd();
         assertThrows(ExecutionException.class, () -> s.served().get());
@@ -507,7 +507,7 @@ class CacheHelperTest {
     void serve_storeFailsToOpen_answersErrAndCloses() throws Exception {
         PipedHelper s = start(() -> {
             throw new IOException("injected: no space left on device");
-        }, HelperOptions.defaults());
+        }, HelperSettings.defaults());
         try (ProtocolClient c = s.client()) {
             long get = c.newId();
             assertErr(c.send(Request.get(get, action("a")), null).get(), get, "no space left on device");
@@ -523,7 +523,7 @@ class CacheHelperTest {
     @Test
     void close_withStatsJson_statsWrittenBeforeCloseReply() throws Exception {
         Path stats = tmp.resolve("stats/session.json");
-        PipedHelper s = start(HelperOptions.defaults().withStatsJson(stats));
+        PipedHelper s = start(HelperSettings.defaults().withStatsJson(stats));
         byte[] hello = text("hello");
         byte[] bad = text("bad");
         s.feed(new Wire()

@@ -18,10 +18,10 @@ import java.util.Optional;
  * which it does only in these cases:
  * <ul>
  *   <li>a trim removes the entry (the local store never removes one used within the last hour,
- *       {@code TrimPolicy.PROTECTED});
+ *       {@code TrimSettings.PROTECTED});
  *   <li>a put of the same action with another output replaces the entry: the old output's file is
  *       deleted by that put if no other entry names it and the replaced entry was last used more
- *       than an hour ago ({@code TrimPolicy.PROTECTED} again); one used within the hour stays, a
+ *       than an hour ago ({@code TrimSettings.PROTECTED} again); one used within the hour stays, a
  *       file no entry names, until {@code larder verify --repair} removes it;
  *   <li>a get (or {@code larder verify --repair}) finds the file damaged (another length than recorded, or bytes that no longer hash
  *       to the output id): the get is a miss, every entry naming the output is dropped, a file

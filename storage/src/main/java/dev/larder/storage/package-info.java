@@ -23,6 +23,10 @@
  *       finished session's counters, is not a record in this sense.)</dd>
  * </dl>
  *
+ * <p>Configuration that a library type takes is a record named {@code ...Settings}
+ * ({@code TierSettings}, {@code TrimSettings}); {@code ...Options} names only the cli's picocli
+ * mixins that fill them from flags.
+ *
  * <p>What lives here: those types; {@link dev.larder.storage.Digest}, the value type of action
  * and output ids; {@link dev.larder.storage.BodyMismatchException}, the one error a backend
  * raises for a body that is not what its put declared; {@link dev.larder.storage.BackendContext},

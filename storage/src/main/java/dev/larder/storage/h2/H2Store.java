@@ -251,7 +251,7 @@ final class H2Store implements LocalStore {
             throws SQLException, IOException {
         // Only an output unused for the protected hour: a DiskPath handed out more recently may
         // still be read by another go command.
-        Digest previous = IndexRows.outputUnusedSince(c, action, EpochNanos.of(now.minus(TrimPolicy.PROTECTED)));
+        Digest previous = IndexRows.outputUnusedSince(c, action, EpochNanos.of(now.minus(TrimSettings.PROTECTED)));
         IndexRows.putEntry(c, action, output, size, EpochNanos.of(now));
         // The output this action named before, if no entry names it now, would only take space
         // that trim does not count: it goes, under its own lock. (One used within the hour stays,
@@ -267,7 +267,7 @@ final class H2Store implements LocalStore {
     }
 
     @Override
-    public TrimResult trim(TrimPolicy policy) throws IOException {
+    public TrimResult trim(TrimSettings policy) throws IOException {
         try {
             return upkeep.trim(policy);
         } finally {

@@ -182,7 +182,7 @@ final class HostedStores {
         }
 
         @Override
-        public TrimResult trim(TrimPolicy policy) throws IOException {
+        public TrimResult trim(TrimSettings policy) throws IOException {
             return store.trim(policy);
         }
 

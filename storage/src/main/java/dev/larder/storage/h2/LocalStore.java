@@ -97,10 +97,10 @@ public interface LocalStore extends Storage {
 
     /**
      * Removes least-recently-used entries until the policy holds, never an entry used within
-     * {@link TrimPolicy#PROTECTED} (cmd/go may still be reading its file); a blob goes only
+     * {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob goes only
      * when no entry names it any more. Records the result, which {@link #stats} reports.
      */
-    TrimResult trim(TrimPolicy policy) throws IOException;
+    TrimResult trim(TrimSettings policy) throws IOException;
 
     /**
      * Stores a body by its own id, with no action naming it yet (a content-addressed upload),

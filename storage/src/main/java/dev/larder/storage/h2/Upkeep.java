@@ -52,9 +52,9 @@ final class Upkeep {
     private record Candidate(Digest action, Digest output, long size, long lastUse) {
     }
 
-    TrimResult trim(TrimPolicy policy) throws IOException {
+    TrimResult trim(TrimSettings policy) throws IOException {
         Instant now = clock.instant();
-        long protectFrom = EpochNanos.of(now.minus(TrimPolicy.PROTECTED));
+        long protectFrom = EpochNanos.of(now.minus(TrimSettings.PROTECTED));
         long ageCutoff = policy.maxAge().map(a -> EpochNanos.of(now.minus(a))).orElse(Long.MIN_VALUE);
         long bytes = totalBytes();
         long budget = policy.maxBytes().orElse(Long.MAX_VALUE);

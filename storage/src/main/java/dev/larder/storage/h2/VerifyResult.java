@@ -31,7 +31,7 @@ public record VerifyResult(long blobsChecked, long bytesChecked, List<Problem> p
         WRONG_HASH,
         /**
          * A blob file no entry names: left by a put whose index write failed, or the old output of
-         * an action put again while that output was in use (within {@link TrimPolicy#PROTECTED}).
+         * an action put again while that output was in use (within {@link TrimSettings#PROTECTED}).
          */
         ORPHAN_BLOB,
         /** A file in {@code blobs/} or {@code tmp/} that larder did not put there, or left by a killed put. */

@@ -108,7 +108,7 @@ public final class Stores {
      * @throws IOException              if the nearest tier cannot be opened
      */
     public static Storage open(List<StoreSpec> specs, Path defaultLocal, Map<String, StorageProvider> providers,
-            BackendContext context, TierOptions options) throws IOException {
+            BackendContext context, TierSettings options) throws IOException {
         check(specs, providers);
         StoreSpec nearest = nearest(specs, defaultLocal);
         check(List.of(nearest), providers);

@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.LongAdder;
  * store, which verifies its length and SHA-256 against the output id before anything is stored,
  * so the entry returned is a local file with verified bytes; a body that does not match is
  * refused and the next tier is asked. A put is stored near at once and queued for upload to
- * every writable far tier; {@link #flush} waits (within {@link TierOptions#uploadWait()}) for the
+ * every writable far tier; {@link #flush} waits (within {@link TierSettings#uploadWait()}) for the
  * queue. A far tier that fails (down, slow, garbage, refusing) is a miss, said once on stderr,
  * counted, and left alone after a run of failures: it never fails a request.
  *
@@ -48,7 +48,7 @@ final class TieredStorage implements Storage {
     private final Storage near;
     private final boolean nearWritable;
     private final List<Tier> far;
-    private final TierOptions options;
+    private final TierSettings options;
     private final Spool spool;
     private final ThreadPoolExecutor uploads;
     private final Optional<Prefetch> prefetch;
@@ -69,7 +69,7 @@ final class TieredStorage implements Storage {
     private final LongAdder uploadsAbandoned = new LongAdder();
     private final LongAdder prefetched = new LongAdder();
 
-    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierOptions options, InstantSource clock,
+    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierSettings options, InstantSource clock,
             Optional<Prefetch> prefetch) {
         this.near = near;
         this.nearWritable = nearWritable;
@@ -292,7 +292,7 @@ final class TieredStorage implements Storage {
 
     /**
      * Saves the prefetch record, then waits for queued uploads, at most
-     * {@link TierOptions#uploadWait()}; what is left is abandoned.
+     * {@link TierSettings#uploadWait()}; what is left is abandoned.
      */
     @Override
     public void flush() throws IOException {

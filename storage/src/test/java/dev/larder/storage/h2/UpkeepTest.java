@@ -66,8 +66,8 @@ class UpkeepTest {
         return store().get(action(action)).isPresent();
     }
 
-    private static TrimPolicy maxBytes(long n) {
-        return new TrimPolicy(OptionalLong.of(n), Optional.empty(), false);
+    private static TrimSettings maxBytes(long n) {
+        return new TrimSettings(OptionalLong.of(n), Optional.empty(), false);
     }
 
     @Test
@@ -121,7 +121,7 @@ class UpkeepTest {
         clock.advance(Duration.ofMinutes(1));
         put("third", body("third", 100));
         clock.advance(Duration.ofHours(2));
-        TrimResult r = store().trim(new TrimPolicy(OptionalLong.empty(),
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.empty(),
                 Optional.of(Duration.ofHours(2).plusSeconds(90)), false));
         assertEquals(1, r.entriesRemoved(), r.toString());
         assertEquals(0, r.blobsRemoved(), r.toString());
@@ -141,7 +141,7 @@ class UpkeepTest {
         clock.advance(Duration.ofDays(3));
         put("b", body("b", 10));
         clock.advance(Duration.ofDays(1));
-        TrimResult r = store().trim(new TrimPolicy(OptionalLong.empty(), Optional.of(Duration.ofDays(2)), false));
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.empty(), Optional.of(Duration.ofDays(2)), false));
         assertEquals(1, r.entriesRemoved());
         assertFalse(has("a"));
         assertTrue(has("b"));
@@ -152,7 +152,7 @@ class UpkeepTest {
         Entry a = put("a", body("a", 100));
         put("b", body("b", 100));
         clock.advance(Duration.ofHours(2));
-        TrimResult r = store().trim(new TrimPolicy(OptionalLong.of(100), Optional.empty(), true));
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.of(100), Optional.empty(), true));
         assertEquals(1, r.entriesRemoved());
         assertEquals(100, r.bytesRemoved());
         assertTrue(r.dryRun());

@@ -53,7 +53,7 @@ class StoresTest {
     }
 
     private Storage open(Path defaultLocal, String... values) throws IOException {
-        Storage s = Stores.open(specs(values), defaultLocal, providers, context, TierOptions.defaults());
+        Storage s = Stores.open(specs(values), defaultLocal, providers, context, TierSettings.defaults());
         opened.add(s);
         return s;
     }

@@ -41,7 +41,7 @@ class TieredStorageContractTest extends StorageContract {
     protected Storage open(Path dir) throws IOException {
         BackendContext context = new BackendContext(Optional.empty(), Duration.ofSeconds(30), clock, Map.of());
         return Stores.open(List.of(StoreSpec.parse(far.url())), dir, Stores.providers(getClass().getClassLoader()),
-                context, TierOptions.defaults());
+                context, TierSettings.defaults());
     }
 
     /** The near store's blob and temp files, as for the local store alone: that is where entries live. */

@@ -71,7 +71,7 @@ class TieredStorageTest {
     /** How long one remote request may take; tests of slow tiers shorten it. */
     private Duration timeout = Duration.ofSeconds(30);
     private Optional<String> token = Optional.empty();
-    private TierOptions options = TierOptions.defaults();
+    private TierSettings options = TierSettings.defaults();
 
     @AfterEach
     void closeAll() throws Exception {
@@ -116,9 +116,9 @@ class TieredStorageTest {
     }
 
     /** The default options, but a far tier is left alone after {@code n} failures in a row. */
-    private static TierOptions failuresToStop(int n) {
-        TierOptions d = TierOptions.defaults();
-        return new TierOptions(d.uploadWait(), d.queueCapacity(), d.uploaders(), n, d.prefetchKey());
+    private static TierSettings failuresToStop(int n) {
+        TierSettings d = TierSettings.defaults();
+        return new TierSettings(d.uploadWait(), d.queueCapacity(), d.uploaders(), n, d.prefetchKey());
     }
 
     /** An http:// URL on which nothing listens. */
@@ -458,7 +458,7 @@ class TieredStorageTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES) // a hang guard, not a speed check
     void flush_uploadStuck_returnsAfterUploadWaitAndCountsItAbandoned() throws IOException {
-        options = TierOptions.defaults().withUploadWait(Duration.ofMillis(200));
+        options = TierSettings.defaults().withUploadWait(Duration.ofMillis(200));
         timeout = Duration.ofMinutes(5);
         FakeRemote stuck = fake(x -> {
             if (x.getRequestMethod().equals("PUT")) {
@@ -481,8 +481,8 @@ class TieredStorageTest {
     @Timeout(value = 2, unit = TimeUnit.MINUTES) // a hang guard, not a speed check
     void put_uploadQueueFull_dropsTheUploadAndFlushAbandonsTheQueued() throws IOException {
         // One uploader stuck on the first upload, room for one more in the queue: the third is dropped.
-        TierOptions d = TierOptions.defaults();
-        options = new TierOptions(Duration.ofMillis(200), 1, 1, d.failuresToStop(), d.prefetchKey());
+        TierSettings d = TierSettings.defaults();
+        options = new TierSettings(Duration.ofMillis(200), 1, 1, d.failuresToStop(), d.prefetchKey());
         timeout = Duration.ofMinutes(5);
         FakeRemote stuck = fake(x -> {
             if (x.getRequestMethod().equals("PUT")) {
@@ -615,7 +615,7 @@ class TieredStorageTest {
 
     @Test
     void flush_withPrefetchKey_recordsTheActionsAskedInOrder() throws IOException {
-        options = TierOptions.defaults().withPrefetchKey(Optional.of("/work/project"));
+        options = TierSettings.defaults().withPrefetchKey(Optional.of("/work/project"));
         Path near = tmp.resolve("near");
         Storage s = tiers(near, holding(Map.of(), new CountDownLatch(0)).url());
         put(s, action("c"), text("built here"));
@@ -631,7 +631,7 @@ class TieredStorageTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES) // a hang guard, not a speed check
     void open_sameKeyAsLastSession_fetchesItsActionsBeforeTheyAreAsked() throws IOException, InterruptedException {
-        options = TierOptions.defaults().withPrefetchKey(Optional.of("/work/project"));
+        options = TierSettings.defaults().withPrefetchKey(Optional.of("/work/project"));
         Path near = tmp.resolve("near");
         Map<Digest, byte[]> remote = new ConcurrentHashMap<>();
         CountDownLatch bodiesAsked = new CountDownLatch(2);
@@ -665,7 +665,7 @@ class TieredStorageTest {
 
     @Test
     void flush_nearReadOnly_recordsNothing() throws IOException {
-        options = TierOptions.defaults().withPrefetchKey(Optional.of("/work/project"));
+        options = TierSettings.defaults().withPrefetchKey(Optional.of("/work/project"));
         Path near = tmp.resolve("near");
         LocalStore.open(near, clock).close();
         Storage s = tiers(tmp.resolve("default"), "readonly:h2:" + near, far().url());

@@ -12,11 +12,11 @@ import java.util.OptionalLong;
  * @param maxAge   entries last used longer ago than this are removed
  * @param dryRun   only report what would be removed
  */
-public record TrimPolicy(OptionalLong maxBytes, Optional<Duration> maxAge, boolean dryRun) {
+public record TrimSettings(OptionalLong maxBytes, Optional<Duration> maxAge, boolean dryRun) {
     /** Entries used this recently are never removed: their files may still be being read. */
     public static final Duration PROTECTED = Duration.ofHours(1);
 
-    public TrimPolicy {
+    public TrimSettings {
         if (maxBytes.isEmpty() && maxAge.isEmpty()) {
             throw new IllegalArgumentException("a trim needs a size budget or a maximum age");
         }

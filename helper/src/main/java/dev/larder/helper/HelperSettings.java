@@ -13,23 +13,23 @@ import java.util.Optional;
  * @param launchedAt when the helper's process was started, if known, for
  *                  {@link HelperStats#handshakeMillis()}
  */
-public record HelperOptions(boolean readOnly, Optional<Path> statsJson, int workers, Optional<Instant> launchedAt) {
-    public HelperOptions {
+public record HelperSettings(boolean readOnly, Optional<Path> statsJson, int workers, Optional<Instant> launchedAt) {
+    public HelperSettings {
         if (workers < 1) {
             throw new IllegalArgumentException("workers: got " + workers + ", want >= 1");
         }
     }
 
     /** Read-write, no stats file, eight workers. */
-    public static HelperOptions defaults() {
-        return new HelperOptions(false, Optional.empty(), 8, Optional.empty());
+    public static HelperSettings defaults() {
+        return new HelperSettings(false, Optional.empty(), 8, Optional.empty());
     }
 
-    public HelperOptions withReadOnly(boolean value) {
-        return new HelperOptions(value, statsJson, workers, launchedAt);
+    public HelperSettings withReadOnly(boolean value) {
+        return new HelperSettings(value, statsJson, workers, launchedAt);
     }
 
-    public HelperOptions withStatsJson(Path file) {
-        return new HelperOptions(readOnly, Optional.ofNullable(file), workers, launchedAt);
+    public HelperSettings withStatsJson(Path file) {
+        return new HelperSettings(readOnly, Optional.ofNullable(file), workers, launchedAt);
     }
 }

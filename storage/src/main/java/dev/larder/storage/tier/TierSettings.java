@@ -20,9 +20,9 @@ import java.util.Optional;
  *                        session with the same key asked for are fetched from far tiers in the
  *                        background as this one starts
  */
-public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders, int failuresToStop,
+public record TierSettings(Duration uploadWait, int queueCapacity, int uploaders, int failuresToStop,
         Optional<String> prefetchKey) {
-    public TierOptions {
+    public TierSettings {
         Objects.requireNonNull(uploadWait, "uploadWait");
         Objects.requireNonNull(prefetchKey, "prefetchKey");
         if (uploadWait.isNegative()) {
@@ -35,15 +35,15 @@ public record TierOptions(Duration uploadWait, int queueCapacity, int uploaders,
     }
 
     /** Up to 60 s of uploads at close, 4096 queued, 4 at once, a tier off after 3 failures in a row, no prefetch. */
-    public static TierOptions defaults() {
-        return new TierOptions(Duration.ofSeconds(60), 4096, 4, 3, Optional.empty());
+    public static TierSettings defaults() {
+        return new TierSettings(Duration.ofSeconds(60), 4096, 4, 3, Optional.empty());
     }
 
-    public TierOptions withUploadWait(Duration wait) {
-        return new TierOptions(wait, queueCapacity, uploaders, failuresToStop, prefetchKey);
+    public TierSettings withUploadWait(Duration wait) {
+        return new TierSettings(wait, queueCapacity, uploaders, failuresToStop, prefetchKey);
     }
 
-    public TierOptions withPrefetchKey(Optional<String> key) {
-        return new TierOptions(uploadWait, queueCapacity, uploaders, failuresToStop, key);
+    public TierSettings withPrefetchKey(Optional<String> key) {
+        return new TierSettings(uploadWait, queueCapacity, uploaders, failuresToStop, key);
     }
 }
