@@ -11,10 +11,10 @@ import dev.larder.protocol.Response;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +35,7 @@ class ConcurrentHelpersIT {
     }
 
     private static ActionId action(String name) throws Exception {
-        return new ActionId(MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8)));
+        return new ActionId(DigestUtils.sha256(name.getBytes(StandardCharsets.UTF_8)));
     }
 
     private Response ok(ProtocolClient c, java.util.concurrent.CompletableFuture<Response> f, String what)

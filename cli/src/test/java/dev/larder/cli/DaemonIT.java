@@ -30,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,8 +59,7 @@ class DaemonIT {
     }
 
     private static String sha(String s) throws Exception {
-        return java.util.Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
-                .digest(s.getBytes(StandardCharsets.UTF_8)));
+        return java.util.Base64.getEncoder().encodeToString(DigestUtils.sha256(s.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** A helper session through bin/larder fed {@code input}; returns (exit, stdout, stderr). */
@@ -361,7 +361,7 @@ class DaemonIT {
     @Test
     void put256MiB_throughTheBridge_isStreamed_heapStaysSmall() throws Exception {
         long size = 256L << 20;
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        MessageDigest md = DigestUtils.getSha256Digest();
         try (java.io.InputStream in = new java.security.DigestInputStream(new PatternStream(7, size), md)) {
             in.transferTo(OutputStream.nullOutputStream());
         }
@@ -402,8 +402,8 @@ class DaemonIT {
         ProtocolClient c = ProtocolClient.connect(s.get().stdout(), s.get().stdin(), Duration.ofSeconds(60));
         if (n % 10 == 0) {
             byte[] body = ("body " + n).getBytes(StandardCharsets.UTF_8);
-            Response put = c.put(new ActionId(digest("action " + n)), new OutputId(MessageDigest.getInstance("SHA-256")
-                    .digest(body)), body.length, new ByteArrayInputStream(body)).get(60, TimeUnit.SECONDS);
+            Response put = c.put(new ActionId(digest("action " + n)), new OutputId(DigestUtils.sha256(body)),
+                    body.length, new ByteArrayInputStream(body)).get(60, TimeUnit.SECONDS);
             if (put.isError()) {
                 return "session " + n + ": put: " + put;
             }
@@ -432,7 +432,7 @@ class DaemonIT {
     }
 
     private static byte[] digest(String s) throws Exception {
-        return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        return DigestUtils.sha256(s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String currentBuild() {

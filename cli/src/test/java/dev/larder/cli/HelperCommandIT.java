@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +65,7 @@ class HelperCommandIT {
     }
 
     private static byte[] sha(String s) throws Exception {
-        return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        return DigestUtils.sha256(s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String put(int id, String action, String body) throws Exception {

@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,12 +29,12 @@ class LargeBodyIT {
 
     @Test
     void put_256MiBWithXmx64m_isStoredIntact() throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        MessageDigest md = DigestUtils.getSha256Digest();
         try (InputStream in = new DigestInputStream(new PatternStream(42, SIZE), md)) {
             in.transferTo(OutputStream.nullOutputStream());
         }
         OutputId output = new OutputId(md.digest());
-        ActionId action = new ActionId(MessageDigest.getInstance("SHA-256").digest("large".getBytes()));
+        ActionId action = new ActionId(DigestUtils.sha256("large".getBytes()));
 
         ProcessBuilder pb = new ProcessBuilder(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -51,7 +52,7 @@ class LargeBodyIT {
 
         Path blob = Path.of(get.diskPath());
         assertEquals(SIZE, Files.size(blob), "blob size");
-        MessageDigest check = MessageDigest.getInstance("SHA-256");
+        MessageDigest check = DigestUtils.getSha256Digest();
         try (InputStream in = new DigestInputStream(Files.newInputStream(blob), check)) {
             in.transferTo(OutputStream.nullOutputStream());
         }

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,8 +43,7 @@ class LauncherIT {
     }
 
     private LarderRun helper(Map<String, String> env, String action) throws Exception {
-        String id = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
-                .digest(action.getBytes(StandardCharsets.UTF_8)));
+        String id = Base64.getEncoder().encodeToString(DigestUtils.sha256(action.getBytes(StandardCharsets.UTF_8)));
         Path in = Files.writeString(Files.createTempFile(tmp, "in", ".txt"),
                 "{\"ID\":1,\"Command\":\"get\",\"ActionID\":\"" + id + "\"}\n\n{\"ID\":2,\"Command\":\"close\"}\n\n");
         Path out = Files.createTempFile(tmp, "out", ".txt");

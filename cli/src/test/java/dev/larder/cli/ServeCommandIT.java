@@ -13,11 +13,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +48,7 @@ class ServeCommandIT {
 
         HttpClient http = HttpClient.newHttpClient();
         byte[] body = "served over http".getBytes(UTF_8);
-        String key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        String key = HexFormat.of().formatHex(DigestUtils.sha256(body));
         HttpResponse<Void> denied = http.send(HttpRequest.newBuilder(URI.create(base + "cas/" + key))
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
         assertEquals(401, denied.statusCode());

@@ -9,11 +9,11 @@ import dev.larder.protocol.ActionId;
 import dev.larder.protocol.ProtocolClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,8 +42,7 @@ class StoreCommandsIT {
         try (ProtocolClient c = ProtocolClient.start(pb, Duration.ofSeconds(60))) {
             for (int i = 0; i < n; i++) {
                 byte[] body = (tag + " " + i + " " + "x".repeat(size)).getBytes(StandardCharsets.UTF_8);
-                ActionId a = new ActionId(MessageDigest.getInstance("SHA-256")
-                        .digest((tag + i).getBytes(StandardCharsets.UTF_8)));
+                ActionId a = new ActionId(DigestUtils.sha256((tag + i).getBytes(StandardCharsets.UTF_8)));
                 assertTrue(!c.put(a, body).get().isError());
             }
         }
