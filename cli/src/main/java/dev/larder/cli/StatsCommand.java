@@ -67,7 +67,7 @@ final class StatsCommand implements Callable<Integer> {
             b.append("largest\n");
             for (StoreStats.Large l : s.largest()) {
                 b.append(String.format("  %9s  action %s  output %s  used %s ago%n", ByteSize.format(l.size()),
-                        l.action().substring(0, 12), l.output().substring(0, 12),
+                        l.action().toString().substring(0, 12), l.output().toString().substring(0, 12),
                         DurationText.format(Duration.between(l.lastUse(), now))));
             }
         }
@@ -96,8 +96,8 @@ final class StatsCommand implements Callable<Integer> {
         ArrayNode large = o.putArray("largest");
         for (StoreStats.Large l : s.largest()) {
             ObjectNode e = large.addObject();
-            e.put("action", l.action());
-            e.put("output", l.output());
+            e.put("action", l.action().toString());
+            e.put("output", l.output().toString());
             e.put("size", l.size());
             e.put("lastUse", l.lastUse().toString());
         }

@@ -1,5 +1,6 @@
 package dev.larder.storage.h2;
 
+import dev.larder.storage.Digest;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -39,7 +40,7 @@ public record StoreStats(long entries, long blobs, long bytes, Sessions recent, 
         }
     }
 
-    /** One large entry: its action and output (hex), size and last use. */
-    public record Large(String action, String output, long size, Instant lastUse) {
+    /** One large entry: its action and output, size and last use. */
+    public record Large(Digest action, Digest output, long size, Instant lastUse) {
     }
 }

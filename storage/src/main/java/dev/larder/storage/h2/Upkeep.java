@@ -218,8 +218,7 @@ final class Upkeep {
                 ps.setInt(1, largest);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new StoreStats.Large(new Digest(rs.getBytes(1)).toString(),
-                                new Digest(rs.getBytes(2)).toString(), rs.getLong(3), EpochNanos.toInstant(rs.getLong(4))));
+                        out.add(new StoreStats.Large(new Digest(rs.getBytes(1)), new Digest(rs.getBytes(2)), rs.getLong(3), EpochNanos.toInstant(rs.getLong(4))));
                     }
                 }
             }
