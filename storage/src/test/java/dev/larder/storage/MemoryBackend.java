@@ -23,7 +23,8 @@ final class MemoryBackend implements Backend {
         NONE,
         /**
          * Stores the record before the body, and the first body only once a reader has found its
-         * record: the race the body-before-record rule forbids, made certain to be seen.
+         * record and failed to open its body: the race the body-before-record rule forbids, made
+         * certain to be seen.
          */
         RECORD_BEFORE_BODY,
         /** Serves every body with its last byte changed. */
@@ -36,8 +37,11 @@ final class MemoryBackend implements Backend {
     static final class Data {
         final Map<Digest, StoredOutput> records = new ConcurrentHashMap<>();
         final Map<Digest, byte[]> bodies = new ConcurrentHashMap<>();
-        /** Counted down when a reader has found a record that {@link Fault#RECORD_BEFORE_BODY} stored without its body. */
-        final CountDownLatch recordSeen = new CountDownLatch(1);
+        /**
+         * Counted down when a reader has asked for the body of a record that
+         * {@link Fault#RECORD_BEFORE_BODY} stored without it, and been told there is none.
+         */
+        final CountDownLatch bodyMissed = new CountDownLatch(1);
         volatile Digest bodyless;
     }
 
@@ -53,16 +57,19 @@ final class MemoryBackend implements Backend {
 
     @Override
     public Optional<StoredOutput> find(Digest action) {
-        Optional<StoredOutput> r = Optional.ofNullable(data.records.get(action));
-        if (r.isPresent() && action.equals(data.bodyless)) {
-            data.recordSeen.countDown();
-        }
-        return r;
+        return Optional.ofNullable(data.records.get(action));
     }
 
     @Override
     public Optional<InputStream> open(Digest output, long size) {
-        return Optional.ofNullable(data.bodies.get(output)).map(b -> {
+        byte[] stored = data.bodies.get(output);
+        if (stored == null && output.equals(data.bodyless)) {
+            // The reader has seen the record and now misses its body: only then may it arrive
+            // (counting down at find() let the body land before the reader's open()).
+            data.bodyMissed.countDown();
+            return Optional.empty();
+        }
+        return Optional.ofNullable(stored).map(b -> {
             byte[] served = b.clone();
             if (fault == Fault.WRONG_BYTES && served.length > 0) {
                 served[served.length - 1] ^= 1;
@@ -79,7 +86,7 @@ final class MemoryBackend implements Backend {
             case RECORD_BEFORE_BODY -> {
                 boolean first = data.bodyless == null;
                 if (first) {
-                    data.bodyless = action;
+                    data.bodyless = output;
                 }
                 data.records.put(action, record);
                 if (first) {
@@ -101,7 +108,7 @@ final class MemoryBackend implements Backend {
     private void awaitReader() throws IOException {
         try {
             // Bounded: a contract whose readers never look would otherwise hang here.
-            data.recordSeen.await(30, TimeUnit.SECONDS);
+            data.bodyMissed.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for a reader", e);
