@@ -1,5 +1,10 @@
 package dev.larder.protocol;
 
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.commons.codec.digest.DigestUtils;
 
 /**
@@ -30,5 +35,18 @@ public final class OutputId extends Digest32 {
     /** The id of {@code content}: its SHA-256. */
     public static OutputId of(byte[] content) {
         return new OutputId(DigestUtils.sha256(content));
+    }
+
+    /**
+     * The id of a file's content: its SHA-256, read once in large reads (symlinks followed). The
+     * one place larder's protocol clients hash a file.
+     *
+     * @throws IOException if the file cannot be read
+     */
+    public static OutputId of(Path file) throws IOException {
+        // DigestUtils reads 1 KiB at a time: the buffer keeps the reads from the file large.
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            return new OutputId(DigestUtils.sha256(in));
+        }
     }
 }

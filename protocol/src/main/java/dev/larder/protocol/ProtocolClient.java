@@ -8,8 +8,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +18,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * The client side of the protocol, behaving as cmd/go's {@code cache/prog.go} does: it waits for
@@ -148,12 +145,8 @@ public final class ProtocolClient implements AutoCloseable {
 
     /** Stores a file's content, computing its output id in a first pass over the file. */
     public CompletableFuture<Response> put(ActionId action, Path file) throws IOException {
-        MessageDigest md = DigestUtils.getSha256Digest();
-        long size;
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            size = in.transferTo(OutputStream.nullOutputStream());
-        }
-        OutputId out = new OutputId(md.digest());
+        long size = Files.size(file);
+        OutputId out = OutputId.of(file); // a file changed in between fails the put's check
         InputStream in = Files.newInputStream(file);
         return put(action, out, size, in).whenComplete((r, e) -> closeQuietly(in));
     }

@@ -43,7 +43,7 @@ public interface Backend extends Closeable {
 
     /**
      * This backend as a {@link Storage} whose entries are local files, if it is one: larder's
-     * local store ({@code h2:}) returns itself. larder asks it only of the nearest tier, whose
+     * local store ({@code h2:}) returns the {@code LocalStore} it was opened over. larder asks it only of the nearest tier, whose
      * files the helper hands to cmd/go and which is always a local store (that is decided from the
      * {@code --store} value alone, before anything is opened). Empty (the default) for every other
      * backend, plugins included.

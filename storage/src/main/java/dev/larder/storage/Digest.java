@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import org.apache.commons.codec.digest.DigestUtils;
@@ -55,11 +54,6 @@ public record Digest(byte[] bytes) {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
             return new Digest(DigestUtils.sha256(in));
         }
-    }
-
-    /** A fresh SHA-256 {@link MessageDigest}, the hash that names every output. */
-    public static MessageDigest newSha256() {
-        return DigestUtils.getSha256Digest();
     }
 
     @Override

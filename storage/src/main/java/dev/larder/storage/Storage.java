@@ -23,12 +23,14 @@ import java.util.Optional;
  *       deleted by that put if no other entry names it and the replaced entry was last used more
  *       than an hour ago ({@code TrimSettings.PROTECTED} again); one used within the hour stays, a
  *       file no entry names, until {@code larder verify --repair} removes it;
- *   <li>a get (or {@code larder verify --repair}) finds the file damaged (another length than recorded, or bytes that no longer hash
- *       to the output id): the get is a miss, every entry naming the output is dropped, a file
- *       with the wrong bytes is deleted, and the next put of that output writes the file afresh.
+ *   <li>a get, the local store's background check of a freshly put file, or
+ *       {@code larder verify --repair} finds the file damaged: the get is a miss and every entry
+ *       naming the output is dropped; a file whose bytes no longer hash to the output id is
+ *       deleted too, while a file of another length than recorded is left (only its entries go)
+ *       and the next put of that output writes the file afresh.
  * </ul>
- * One exception: a store that can write no local tier (every local store {@code readonly:})
- * hands out far hits in temporary files, deleted when it is closed.
+ * One exception: a store whose nearest tier is read-only ({@code readonly:h2:…}) hands out far
+ * hits and puts as temporary files, deleted when it is closed.
  */
 public interface Storage extends Closeable {
     /**

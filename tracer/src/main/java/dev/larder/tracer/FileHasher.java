@@ -6,7 +6,6 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * SHA-256 of regular files, remembered by their stat key (device, inode, size, mtime and ctime
@@ -47,7 +45,6 @@ final class FileHasher {
     static final Duration SETTLED_COARSE = Duration.ofSeconds(2);
     private static final int MAGIC = 0x4c524831; // "LRH1"
     private static final int MAX_ENTRIES = 200_000;
-    private static final int READ_BUFFER = 64 * 1024;
 
     private record Entry(String stat, OutputId sha256) {
     }
@@ -89,7 +86,7 @@ final class FileHasher {
         if (e != null && e.stat.equals(before.key)) {
             return e.sha256;
         }
-        OutputId sha = sha256(path);
+        OutputId sha = OutputId.of(path);
         synchronized (this) {
             bytesHashed += before.size;
             filesHashed++;
@@ -139,13 +136,6 @@ final class FileHasher {
 
     private static long nanos(Object time) {
         return ((FileTime) time).to(TimeUnit.NANOSECONDS);
-    }
-
-    /** The SHA-256 of a file's content, read once (in large reads), not remembered. */
-    static OutputId sha256(Path path) throws IOException {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(path), READ_BUFFER)) {
-            return new OutputId(DigestUtils.sha256(in));
-        }
     }
 
     private void load(Path f) {

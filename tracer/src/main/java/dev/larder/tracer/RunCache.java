@@ -319,7 +319,7 @@ public final class RunCache {
             return p;
         }
         try {
-            if (Files.size(p.get()) == blob.size() && FileHasher.sha256(p.get()).equals(blob.outputId())) {
+            if (Files.size(p.get()) == blob.size() && OutputId.of(p.get()).equals(blob.outputId())) {
                 return p;
             }
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.larder.protocol.OutputId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,7 +50,7 @@ class RecorderTest {
         Traced.Run run = record("cat in >/dev/null");
         Precondition p = pre(run, dir.resolve("in"), Probe.Kind.CONTENT).orElseThrow(
                 () -> new AssertionError("no CONTENT precondition for in: " + run.recording().preconditions()));
-        assertEquals("file " + FileHasher.sha256(dir.resolve("in")), p.value());
+        assertEquals("file " + OutputId.of(dir.resolve("in")), p.value());
     }
 
     @Test

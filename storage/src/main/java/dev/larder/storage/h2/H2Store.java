@@ -75,7 +75,7 @@ final class H2Store implements LocalStore {
         BlobFiles files = BlobFiles.create(root, InstantSource.system());
         Index index = new Index(root);
         // The index server creates the schema; this first statement starts it if need be.
-        index.withDb("open index " + root.resolve("index.mv.db"), c -> null);
+        index.withDb("open index " + root.resolve(IndexSchema.FILE), c -> null);
         H2Store s = new H2Store(root, clock, files, index);
         files.removeStaleTemps();
         return s;

@@ -53,7 +53,7 @@ final class Index {
     /** The identity (device and inode) of the index file of the store in {@code root}, or null if it is missing. */
     static Object identity(Path root) {
         try {
-            return Files.readAttributes(root.resolve("index.mv.db"), BasicFileAttributes.class).fileKey();
+            return Files.readAttributes(root.resolve(IndexSchema.FILE), BasicFileAttributes.class).fileKey();
         } catch (IOException e) {
             return null;
         }

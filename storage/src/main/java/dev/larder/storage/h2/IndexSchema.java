@@ -8,6 +8,9 @@ import java.sql.Statement;
 final class IndexSchema {
     static final int VERSION = 2;
 
+    /** The index's file in a store directory (H2's name for a database called {@code index}). */
+    static final String FILE = "index.mv.db";
+
     private IndexSchema() {
     }
 

@@ -109,8 +109,8 @@ public final class IndexServer {
                 throw e;
             }
         }
-        Path aside = dir.resolve("index.mv.db.lost-" + System.currentTimeMillis());
-        Files.move(dir.resolve("index.mv.db"), aside);
+        Path aside = dir.resolve(IndexSchema.FILE + ".lost-" + System.currentTimeMillis());
+        Files.move(dir.resolve(IndexSchema.FILE), aside);
         System.err.println("larder index server: the index's password is not in " + SECRET
                 + " (was it replaced?): moved the index to " + aside + " and started an empty one");
         Connection c = connect(url, "");
@@ -193,7 +193,7 @@ public final class IndexServer {
         long idleSince = System.nanoTime();
         while (true) {
             Thread.sleep(CHECK_EVERY.toMillis());
-            if (!Files.isDirectory(dir) || !Files.exists(dir.resolve("index.mv.db"))) {
+            if (!Files.isDirectory(dir) || !Files.exists(dir.resolve(IndexSchema.FILE))) {
                 return;
             }
             long sessions;

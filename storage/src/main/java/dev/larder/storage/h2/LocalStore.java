@@ -35,14 +35,18 @@ public interface LocalStore extends Storage {
      * <p>Opening may start a process that outlives the caller. One process at a time owns a
      * store's index; unless this process {@link #hostInProcess hosts} its stores, an open that
      * finds no owner starts an index server ({@link IndexServer}): a detached JVM, in a session
-     * of its own ({@code setsid}) so that a Ctrl-C to the build does not stop it, which listens on
+     * of its own (through {@code /usr/bin/setsid} where it exists) so that a Ctrl-C to the build
+     * does not stop it, which listens on
      * a TCP port of 127.0.0.1 that the system picks, and writes {@code server.lock},
      * {@code server.properties} (its port and pid), {@code server.secret} (the index's password,
      * readable by the owner only) and {@code server.log} (its output) in {@code dir}, beside
      * {@code server.start} (the lock of the client starting it). It exits after
      * {@code $LARDER_SERVER_IDLE} seconds (default 600) without a client, or when {@code dir} or
      * its index is deleted. A process that hosts its stores starts no server: it owns the index
-     * itself and listens on that loopback port in-process, with the same files.
+     * itself and listens on that loopback port in-process, with the same files. An index whose
+     * password file is lost cannot be opened again: its owner moves it aside as
+     * {@code index.mv.db.lost-MILLIS} and starts an empty one (the blobs stay, unnamed, until
+     * {@code larder verify --repair}).
      *
      * @throws IOException if the directory cannot be created or the index cannot be opened
      */
@@ -56,7 +60,7 @@ public interface LocalStore extends Storage {
      * starting anything: what upkeep commands, which never create a store, ask first.
      */
     static boolean exists(Path dir) {
-        return Files.exists(dir.toAbsolutePath().normalize().resolve("index.mv.db"));
+        return Files.exists(dir.toAbsolutePath().normalize().resolve(IndexSchema.FILE));
     }
 
     /**

@@ -24,7 +24,7 @@ import java.util.Optional;
  * by the timeout; a body fetched is verified (its length and SHA-256) before the call returns,
  * so nothing it returns can be tampered with. Thread-safe.
  */
-public final class HttpRemote implements Backend {
+final class HttpRemote implements Backend {
     private final URI base;
     private final Optional<String> token;
     private final Duration timeout;
@@ -47,12 +47,12 @@ public final class HttpRemote implements Backend {
      * A client of the cache at {@code base} ({@code http://host:port/prefix/}); {@code token},
      * when present, is sent as {@code Authorization: Bearer}.
      */
-    public static HttpRemote create(URI base, Optional<String> token, Duration timeout) {
+    static HttpRemote create(URI base, Optional<String> token, Duration timeout) {
         return create(base, token, timeout, InstantSource.system());
     }
 
     /** As {@link #create(URI, Optional, Duration)}, stamping uploaded records with {@code clock}'s time. */
-    public static HttpRemote create(URI base, Optional<String> token, Duration timeout, InstantSource clock) {
+    static HttpRemote create(URI base, Optional<String> token, Duration timeout, InstantSource clock) {
         String s = base.toString();
         return new HttpRemote(URI.create(s.endsWith("/") ? s : s + "/"), token, timeout, clock);
     }
@@ -90,7 +90,7 @@ public final class HttpRemote implements Backend {
     }
 
     /** The cache's address, for messages. */
-    public URI base() {
+    URI base() {
         return base;
     }
 
@@ -130,7 +130,7 @@ public final class HttpRemote implements Backend {
      * @throws IOException if the cache cannot be reached or errs, or sends other bytes than
      *                     {@code size} bytes hashing to {@code output} ({@code into} is deleted)
      */
-    public boolean fetchBlob(Digest output, long size, Path into) throws IOException {
+    boolean fetchBlob(Digest output, long size, Path into) throws IOException {
         Optional<InputStream> body = open(output, size);
         if (body.isEmpty()) {
             return false;
@@ -147,7 +147,7 @@ public final class HttpRemote implements Backend {
     }
 
     /** Uploads {@code from} as the body of {@code output}, unless the cache has it already. */
-    public void putBlob(Digest output, Path from) throws IOException {
+    void putBlob(Digest output, Path from) throws IOException {
         HttpResponse<Void> head = send(request("cas/" + output).method("HEAD", HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.discarding());
         if (head.statusCode() == 200) {
@@ -159,7 +159,7 @@ public final class HttpRemote implements Backend {
     }
 
     /** Uploads the record of {@code action}, as an ActionResult ({@link ActionResultCodec}). */
-    public void putAction(Digest action, StoredOutput record) throws IOException {
+    void putAction(Digest action, StoredOutput record) throws IOException {
         HttpResponse<String> r = send(request("ac/" + action).PUT(HttpRequest.BodyPublishers.ofByteArray(
                 ActionResultCodec.encode(record)))
                 .build(), HttpResponse.BodyHandlers.ofString());
