@@ -57,12 +57,12 @@ public final class CacheHelper {
 
     /** Opens the store; called once, on a background thread, after the handshake is sent. */
     @FunctionalInterface
-    public interface StoreOpener {
+    public interface StorageOpener {
         Storage open() throws IOException;
     }
 
-    private final StoreOpener opener;
-    private final HelperSettings options;
+    private final StorageOpener opener;
+    private final HelperSettings settings;
     private final ThreadPoolExecutor workers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object idle = new Object();
@@ -89,10 +89,10 @@ public final class CacheHelper {
     private final java.util.concurrent.ConcurrentHashMap<ActionId, CompletableFuture<Void>> putsInFlight =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    private CacheHelper(StoreOpener opener, HelperSettings options) {
+    private CacheHelper(StorageOpener opener, HelperSettings settings) {
         this.opener = opener;
-        this.options = options;
-        this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 30, TimeUnit.SECONDS,
+        this.settings = settings;
+        this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "larder-helper-worker");
                     t.setDaemon(true);
@@ -102,8 +102,8 @@ public final class CacheHelper {
     }
 
     /** A helper that will serve from the store {@code opener} opens. */
-    public static CacheHelper create(StoreOpener opener, HelperSettings options) {
-        return new CacheHelper(opener, options);
+    public static CacheHelper create(StorageOpener opener, HelperSettings settings) {
+        return new CacheHelper(opener, settings);
     }
 
     /**
@@ -117,11 +117,11 @@ public final class CacheHelper {
      */
     public void serve(InputStream in, OutputStream out) throws IOException {
         writer = new ResponseWriter(out);
-        writer.writeHandshake(options.readOnly()
+        writer.writeHandshake(settings.readOnly()
                 ? List.of(Request.GET, Request.CLOSE)
                 : List.of(Request.GET, Request.PUT, Request.CLOSE));
         sessionStartNanos = System.nanoTime();
-        handshakeMillis = options.launchedAt()
+        handshakeMillis = settings.launchedAt()
                 .map(t -> Math.max(0, Instant.now().toEpochMilli() - t.toEpochMilli())).orElse(-1L);
         store = CompletableFuture.supplyAsync(this::openStore, workers);
         RequestReader reader = new RequestReader(in);
@@ -210,7 +210,7 @@ public final class CacheHelper {
         return new HelperStats(gets.get(), hits.get(), misses.get(), puts.get(), putBytes.get(),
                 hitBytes.get(), errors.get(), handshakeMillis, storeOpenMillis,
                 sessionStartNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(end - sessionStartNanos),
-                options.readOnly(), storeCounters());
+                settings.readOnly(), storeCounters());
     }
 
     private TierCounters storeCounters() {
@@ -317,7 +317,7 @@ public final class CacheHelper {
                 return put(r, body);
             }
             return error(r.id(), "unknown command " + quote(cmd) + "; this helper knows "
-                    + (options.readOnly() ? "get, close" : "get, put, close"));
+                    + (settings.readOnly() ? "get, close" : "get, put, close"));
         } catch (IllegalArgumentException e) {
             return error(r.id(), cmd + ": " + e.getMessage());
         } catch (ProtocolException brokenWire) {
@@ -397,7 +397,7 @@ public final class CacheHelper {
     }
 
     private Response put(Request r, PutBody body) throws IOException {
-        if (options.readOnly()) {
+        if (settings.readOnly()) {
             return error(r.id(), "put: this helper is read-only");
         }
         if (r.bodySize() < 0) {
@@ -496,10 +496,10 @@ public final class CacheHelper {
     }
 
     private void writeStats() {
-        if (options.statsJson().isEmpty()) {
+        if (settings.statsJson().isEmpty()) {
             return;
         }
-        Path file = options.statsJson().get().toAbsolutePath();
+        Path file = settings.statsJson().get().toAbsolutePath();
         try {
             Path dir = file.getParent();
             Files.createDirectories(dir);

@@ -77,7 +77,7 @@ class CacheHelperTest {
         }
     }
 
-    private PipedHelper start(CacheHelper.StoreOpener opener, HelperSettings options) throws IOException {
+    private PipedHelper start(CacheHelper.StorageOpener opener, HelperSettings options) throws IOException {
         PipedHelper s = PipedHelper.start(CacheHelper.create(opener, options));
         sessions.add(s);
         return s;

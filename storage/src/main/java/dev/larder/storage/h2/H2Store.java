@@ -267,9 +267,9 @@ final class H2Store implements LocalStore {
     }
 
     @Override
-    public TrimResult trim(TrimSettings policy) throws IOException {
+    public TrimResult trim(TrimSettings settings) throws IOException {
         try {
-            return upkeep.trim(policy);
+            return upkeep.trim(settings);
         } finally {
             hot.clear();
         }

@@ -182,8 +182,8 @@ final class HostedStores {
         }
 
         @Override
-        public TrimResult trim(TrimSettings policy) throws IOException {
-            return store.trim(policy);
+        public TrimResult trim(TrimSettings settings) throws IOException {
+            return store.trim(settings);
         }
 
         @Override

@@ -100,11 +100,11 @@ public interface LocalStore extends Storage {
     }
 
     /**
-     * Removes least-recently-used entries until the policy holds, never an entry used within
+     * Removes least-recently-used entries until the store fits {@code settings}, never an entry used within
      * {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob goes only
      * when no entry names it any more. Records the result, which {@link #stats} reports.
      */
-    TrimResult trim(TrimSettings policy) throws IOException;
+    TrimResult trim(TrimSettings settings) throws IOException;
 
     /**
      * Stores a body by its own id, with no action naming it yet (a content-addressed upload),

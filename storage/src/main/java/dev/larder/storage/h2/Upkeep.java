@@ -52,12 +52,12 @@ final class Upkeep {
     private record Candidate(Digest action, Digest output, long size, long lastUse) {
     }
 
-    TrimResult trim(TrimSettings policy) throws IOException {
+    TrimResult trim(TrimSettings settings) throws IOException {
         Instant now = clock.instant();
         long protectFrom = EpochNanos.of(now.minus(TrimSettings.PROTECTED));
-        long ageCutoff = policy.maxAge().map(a -> EpochNanos.of(now.minus(a))).orElse(Long.MIN_VALUE);
+        long ageCutoff = settings.maxAge().map(a -> EpochNanos.of(now.minus(a))).orElse(Long.MIN_VALUE);
         long bytes = totalBytes();
-        long budget = policy.maxBytes().orElse(Long.MAX_VALUE);
+        long budget = settings.maxBytes().orElse(Long.MAX_VALUE);
         long entriesRemoved = 0;
         long blobsRemoved = 0;
         long bytesRemoved = 0;
@@ -78,7 +78,7 @@ final class Upkeep {
                     break;
                 }
                 entriesRemoved++;
-                long freed = policy.dryRun() ? dryRunFreed(c, batch) : removeEntry(c);
+                long freed = settings.dryRun() ? dryRunFreed(c, batch) : removeEntry(c);
                 if (freed >= 0) {
                     blobsRemoved++;
                     bytesRemoved += freed;
@@ -88,11 +88,11 @@ final class Upkeep {
                 break;
             }
         }
-        long entriesLeft = count("SELECT COUNT(*) FROM entries") - (policy.dryRun() ? entriesRemoved : 0);
-        long bytesLeft = policy.dryRun() ? bytes - bytesRemoved : totalBytes();
+        long entriesLeft = count("SELECT COUNT(*) FROM entries") - (settings.dryRun() ? entriesRemoved : 0);
+        long bytesLeft = settings.dryRun() ? bytes - bytesRemoved : totalBytes();
         TrimResult r = new TrimResult(now, entriesRemoved, blobsRemoved, bytesRemoved, entriesLeft, bytesLeft,
-                bytesLeft <= budget, policy.dryRun());
-        if (!policy.dryRun()) {
+                bytesLeft <= budget, settings.dryRun());
+        if (!settings.dryRun()) {
             record(r);
         }
         return r;

@@ -108,7 +108,7 @@ public final class Stores {
      * @throws IOException              if the nearest tier cannot be opened
      */
     public static Storage open(List<StoreSpec> specs, Path defaultLocal, Map<String, StorageProvider> providers,
-            BackendContext context, TierSettings options) throws IOException {
+            BackendContext context, TierSettings settings) throws IOException {
         check(specs, providers);
         StoreSpec nearest = nearest(specs, defaultLocal);
         check(List.of(nearest), providers);
@@ -130,7 +130,7 @@ public final class Stores {
             for (StoreSpec s : rest) {
                 try {
                     Backend b = providers.get(s.scheme()).open(s.uri(), context);
-                    far.add(new Tier(s.toString(), b, !s.readOnly(), options.failuresToStop()));
+                    far.add(new Tier(s.toString(), b, !s.readOnly(), settings.failuresToStop()));
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.WARNING, "store " + s.display() + ": cannot open, left out: " + e.getMessage());
                 }
@@ -141,11 +141,11 @@ public final class Stores {
         }
         Optional<Prefetch> prefetch = Optional.empty();
         Optional<Path> dir = near.clientDirectory();
-        if (options.prefetchKey().isPresent() && dir.isPresent() && nearWritable && !far.isEmpty()) {
-            Digest key = Digest.sha256(options.prefetchKey().get().getBytes(StandardCharsets.UTF_8));
+        if (settings.prefetchKey().isPresent() && dir.isPresent() && nearWritable && !far.isEmpty()) {
+            Digest key = Digest.sha256(settings.prefetchKey().get().getBytes(StandardCharsets.UTF_8));
             prefetch = Optional.of(new Prefetch(dir.get().resolve("prefetch").resolve(key.toString())));
         }
-        TieredStorage tiers = new TieredStorage(near, nearWritable, far, options, context.clock(), prefetch);
+        TieredStorage tiers = new TieredStorage(near, nearWritable, far, settings, context.clock(), prefetch);
         tiers.startPrefetch();
         return tiers;
     }

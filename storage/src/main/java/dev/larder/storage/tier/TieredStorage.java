@@ -48,7 +48,7 @@ final class TieredStorage implements Storage {
     private final Storage near;
     private final boolean nearWritable;
     private final List<Tier> far;
-    private final TierSettings options;
+    private final TierSettings settings;
     private final Spool spool;
     private final ThreadPoolExecutor uploads;
     private final Optional<Prefetch> prefetch;
@@ -69,22 +69,22 @@ final class TieredStorage implements Storage {
     private final LongAdder uploadsAbandoned = new LongAdder();
     private final LongAdder prefetched = new LongAdder();
 
-    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierSettings options, InstantSource clock,
+    TieredStorage(Storage near, boolean nearWritable, List<Tier> far, TierSettings settings, InstantSource clock,
             Optional<Prefetch> prefetch) {
         this.near = near;
         this.nearWritable = nearWritable;
         this.far = List.copyOf(far);
-        this.options = options;
+        this.settings = settings;
         this.spool = new Spool(clock);
-        this.uploads = new ThreadPoolExecutor(options.uploaders(), options.uploaders(), 10, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(options.queueCapacity()), r -> {
+        this.uploads = new ThreadPoolExecutor(settings.uploaders(), settings.uploaders(), 10, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(settings.queueCapacity()), r -> {
                     Thread t = new Thread(r, "larder-upload");
                     t.setDaemon(true);
                     return t;
                 });
         this.uploads.allowCoreThreadTimeOut(true);
         this.prefetch = prefetch;
-        this.prefetchers = Executors.newFixedThreadPool(options.uploaders(), r -> {
+        this.prefetchers = Executors.newFixedThreadPool(settings.uploaders(), r -> {
             Thread t = new Thread(r, "larder-prefetch");
             t.setDaemon(true);
             return t;
@@ -262,7 +262,7 @@ final class TieredStorage implements Storage {
             done();
             uploadsDropped.increment();
             LOG.log(Level.DEBUG, () -> "upload of " + action + " to " + t.name + " dropped: "
-                    + options.queueCapacity() + " uploads already queued");
+                    + settings.queueCapacity() + " uploads already queued");
         }
     }
 
@@ -304,7 +304,7 @@ final class TieredStorage implements Storage {
                 LOG.log(Level.DEBUG, () -> "prefetch: cannot save the record: " + e.getMessage());
             }
         }
-        long deadline = System.nanoTime() + options.uploadWait().toNanos();
+        long deadline = System.nanoTime() + settings.uploadWait().toNanos();
         int left;
         synchronized (pendingLock) {
             while (pending > 0) {
@@ -327,7 +327,7 @@ final class TieredStorage implements Storage {
             uploads.getQueue().drainTo(notStarted);
             notStarted.forEach(r -> done());
             uploadsAbandoned.add(left);
-            LOG.log(Level.WARNING, left + " uploads not finished after " + options.uploadWait().toSeconds()
+            LOG.log(Level.WARNING, left + " uploads not finished after " + settings.uploadWait().toSeconds()
                     + " s; left undone (the outputs stay in the local store)");
         }
     }
