@@ -100,9 +100,9 @@ public interface LocalStore extends Storage {
     }
 
     /**
-     * Removes least-recently-used entries until the store fits {@code settings}, never an entry used within
-     * {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob goes only
-     * when no entry names it any more. Records the result, which {@link #stats} reports.
+     * Removes least-recently-used entries until the store fits {@code settings}, never an entry
+     * used within {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob
+     * goes only when no entry names it any more. Records the result, which {@link #stats} reports.
      */
     TrimResult trim(TrimSettings settings) throws IOException;
 
