@@ -12,7 +12,9 @@ import java.util.Set;
  * shipping a jar with an implementation and a
  * {@code META-INF/services/dev.larder.storage.StorageProvider} file naming it.
  *
- * <p>Implementations need a public no-argument constructor and must be thread-safe.
+ * <p>Implementations need a public no-argument constructor and must be thread-safe. (The name is
+ * the service's, what {@code META-INF/services} files name; what it opens is one tier, a
+ * {@link Backend}, never a whole {@link Storage}: larder stacks the tiers itself.)
  */
 public interface StorageProvider {
     /** The URI schemes this provider opens, in lowercase, such as {@code "s3"}. */
