@@ -31,8 +31,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
     private String listen;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "PUTs must carry Authorization: Bearer <the token in FILE>.")
@@ -65,7 +65,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             token = Optional.of(t);
         }
-        Path root = StoreLocation.resolve(dir);
+        Path root = dir.resolve();
         LocalStore store = LocalStore.open(root, StoreClock.get());
         CacheServer server;
         try {
