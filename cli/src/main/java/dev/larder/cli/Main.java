@@ -162,7 +162,7 @@ public final class Main implements Runnable {
      * operating system gave no reason ({@code NoSuchFileException: /x}), and some exceptions have
      * no message at all ({@code ClosedChannelException}).
      */
-    private static String message(Exception e) {
+    static String message(Exception e) {
         if (e instanceof FileSystemException f && f.getReason() == null) {
             String why = e instanceof NoSuchFileException ? "no such file or directory"
                     : e instanceof NotDirectoryException ? "not a directory"

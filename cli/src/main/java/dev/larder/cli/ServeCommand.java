@@ -4,8 +4,6 @@ import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -52,19 +50,8 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address();
         long max = ByteSize.parse(maxBody, "--max-body");
-        Optional<String> token = Optional.empty();
-        if (tokenFile != null) {
-            String t;
-            try {
-                t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
-            } catch (IOException e) {
-                throw new IOException("cannot read the token file " + tokenFile + ": " + e.getMessage(), e);
-            }
-            if (t.isEmpty()) {
-                throw new IOException(tokenFile + " is empty: want the token");
-            }
-            token = Optional.of(t);
-        }
+        // A bad token file is an I/O failure of serve (exit 1), as it always was.
+        Optional<String> token = tokenFile == null ? Optional.empty() : Optional.of(TokenFile.read(tokenFile));
         Path root = dir.resolve();
         LocalStore store = LocalStore.open(root, StoreClock.get());
         CacheServer server;
