@@ -39,9 +39,8 @@ import picocli.CommandLine.Option;
 final class HelperCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger("dev.larder.cli");
 
-    @Option(names = "--dir", paramLabel = "DIR",
-            description = "Store directory (default: $LARDER_DIR, $XDG_CACHE_HOME/larder, ~/.cache/larder).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--read-only",
             description = "Serve gets only: put is left out of KnownCommands and refused.")
@@ -97,7 +96,7 @@ final class HelperCommand implements Callable<Integer> {
             }
         }
         StoreOptions.Resolved tiers = stores.resolve(inv.env());
-        Path store = StoreLocation.resolve(dir);
+        Path store = dir.resolve();
         // With every tier read-only there is nowhere to put: put leaves KnownCommands, as --read-only.
         HelperSettings options = new HelperSettings(readOnly || !tiers.writable(), Optional.ofNullable(statsJson),
                 workers, Optional.of(Main.launchedAt()));

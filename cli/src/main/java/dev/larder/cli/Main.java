@@ -27,6 +27,12 @@ import picocli.CommandLine.Command;
  *     {@code exitCodeOnExecutionException}: 125 for {@code larder run});
  * <li>anything else: {@code larder CMD: internal error: ...}, with the same exit status.
  * </ul>
+ * Who words what: the layer that throws words its failure, with what it was doing (storage:
+ * {@code cannot create store directory DIR: DIR/blobs: permission denied}; the helper, the
+ * tracer, and the cli's own commands alike), and these handlers print that message as it is.
+ * They add words only where the JDK left them out: a java.nio file exception without a reason
+ * (it names only the file) reads {@code FILE: no such file or directory}, in the words storage
+ * gives the same exceptions, and an exception without a message is named by its type.
  */
 @Command(name = "larder",
         mixinStandardHelpOptions = true,
@@ -158,11 +164,13 @@ public final class Main implements Runnable {
     }
 
     /**
-     * {@code e}'s message, said in full: java.nio's file exceptions name only the file when the
-     * operating system gave no reason ({@code NoSuchFileException: /x}), and some exceptions have
-     * no message at all ({@code ClosedChannelException}).
+     * {@code e}'s message, said in full: the last-resort wording for what reaches the cli unworded.
+     * java.nio's file exceptions name only the file when the operating system gave no reason
+     * ({@code NoSuchFileException: /x}): they read {@code /x: no such file or directory}, the words
+     * storage's {@code BlobFiles} uses for the same exceptions; an exception without a message
+     * ({@code ClosedChannelException}) is named by its type. Any other message is left as it is.
      */
-    private static String message(Exception e) {
+    static String message(Exception e) {
         if (e instanceof FileSystemException f && f.getReason() == null) {
             String why = e instanceof NoSuchFileException ? "no such file or directory"
                     : e instanceof NotDirectoryException ? "not a directory"

@@ -57,9 +57,8 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command and its arguments, after --.")
     private List<String> command = new ArrayList<>();
 
-    @Option(names = "--dir", paramLabel = "DIR",
-            description = "Store directory (default: $LARDER_DIR, $XDG_CACHE_HOME/larder, ~/.cache/larder).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--helper", paramLabel = "CMD",
             description = "Use this GOCACHEPROG program as the cache instead of the local store, "
@@ -101,7 +100,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
-        Path store = StoreLocation.resolve(dir);
+        Path store = dir.resolve();
         ProtocolClient client;
         Thread served = null;
         DaemonClient.Session daemon = null;

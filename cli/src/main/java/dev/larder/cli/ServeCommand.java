@@ -4,8 +4,6 @@ import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.server.CacheServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -31,8 +29,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
     private String listen;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "PUTs must carry Authorization: Bearer <the token in FILE>.")
@@ -52,20 +50,9 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address();
         long max = ByteSize.parse(maxBody, "--max-body");
-        Optional<String> token = Optional.empty();
-        if (tokenFile != null) {
-            String t;
-            try {
-                t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
-            } catch (IOException e) {
-                throw new IOException("cannot read the token file " + tokenFile + ": " + e.getMessage(), e);
-            }
-            if (t.isEmpty()) {
-                throw new IOException(tokenFile + " is empty: want the token");
-            }
-            token = Optional.of(t);
-        }
-        Path root = StoreLocation.resolve(dir);
+        // A bad token file is an I/O failure of serve (exit 1), as it always was.
+        Optional<String> token = tokenFile == null ? Optional.empty() : Optional.of(TokenFile.read(tokenFile));
+        Path root = dir.resolve();
         LocalStore store = LocalStore.open(root, StoreClock.get());
         CacheServer server;
         try {

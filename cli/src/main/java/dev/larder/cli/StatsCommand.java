@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,8 +28,8 @@ final class StatsCommand implements Callable<Integer> {
     private static final DateTimeFormatter WHEN =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--json", description = "Print the stats as JSON.")
     private boolean json;
@@ -39,8 +40,8 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path root = StoreLocation.resolve(dir);
-        StoreStats s = StoreCommands.withStore(dir, store -> store.stats(Math.max(0, largest)));
+        Path root = dir.resolve();
+        StoreStats s = StoreCommands.withStore(root, store -> store.stats(Math.max(0, largest)));
         if (json) {
             Invocation.current().print(StoreCommands.JSON.writeValueAsString(toJson(s, root)) + System.lineSeparator());
             return 0;

@@ -20,24 +20,23 @@ final class StoreCommands {
     }
 
     /**
-     * Opens the existing store named by {@code dirOption} (as for the helper), runs {@code work}
-     * on it and closes it.
+     * Opens the existing store in {@code dir} (as {@link DirOptions#resolve} names it), runs
+     * {@code work} on it and closes it.
      *
      * @throws IOException if there is no store, or it cannot be opened or read
      */
-    static <T> T withStore(Path dirOption, StoreWork<T> work) throws IOException {
-        try (LocalStore store = LocalStore.open(existing(dirOption), StoreClock.get())) {
+    static <T> T withStore(Path dir, StoreWork<T> work) throws IOException {
+        try (LocalStore store = LocalStore.open(existing(dir), StoreClock.get())) {
             return work.run(store);
         }
     }
 
     /**
-     * The store directory, which must already hold a store: upkeep commands do not create one.
+     * {@code dir}, which must already hold a store: upkeep commands do not create one.
      *
      * @throws IOException saying so, if there is none
      */
-    static Path existing(Path dirOption) throws IOException {
-        Path dir = StoreLocation.resolve(dirOption);
+    static Path existing(Path dir) throws IOException {
         if (!LocalStore.exists(dir)) {
             throw new IOException("no store at " + dir + " (nothing has been cached there yet)");
         }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,16 +150,12 @@ final class StoreOptions {
             file = Invocation.current().resolve(file);
         }
         if (file != null) {
-            String t;
             try {
-                t = Files.readString(file, StandardCharsets.UTF_8).strip();
+                return Optional.of(TokenFile.read(file));
             } catch (IOException e) {
-                throw new IllegalArgumentException("remote token file " + file + ": cannot read: " + e.getMessage(), e);
+                // Checked before anything opens: a bad token file is a bad value of the option (exit 2).
+                throw new IllegalArgumentException(e.getMessage(), e);
             }
-            if (t.isEmpty() || t.contains("\n")) {
-                throw new IllegalArgumentException("remote token file " + file + ": want one line with the token");
-            }
-            return Optional.of(t);
         }
         String t = env.get("LARDER_REMOTE_TOKEN");
         return t == null || t.isBlank() ? Optional.empty() : Optional.of(t.strip());

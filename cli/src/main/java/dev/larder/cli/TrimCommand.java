@@ -28,8 +28,8 @@ import picocli.CommandLine.Option;
             "trimmed; 2 for bad usage.",
         })
 final class TrimCommand implements Callable<Integer> {
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @CommandLine.Mixin
     private TrimOptions budget;
@@ -50,9 +50,9 @@ final class TrimCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "nothing to trim to: give --max-size or --max-age (or set LARDER_MAX_SIZE or LARDER_MAX_AGE)");
         }
-        Path root = StoreLocation.resolve(dir);
+        Path root = dir.resolve();
         TrimSettings p = policy.get();
-        TrimResult r = StoreCommands.withStore(dir, store -> store.trim(p));
+        TrimResult r = StoreCommands.withStore(root, store -> store.trim(p));
         Invocation.current().print((json ? StoreCommands.JSON.writeValueAsString(toJson(r)) : describe(r, p, root))
                 + System.lineSeparator());
         return 0;

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.larder.storage.h2.VerifyResult;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Exit status: 0 if the store is clean (or was repaired); 1 if problems remain",
             "or the store cannot be read; 2 for bad usage."})
 final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory (default: as for larder helper).")
-    private Path dir;
+    @CommandLine.Mixin
+    private DirOptions dir;
 
     @Option(names = "--repair", description = "Drop bad entries and remove bad, orphan and leftover files.")
     private boolean repair;
@@ -33,7 +33,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         long t0 = System.nanoTime();
-        VerifyResult r = StoreCommands.withStore(dir, store -> store.verify(repair));
+        VerifyResult r = StoreCommands.withStore(dir.resolve(), store -> store.verify(repair));
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (json) {
             ObjectNode o = StoreCommands.JSON.createObjectNode();

@@ -191,20 +191,20 @@ final class BlobFiles {
         return pid != PID && ProcessHandle.of(pid).isEmpty();
     }
 
-    /** A file-system failure in words: the JDK's exceptions often carry only the path. */
+    /**
+     * Why {@code createDirectories} failed, as {@code FILE: reason}. The JDK's exceptions without
+     * a reason name only the file; the reasons given them here are the words the cli's last-resort
+     * wording ({@code dev.larder.cli.Main}) gives the same exceptions when they reach it unworded
+     * (storage cannot call the cli, and the cli leaves this message as it is).
+     */
     private static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied on " + e.getMessage();
+        if (e instanceof FileSystemException f && f.getReason() == null) {
+            String why = e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "already exists"
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e.getClass().getSimpleName();
+            return e.getMessage() + ": " + why;
         }
-        if (e instanceof NoSuchFileException) {
-            return "no such directory " + e.getMessage();
-        }
-        if (e instanceof FileAlreadyExistsException) {
-            return e.getMessage() + " exists and is not a directory";
-        }
-        if (e instanceof FileSystemException fse && fse.getReason() != null) {
-            return fse.getReason() + ": " + fse.getFile();
-        }
-        return e.toString();
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }
