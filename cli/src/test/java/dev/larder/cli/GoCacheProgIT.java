@@ -3,8 +3,7 @@ package dev.larder.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.larder.helper.HelperStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +25,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GoCacheProgIT {
     private static final Pattern COMPILE_STEP = Pattern.compile("pkg/tool/[^/\\s]+/compile\\s");
     private static final Pattern LINK_STEP = Pattern.compile("pkg/tool/[^/\\s]+/link\\s");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -62,9 +60,9 @@ class GoCacheProgIT {
         Files.createDirectories(gocache);
     }
 
-    private JsonNode readStats() throws IOException {
+    private HelperStats readStats() throws IOException {
         assertTrue(Files.exists(stats), "got no stats file at " + stats + ", want one written by the helper");
-        return JSON.readTree(stats.toFile());
+        return StatsJson.helper(stats);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -77,25 +75,25 @@ class GoCacheProgIT {
         GoRun.Result first = go.run(mod, "build", "-x", "./...").assertSuccess();
         assertTrue(COMPILE_STEP.matcher(first.output()).find(),
                 "first build: got no compile step in go build -x output, want compiles:\n" + first.output());
-        JsonNode s1 = readStats();
-        assertTrue(s1.get("puts").asLong() > 0, "first build: got puts=" + s1.get("puts") + ", want > 0");
-        assertTrue(s1.get("misses").asLong() > 0, "first build: got misses=" + s1.get("misses") + ", want > 0");
-        assertEquals(0, s1.get("errors").asLong(), "first build: errors, stats " + s1);
+        HelperStats s1 = readStats();
+        assertTrue(s1.puts() > 0, "first build: got puts=" + s1.puts() + ", want > 0");
+        assertTrue(s1.misses() > 0, "first build: got misses=" + s1.misses() + ", want > 0");
+        assertEquals(0, s1.errors(), "first build: errors, stats " + s1);
 
         wipeGoCache();
         Files.delete(stats);
         GoRun.Result second = go.run(mod, "build", "-x", "./...").assertSuccess();
         assertTrue(!COMPILE_STEP.matcher(second.output()).find(),
                 "second build: got a compile step, want none (all from the cache):\n" + second.output());
-        JsonNode s2 = readStats();
-        assertTrue(s2.get("hits").asLong() > 0, "second build: got hits=" + s2.get("hits") + ", want > 0");
+        HelperStats s2 = readStats();
+        assertTrue(s2.hits() > 0, "second build: got hits=" + s2.hits() + ", want > 0");
         // cmd/go never caches the executables go build links (buildid.go: "Executables are not
         // cached by default"), so it looks each main package's link action up, misses, and links
         // again. Those lookups are the only misses allowed.
         long links = LINK_STEP.matcher(second.output()).results().count();
         assertEquals(1, links, "second build: link steps (cmd/hello)");
-        assertEquals(links, s2.get("misses").asLong(), "second build: misses other than link actions, stats " + s2);
-        assertEquals(0, s2.get("errors").asLong(), "second build errors, stats " + s2);
+        assertEquals(links, s2.misses(), "second build: misses other than link actions, stats " + s2);
+        assertEquals(0, s2.errors(), "second build errors, stats " + s2);
 
         // Packages alone, nothing to link: every lookup is a hit.
         wipeGoCache();
@@ -103,9 +101,9 @@ class GoCacheProgIT {
         GoRun.Result third = go.run(mod, "build", "-x", "./greet").assertSuccess();
         assertTrue(!COMPILE_STEP.matcher(third.output()).find() && !LINK_STEP.matcher(third.output()).find(),
                 "build ./greet: got a compile or link step, want none:\n" + third.output());
-        JsonNode s3 = readStats();
-        assertTrue(s3.get("hits").asLong() > 0, "build ./greet: got hits=" + s3.get("hits") + ", want > 0");
-        assertEquals(0, s3.get("misses").asLong(), "build ./greet misses, stats " + s3);
+        HelperStats s3 = readStats();
+        assertTrue(s3.hits() > 0, "build ./greet: got hits=" + s3.hits() + ", want > 0");
+        assertEquals(0, s3.misses(), "build ./greet misses, stats " + s3);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -132,7 +130,7 @@ class GoCacheProgIT {
         go.run(mod, "vet", "./...").assertSuccess();
         wipeGoCache();
         go.run(mod, "vet", "./...").assertSuccess();
-        assertEquals(0, readStats().get("errors").asLong(), "vet errors, stats " + readStats());
+        assertEquals(0, readStats().errors(), "vet errors, stats " + readStats());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.larder.helper.HelperStats;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,13 +149,13 @@ class HelperCommandIT {
         Run r = helper(get(1, "a") + put(2, "a", "hello") + get(3, "a") + "{\"ID\":4,\"Command\":\"nope\"}\n\n",
                 "--stats-json", stats.toString());
         assertEquals(0, r.exit(), "exit status; stderr: " + r.stderr());
-        JsonNode s = JSON.readTree(stats.toFile());
-        assertEquals(2, s.get("gets").asLong(), "gets in " + s);
-        assertEquals(1, s.get("hits").asLong(), "hits in " + s);
-        assertEquals(1, s.get("misses").asLong(), "misses in " + s);
-        assertEquals(1, s.get("puts").asLong(), "puts in " + s);
-        assertEquals(5, s.get("putBytes").asLong(), "putBytes in " + s);
-        assertEquals(1, s.get("errors").asLong(), "errors in " + s);
+        HelperStats s = StatsJson.helper(stats);
+        assertEquals(2, s.gets(), "gets in " + s);
+        assertEquals(1, s.hits(), "hits in " + s);
+        assertEquals(1, s.misses(), "misses in " + s);
+        assertEquals(1, s.puts(), "puts in " + s);
+        assertEquals(5, s.putBytes(), "putBytes in " + s);
+        assertEquals(1, s.errors(), "errors in " + s);
     }
 
     @Test

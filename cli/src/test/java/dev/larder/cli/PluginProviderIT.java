@@ -1,14 +1,12 @@
 package dev.larder.cli;
 
-import static dev.larder.cli.StatsJson.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.larder.cli.plugin.FilesProvider;
 import dev.larder.conformance.ConformanceKit;
+import dev.larder.helper.HelperStats;
 import dev.larder.storage.StorageProvider;
 import dev.larder.storage.TierCounters;
 import java.io.IOException;
@@ -35,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginProviderIT {
     private static final Pattern COMPILE_STEP = Pattern.compile("pkg/tool/[^/\\s]+/compile\\s");
     private static final Pattern LINK_STEP = Pattern.compile("pkg/tool/[^/\\s]+/link\\s");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -73,10 +70,10 @@ class PluginProviderIT {
                 "GOCACHE", m.resolve("gocache").toString()));
     }
 
-    private JsonNode stats(String machine) throws IOException {
+    private HelperStats stats(String machine) throws IOException {
         Path file = tmp.resolve(machine).resolve("stats.json");
         assertTrue(Files.exists(file), "got no stats file at " + file + ", want one written by the helper");
-        return JSON.readTree(file.toFile());
+        return StatsJson.helper(file);
     }
 
     private static long count(Path dir) throws IOException {
@@ -99,13 +96,13 @@ class PluginProviderIT {
         GoRun.Result a = machine("a", plugins, shared).run(mod, "build", "-x", "./...").assertSuccess();
         assertTrue(COMPILE_STEP.matcher(a.output()).find(),
                 "machine a: got no compile step in go build -x output, want compiles:\n" + a.output());
-        JsonNode s = stats("a");
-        long puts = s.get("puts").asLong();
+        HelperStats s = stats("a");
+        long puts = s.puts();
         assertTrue(puts > 0, "machine a: got puts=" + puts + ", want > 0; stats " + s);
-        assertEquals(0, s.get("errors").asLong(), "machine a: errors, stats " + s);
+        assertEquals(0, s.errors(), "machine a: errors, stats " + s);
         // The helper drains uploads before it answers close, so they are all done by now.
-        assertEquals(puts, store(s).uploads(), "machine a: uploads (one per put), stats " + s);
-        assertEquals(0, store(s).uploadErrors(), "machine a: uploadErrors, stats " + s);
+        assertEquals(puts, s.store().uploads(), "machine a: uploads (one per put), stats " + s);
+        assertEquals(0, s.store().uploadErrors(), "machine a: uploadErrors, stats " + s);
         assertTrue(count(shared.resolve("ac")) > 0 && count(shared.resolve("cas")) > 0,
                 "machine a: got an empty plugin store at " + shared + ", want ac/ and cas/ files");
     }
@@ -123,9 +120,9 @@ class PluginProviderIT {
                 .assertSuccess();
         assertFalse(COMPILE_STEP.matcher(b.output()).find(),
                 "machine b: got a compile step, want none (all from the plugin store):\n" + b.output());
-        JsonNode s = stats("b");
-        TierCounters store = store(s);
-        long hits = s.get("hits").asLong();
+        HelperStats s = stats("b");
+        TierCounters store = s.store();
+        long hits = s.hits();
         assertTrue(hits > 0, "machine b: got hits=" + hits + ", want > 0; stats " + s);
         // B's local store starts empty: every hit is one the plugin store served.
         assertEquals(hits, store.remoteHits(), "machine b: remoteHits (every hit), stats " + s);
@@ -135,8 +132,8 @@ class PluginProviderIT {
         // lookup is the only miss.
         long links = LINK_STEP.matcher(b.output()).results().count();
         assertEquals(1, links, "machine b: link steps (cmd/hello)");
-        assertEquals(links, s.get("misses").asLong(), "machine b: misses other than the link action, stats " + s);
-        assertEquals(0, s.get("errors").asLong(), "machine b: errors, stats " + s);
+        assertEquals(links, s.misses(), "machine b: misses other than the link action, stats " + s);
+        assertEquals(0, s.errors(), "machine b: errors, stats " + s);
         assertEquals("Hello, plugin!\n", hello(bin), "machine b's binary");
     }
 
@@ -161,10 +158,10 @@ class PluginProviderIT {
 
         Path bin = Files.createDirectories(tmp.resolve("c/bin"));
         machine("c", plugins, shared).run(mod, "build", "-o", bin + "/", "./...").assertSuccess();
-        JsonNode s = stats("c");
-        assertTrue(store(s).remoteRefused() > 0,
-                "machine c: got remoteRefused=" + store(s).remoteRefused() + ", want > 0; stats " + s);
-        assertEquals(0, s.get("errors").asLong(), "machine c: errors, stats " + s);
+        HelperStats s = stats("c");
+        assertTrue(s.store().remoteRefused() > 0,
+                "machine c: got remoteRefused=" + s.store().remoteRefused() + ", want > 0; stats " + s);
+        assertEquals(0, s.errors(), "machine c: errors, stats " + s);
         assertEquals("Hello, plugin!\n", hello(bin), "machine c's binary");
         // What C's go command read came from C's local store: every blob there matches its id.
         LarderRun v = LarderRun.of(tmp, Map.of(), "verify", "--dir", tmp.resolve("c/store").toString());

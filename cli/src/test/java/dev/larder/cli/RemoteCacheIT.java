@@ -1,14 +1,13 @@
 package dev.larder.cli;
 
-import static dev.larder.cli.StatsJson.store;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.larder.helper.HelperStats;
+import dev.larder.tracer.RunStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -36,7 +35,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Tag("go")
 class RemoteCacheIT {
     private static final Pattern COMPILE_STEP = Pattern.compile("pkg/tool/[^/\\s]+/compile\\s");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -51,8 +49,8 @@ class RemoteCacheIT {
         return new GoRun(GoToolchain.require(GoToolchain.GO124), Files.createDirectories(m.resolve("home")), env);
     }
 
-    private JsonNode stats(String name) throws IOException {
-        return JSON.readTree(tmp.resolve("machine-" + name).resolve("stats.json").toFile());
+    private HelperStats stats(String name) throws IOException {
+        return StatsJson.helper(tmp.resolve("machine-" + name).resolve("stats.json"));
     }
 
     /** Builds cmd/hello on machine {@code name} and checks the binary greets as it should. */
@@ -94,17 +92,17 @@ class RemoteCacheIT {
             String url = remote instanceof Nginx n ? n.url() : ((LarderServe) remote).url();
             GoRun.Result a = buildHello(machine("a", Map.of(), "--store", url), mod, "a");
             assertTrue(COMPILE_STEP.matcher(a.output()).find(), "machine A compiled nothing:\n" + a.output());
-            JsonNode sa = stats("a");
-            assertEquals(0, sa.get("errors").asLong(), "machine A: " + sa);
-            assertEquals(sa.get("puts").asLong(), store(sa).uploads(), "machine A uploads, want one per put: " + sa);
-            assertEquals(0, store(sa).uploadErrors(), "machine A: " + sa);
+            HelperStats sa = stats("a");
+            assertEquals(0, sa.errors(), "machine A: " + sa);
+            assertEquals(sa.puts(), sa.store().uploads(), "machine A uploads, want one per put: " + sa);
+            assertEquals(0, sa.store().uploadErrors(), "machine A: " + sa);
 
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", url), mod, "b");
             assertFalse(COMPILE_STEP.matcher(b.output()).find(), "machine B: got a compile step, want none:\n" + b.output());
-            JsonNode sb = stats("b");
-            assertEquals(0, sb.get("errors").asLong(), "machine B: " + sb);
-            assertTrue(store(sb).remoteHits() > 0, "machine B: no remote hits: " + sb);
-            assertEquals(sb.get("hits").asLong(), store(sb).remoteHits(), "machine B's hits all came from the remote: " + sb);
+            HelperStats sb = stats("b");
+            assertEquals(0, sb.errors(), "machine B: " + sb);
+            assertTrue(sb.store().remoteHits() > 0, "machine B: no remote hits: " + sb);
+            assertEquals(sb.hits(), sb.store().remoteHits(), "machine B's hits all came from the remote: " + sb);
             assertEquals(0, warnings(b.output()), b.output());
             assertLocalVerifiesClean("b");
         }
@@ -126,9 +124,9 @@ class RemoteCacheIT {
         try {
             GoRun.Result a = buildHello(machine("a", Map.of(), "--store", serve.url()), mod, "a");
             killer.join(TimeUnit.MINUTES.toMillis(5));
-            JsonNode s = stats("a");
-            assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            assertTrue(store(s).uploadErrors() + store(s).uploadsDropped() + store(s).remoteErrors() > 0,
+            HelperStats s = stats("a");
+            assertEquals(0, s.errors(), "stats " + s);
+            assertTrue(s.store().uploadErrors() + s.store().uploadsDropped() + s.store().remoteErrors() > 0,
                     "the remote died mid-build, yet nothing failed: " + s);
             assertTrue(warnings(a.output()) <= 2, "want at most one warning per direction:\n" + a.output());
             assertLocalVerifiesClean("a");
@@ -153,10 +151,10 @@ class RemoteCacheIT {
             Files.write(largest, bytes);
 
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
-            JsonNode s = stats("b");
-            assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            assertEquals(1, store(s).remoteRefused(), "the tampered body, refused once: " + s);
-            assertTrue(store(s).remoteHits() > 0, "the other bodies were served: " + s);
+            HelperStats s = stats("b");
+            assertEquals(0, s.errors(), "stats " + s);
+            assertEquals(1, s.store().remoteRefused(), "the tampered body, refused once: " + s);
+            assertTrue(s.store().remoteHits() > 0, "the other bodies were served: " + s);
             assertTrue(b.output().contains("does not match its id, not served"), b.output());
             assertLocalVerifiesClean("b");
         }
@@ -181,13 +179,13 @@ class RemoteCacheIT {
             String url = "http://127.0.0.1:" + slow.getAddress().getPort() + "/";
             GoRun.Result a = buildHello(machine("a", Map.of(), "--store", url, "--remote-timeout", "300ms",
                     "--workers", "4"), mod, "a");
-            JsonNode s = stats("a");
-            assertEquals(0, s.get("errors").asLong(), "stats " + s);
-            long failed = store(s).remoteErrors();
+            HelperStats s = stats("a");
+            assertEquals(0, s.errors(), "stats " + s);
+            long failed = s.store().remoteErrors();
             // Three failures in a row turn the tier off; requests already waiting then (at most the
             // four workers) still time out.
             assertTrue(failed >= 1 && failed <= 3 + 4, "got " + failed + " remote timeouts, want 1 to 7: " + s);
-            assertTrue(s.get("gets").asLong() > failed, "stats " + s);
+            assertTrue(s.gets() > failed, "stats " + s);
             assertTrue(warnings(a.output()) <= 2, a.output());
         } finally {
             release.countDown();
@@ -201,10 +199,10 @@ class RemoteCacheIT {
         try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.of("s3cret"))) {
             GoRun.Result wrong = buildHello(machine("wrong", Map.of("LARDER_REMOTE_TOKEN", "guess"), "--store",
                     nginx.url()), mod, "wrong");
-            JsonNode sw = stats("wrong");
-            assertEquals(0, sw.get("errors").asLong(), "stats " + sw);
-            assertTrue(store(sw).uploadErrors() >= 1, "stats " + sw);
-            assertEquals(0, store(sw).uploads(), "stats " + sw);
+            HelperStats sw = stats("wrong");
+            assertEquals(0, sw.errors(), "stats " + sw);
+            assertTrue(sw.store().uploadErrors() >= 1, "stats " + sw);
+            assertEquals(0, sw.store().uploads(), "stats " + sw);
             assertEquals(0, countFiles(nginx.root()), "nginx stored an upload without the token");
             assertEquals(1, warnings(wrong.output()), "want one warning:\n" + wrong.output());
             assertTrue(wrong.output().contains("401"), wrong.output());
@@ -212,7 +210,7 @@ class RemoteCacheIT {
             Path tokenFile = Files.writeString(tmp.resolve("token"), "s3cret\n");
             buildHello(machine("a", Map.of(), "--store", nginx.url(), "--remote-token-file", tokenFile.toString()),
                     mod, "a");
-            assertTrue(store(stats("a")).uploads() > 0, "stats " + stats("a"));
+            assertTrue(stats("a").store().uploads() > 0, "stats " + stats("a"));
             GoRun.Result b = buildHello(machine("b", Map.of(), "--store", nginx.url()), mod, "b");
             assertFalse(COMPILE_STEP.matcher(b.output()).find(), "reading needs no token:\n" + b.output());
         }
@@ -231,9 +229,9 @@ class RemoteCacheIT {
             GoRun.Result hit = buildHello(ro, mod, "ro");
             assertFalse(COMPILE_STEP.matcher(hit.output()).find(), "want every step from the remote:\n" + hit.output());
             buildHello(ro, other, "ro");
-            JsonNode s = stats("ro");
-            assertTrue(s.get("puts").asLong() > 0, "the local store still takes puts: " + s);
-            assertEquals(0, store(s).uploads() + store(s).uploadErrors(), "stats " + s);
+            HelperStats s = stats("ro");
+            assertTrue(s.puts() > 0, "the local store still takes puts: " + s);
+            assertEquals(0, s.store().uploads() + s.store().uploadErrors(), "stats " + s);
             assertEquals(before, countFiles(nginx.root()), "a read-only remote was written to");
         }
     }
@@ -246,9 +244,9 @@ class RemoteCacheIT {
         List<String> args = new ArrayList<>(List.of("--store", "readonly:h2:" + shared));
         GoRun.Result r = buildHello(machine("ro", Map.of(), args.toArray(String[]::new)), mod, "ro");
         assertFalse(COMPILE_STEP.matcher(r.output()).find(), r.output());
-        JsonNode s = stats("ro");
-        assertTrue(s.get("readOnly").asBoolean(), "stats " + s);
-        assertEquals(0, s.get("errors").asLong(), "stats " + s);
+        HelperStats s = stats("ro");
+        assertTrue(s.readOnly(), "stats " + s);
+        assertEquals(0, s.errors(), "stats " + s);
     }
 
     @Test
@@ -265,7 +263,7 @@ class RemoteCacheIT {
             }
             assertEquals(1, records.size(), "one record for one working directory: " + records);
             long asked = Files.size(records.get(0)) / 32;
-            assertEquals(stats("b").get("gets").asLong(), asked, "the record holds every action asked for");
+            assertEquals(stats("b").gets(), asked, "the record holds every action asked for");
 
             // Two hours on, every entry of B's local store may go; its prefetch record stays.
             LarderRun trim = LarderRun.of(tmp, Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"), "trim", "--dir",
@@ -274,9 +272,9 @@ class RemoteCacheIT {
             wipe(tmp.resolve("machine-b").resolve("gocache"));
             GoRun.Result again = buildHello(b, mod, "b");
             assertFalse(COMPILE_STEP.matcher(again.output()).find(), again.output());
-            JsonNode s = stats("b");
-            assertTrue(store(s).prefetched() > 0, "nothing was prefetched: " + s);
-            assertEquals(0, s.get("errors").asLong(), "stats " + s);
+            HelperStats s = stats("b");
+            assertTrue(s.store().prefetched() > 0, "nothing was prefetched: " + s);
+            assertEquals(0, s.errors(), "stats " + s);
             assertLocalVerifiesClean("b");
         }
     }
@@ -292,16 +290,16 @@ class RemoteCacheIT {
             String url = remote instanceof Nginx n ? n.url() : ((LarderServe) remote).url();
             LarderRun a = runOn("a", url, script);
             assertEquals(0, a.exit(), a.stderr());
-            assertEquals("miss", runStats("a").get("result").asText(), "machine a: " + runStats("a"));
-            assertTrue(runStats("a").get("stored").asBoolean(), "machine a: " + runStats("a"));
+            assertEquals("miss", runStats("a").result(), "machine a: " + runStats("a"));
+            assertTrue(runStats("a").stored(), "machine a: " + runStats("a"));
             byte[] compiled = Files.readAllBytes(work.resolve("in.o"));
             Files.delete(work.resolve("in.o"));
 
             LarderRun b = runOn("b", url, script);
             assertEquals(0, b.exit(), b.stderr());
-            JsonNode s = runStats("b");
-            assertEquals("hit", s.get("result").asText(), "machine b (fresh local store): " + s + "\n" + b.stderr());
-            assertEquals(0, s.get("executions").asLong(), "machine b ran programs: " + s);
+            RunStats s = runStats("b");
+            assertEquals("hit", s.result(), "machine b (fresh local store): " + s + "\n" + b.stderr());
+            assertEquals(0, s.executions(), "machine b ran programs: " + s);
             assertEquals("compiled\n", b.stdout(), "machine b: replayed stdout");
             assertTrue(java.util.Arrays.equals(compiled, Files.readAllBytes(work.resolve("in.o"))),
                     "machine b: the replayed in.o differs from the one machine a compiled");
@@ -315,8 +313,8 @@ class RemoteCacheIT {
                 "--stats-json", m.resolve("run.json").toString(), "--explain", "--", "sh", "-c", script);
     }
 
-    private JsonNode runStats(String name) throws IOException {
-        return JSON.readTree(tmp.resolve("machine-" + name).resolve("run.json").toFile());
+    private RunStats runStats(String name) throws IOException {
+        return StatsJson.run(tmp.resolve("machine-" + name).resolve("run.json"));
     }
 
     private static void wipe(Path dir) throws IOException {

@@ -3,12 +3,10 @@ package dev.larder.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.larder.tracer.RunStats;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,8 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  * own stdout, stderr and stats files go to {@code tmp}, outside the directory the commands list.
  */
 class RunCommandIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path tmp;
 
@@ -49,19 +45,13 @@ class RunCommandIT {
     private int launches;
 
     /** One finished {@code larder run} (or untraced command): stats is null for an untraced one. */
-    record Run(int exit, byte[] stdout, String stderr, JsonNode stats) {
+    record Run(int exit, byte[] stdout, String stderr, RunStats stats) {
         String out() {
             return new String(stdout, StandardCharsets.UTF_8);
         }
 
         String result() {
-            return stats.get("result").asText();
-        }
-
-        long count(String field) {
-            JsonNode n = stats.get(field);
-            assertNotNull(n, "stats field " + field + " missing: " + stats);
-            return n.asLong();
+            return stats.result();
         }
 
         /** The command's own stderr, without larder's --explain and warning lines. */
@@ -105,8 +95,7 @@ class RunCommandIT {
         cmd.addAll(List.of(command));
         Run r = launch(cmd, "larder-" + n, stdin, pipeInput);
         assertTrue(Files.isRegularFile(stats), "larder run wrote no --stats-json file: " + r.describe());
-        JsonNode s = JSON.readTree(stats.toFile());
-        return new Run(r.exit(), r.stdout(), r.stderr(), s);
+        return new Run(r.exit(), r.stdout(), r.stderr(), StatsJson.run(stats));
     }
 
     /** COMMAND run directly (not traced) in the work dir, stdin /dev/null. */
@@ -135,25 +124,25 @@ class RunCommandIT {
 
     private static void assertMiss(Run r) {
         assertEquals("miss", r.result(), "result: got " + r.result() + ", want miss; " + r.describe());
-        assertTrue(r.count("executions") >= 1, "executions: got " + r.count("executions") + ", want >= 1");
-        assertEquals(0, r.count("hits"), "hits on a miss; " + r.describe());
-        assertEquals(1, r.count("misses"), "misses on a miss; " + r.describe());
+        assertTrue(r.stats().executions() >= 1, "executions: got " + r.stats().executions() + ", want >= 1");
+        assertEquals(0, r.stats().hits(), "hits on a miss; " + r.describe());
+        assertEquals(1, r.stats().misses(), "misses on a miss; " + r.describe());
     }
 
     private static void assertHit(Run r) {
         assertEquals("hit", r.result(), "result: got " + r.result() + ", want hit; " + r.describe());
-        assertEquals(1, r.count("hits"), "hits: got " + r.count("hits") + ", want 1; " + r.describe());
-        assertEquals(0, r.count("executions"), "executions: got " + r.count("executions") + ", want 0 on a hit");
-        assertTrue(r.count("skipped") >= 1, "skipped: got " + r.count("skipped") + ", want >= 1");
+        assertEquals(1, r.stats().hits(), "hits: got " + r.stats().hits() + ", want 1; " + r.describe());
+        assertEquals(0, r.stats().executions(), "executions: got " + r.stats().executions() + ", want 0 on a hit");
+        assertTrue(r.stats().skipped() >= 1, "skipped: got " + r.stats().skipped() + ", want >= 1");
         assertTrue(r.stderr().contains("larder run: hit: "), "--explain: got " + r.stderr() + ", want a hit line");
     }
 
     private static void assertUncacheable(Run r, String why) {
         assertEquals("uncacheable", r.result(), "result: got " + r.result() + ", want uncacheable; " + r.describe());
-        assertTrue(r.count("executions") >= 1, "executions: got " + r.count("executions") + ", want >= 1");
-        assertEquals(1, r.count("uncacheable"), "uncacheable counter; " + r.describe());
-        assertTrue(r.stats().get("reason").asText().contains(why),
-                "reason: got " + r.stats().get("reason") + ", want it to contain " + why);
+        assertTrue(r.stats().executions() >= 1, "executions: got " + r.stats().executions() + ", want >= 1");
+        assertEquals(1, r.stats().uncacheable(), "uncacheable counter; " + r.describe());
+        assertTrue(r.stats().reason().contains(why),
+                "reason: got " + r.stats().reason() + ", want it to contain " + why);
         assertTrue(r.stderr().contains("larder run: not cacheable: "),
                 "--explain: got " + r.stderr() + ", want a not cacheable line");
     }
@@ -275,8 +264,8 @@ class RunCommandIT {
         Run second = larder(List.of(), ProcessBuilder.Redirect.from(new java.io.File("/dev/null")), null, command);
         assertEquals(3, second.exit(), "exit of the replayed run: got " + second.exit() + ", want 3");
         assertEquals("hit", second.result(), "result: " + second.describe());
-        assertEquals(0, second.count("executions"), "executions on a hit");
-        assertEquals(3, second.count("exitCode"), "exitCode in the stats");
+        assertEquals(0, second.stats().executions(), "executions on a hit");
+        assertEquals(3, second.stats().exitCode(), "exitCode in the stats");
         assertEquals("out\n", second.out(), "stdout of the replayed run");
         assertEquals("err\n", second.stderr(), "stderr of the replayed run (no --explain: only the command's)");
     }
@@ -339,7 +328,7 @@ class RunCommandIT {
         Run first = larder("sh", "build.sh");
         assertEquals(0, first.exit(), first.describe());
         assertMiss(first);
-        assertTrue(first.count("executions") >= 8, "executions: got " + first.count("executions") + ", want >= 8");
+        assertTrue(first.stats().executions() >= 8, "executions: got " + first.stats().executions() + ", want >= 8");
         assertSnapshot(want, "after the traced run");
         assertSameBytes(plain.stdout(), first.stdout(), "stdout of the traced run");
         assertFalse(Files.exists(work.resolve("scratch.tmp")), "scratch.tmp after the traced run");
@@ -396,7 +385,7 @@ class RunCommandIT {
         Run first = larder("make", "-j2");
         assertEquals(0, first.exit(), first.describe());
         assertMiss(first);
-        assertTrue(first.count("executions") >= 5, "executions: got " + first.count("executions") + ", want >= 5");
+        assertTrue(first.stats().executions() >= 5, "executions: got " + first.stats().executions() + ", want >= 5");
         Map<String, byte[]> want = snapshot(built);
         Run prog = untraced(work.resolve("prog").toString());
         assertEquals("hello from larder: 42\n", prog.out(), "the program built by the traced make");
@@ -405,7 +394,7 @@ class RunCommandIT {
         Run second = larder("make", "-j2");
         assertEquals(0, second.exit(), second.describe());
         assertHit(second);
-        assertTrue(second.count("skipped") >= 5, "skipped: got " + second.count("skipped") + ", want >= 5");
+        assertTrue(second.stats().skipped() >= 5, "skipped: got " + second.stats().skipped() + ", want >= 5");
         assertSnapshot(want, "after the replayed make");
         assertSameBytes(first.stdout(), second.stdout(), "make's stdout, replayed");
         assertTrue(Files.isExecutable(work.resolve("prog")), "prog after the replay is not executable");
@@ -514,7 +503,7 @@ class RunCommandIT {
         for (int i = 1; i <= 2; i++) {
             Run r = larder(command);
             assertUncacheable(r, "used the network: socket(domain 2)");
-            assertEquals(0, r.count("hits"), "hits on run " + i);
+            assertEquals(0, r.stats().hits(), "hits on run " + i);
         }
     }
 
@@ -572,7 +561,7 @@ class RunCommandIT {
         Run first = larder(options, devNull, null, "sort", "in.txt");
         assertEquals(0, first.exit(), first.describe());
         assertMiss(first);
-        assertTrue(first.stats().get("stored").asBoolean(), "stored through the helper: " + first.describe());
+        assertTrue(first.stats().stored(), "stored through the helper: " + first.describe());
         Run second = larder(options, devNull, null, "sort", "in.txt");
         assertHit(second);
         assertSameBytes(first.stdout(), second.stdout(), "stdout replayed through the helper");

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.larder.helper.HelperStats;
+import dev.larder.tracer.RunStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,8 +59,14 @@ class StoreUpkeepGoIT {
         Files.createDirectories(gocache);
     }
 
-    private JsonNode stats(String name) throws IOException {
-        return JSON.readTree(tmp.resolve("stats-" + name + ".json").toFile());
+    /** The helper stats of go build {@code name}. */
+    private HelperStats stats(String name) throws IOException {
+        return StatsJson.helper(tmp.resolve("stats-" + name + ".json"));
+    }
+
+    /** The stats of {@code larder run} {@code name}. */
+    private RunStats runStats(String name) throws IOException {
+        return StatsJson.run(tmp.resolve("stats-" + name + ".json"));
     }
 
     private LarderRun larder(Map<String, String> env, String... args) throws Exception {
@@ -103,22 +111,22 @@ class StoreUpkeepGoIT {
             for (int i = 0; i < runs.size(); i++) {
                 LarderRun lr = traced.get(i).get(10, TimeUnit.MINUTES);
                 assertEquals(0, lr.exit(), "round " + round + ", " + runs.get(i) + ": " + lr.stderr());
-                JsonNode s = stats(runs.get(i));
+                RunStats s = runStats(runs.get(i));
                 byte[] obj = Files.readAllBytes(tmp.resolve(runs.get(i)).resolve("in.o"));
                 if (round == 1) {
-                    assertEquals("miss", s.get("result").asText(), "round 1, " + runs.get(i) + ": stats " + s);
-                    assertTrue(s.get("stored").asBoolean(), "round 1, " + runs.get(i) + ": stats " + s);
+                    assertEquals("miss", s.result(), "round 1, " + runs.get(i) + ": stats " + s);
+                    assertTrue(s.stored(), "round 1, " + runs.get(i) + ": stats " + s);
                     objects.put(runs.get(i), obj);
                 } else {
-                    assertEquals("hit", s.get("result").asText(), "round 2, " + runs.get(i) + ": stats " + s);
+                    assertEquals("hit", s.result(), "round 2, " + runs.get(i) + ": stats " + s);
                     assertTrue(java.util.Arrays.equals(objects.get(runs.get(i)), obj),
                             "round 2, " + runs.get(i) + ": the replayed in.o differs from the compiled one");
                 }
             }
             for (int i = 0; i < names.size(); i++) {
                 GoRun.Result r = builds.get(i).get(10, TimeUnit.MINUTES).assertSuccess();
-                JsonNode s = stats(names.get(i));
-                assertEquals(0, s.get("errors").asLong(), "round " + round + ", " + names.get(i) + ": stats " + s);
+                HelperStats s = stats(names.get(i));
+                assertEquals(0, s.errors(), "round " + round + ", " + names.get(i) + ": stats " + s);
                 if (round == 2) {
                     assertFalse(COMPILE_STEP.matcher(r.output()).find(),
                             "round 2, " + names.get(i) + ": got a compile step, want all hits:\n" + r.output());
@@ -148,10 +156,10 @@ class StoreUpkeepGoIT {
 
         wipeGoCache("d");
         GoRun.Result again = go.run(mod, "build", "-x", "./...").assertSuccess();
-        JsonNode s = stats("d");
-        assertEquals(0, s.get("errors").asLong(), "stats " + s);
-        assertTrue(s.get("puts").asLong() >= 1, "the damaged output was not stored again: stats " + s);
-        assertTrue(COMPILE_STEP.matcher(again.output()).find() || s.get("misses").asLong() > 1,
+        HelperStats s = stats("d");
+        assertEquals(0, s.errors(), "stats " + s);
+        assertTrue(s.puts() >= 1, "the damaged output was not stored again: stats " + s);
+        assertTrue(COMPILE_STEP.matcher(again.output()).find() || s.misses() > 1,
                 "the damaged output was served: stats " + s);
         assertVerifiesClean();
     }

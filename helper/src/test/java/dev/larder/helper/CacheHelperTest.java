@@ -467,9 +467,9 @@ class CacheHelperTest {
         s.feed(new Wire().get(1, action("b")).line("{\"ID\":2,\"Command\":").bytes(), false);
         s.readToEnd();
         assertThrows(ExecutionException.class, () -> s.served().get());
-        JsonNode got = JSON.readTree(stats.toFile());
-        assertEquals(1, got.get("gets").asLong(), "gets in " + got);
-        assertEquals(1, got.get("misses").asLong(), "misses in " + got);
+        HelperStats got = JSON.readValue(stats.toFile(), HelperStats.class);
+        assertEquals(1, got.gets(), "gets in " + got);
+        assertEquals(1, got.misses(), "misses in " + got);
     }
 
     @Test
@@ -546,13 +546,10 @@ class CacheHelperTest {
         Map<Long, JsonNode> byId = byId(replies);
         assertTrue(byId.get(1L).path("Miss").asBoolean(), "get 1: got " + byId.get(1L) + ", want a miss");
         assertFalse(byId.get(3L).has("Miss"), "get 3: got " + byId.get(3L) + ", want a hit");
-        JsonNode got = JSON.readTree(stats.toFile());
-        Map<String, Long> counts = new TreeMap<>();
-        for (String field : List.of("gets", "hits", "misses", "puts", "putBytes", "hitBytes", "errors")) {
-            counts.put(field, got.path(field).asLong(-1));
-        }
-        assertEquals(new TreeMap<>(Map.of("gets", 2L, "hits", 1L, "misses", 1L, "puts", 1L, "putBytes", 5L,
-                "hitBytes", 5L, "errors", 2L)), counts, "counts in " + got);
-        assertFalse(got.path("readOnly").asBoolean(true), "readOnly in " + got + ": got true, want false");
+        HelperStats got = JSON.readValue(stats.toFile(), HelperStats.class);
+        assertEquals(List.of(2L, 1L, 1L, 1L, 5L, 5L, 2L), List.of(got.gets(), got.hits(), got.misses(), got.puts(),
+                got.putBytes(), got.hitBytes(), got.errors()),
+                "gets, hits, misses, puts, putBytes, hitBytes, errors in " + got);
+        assertFalse(got.readOnly(), "readOnly in " + got + ": got true, want false");
     }
 }

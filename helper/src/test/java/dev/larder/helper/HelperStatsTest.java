@@ -53,4 +53,10 @@ class HelperStatsTest {
         TierCounters store = new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0);
         assertEquals(store, JSON.readValue(JSON.writeValueAsString(store), TierCounters.class), "counters read back");
     }
+
+    @Test
+    void json_readBack_isTheSameHelperStats() throws Exception {
+        HelperStats stats = stats(new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0));
+        assertEquals(stats, JSON.readValue(JSON.writeValueAsString(stats), HelperStats.class), "stats read back");
+    }
 }
