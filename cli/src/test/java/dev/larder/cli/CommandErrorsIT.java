@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,21 +45,7 @@ class CommandErrorsIT {
 
     @AfterEach
     void stopDaemon() throws Exception {
-        // stop only asks: wait (bounded) until the daemon is gone, or its warm-up store could
-        // still be written while the temporary directory is deleted (seen in CI).
-        List<Long> pids = new ArrayList<>();
-        for (String line : LarderRun.of(tmp, env, "daemon", "status").stdout().split("\n")) {
-            if (line.startsWith("pid ")) {
-                pids.add(Long.parseLong(line.substring(4).trim()));
-            }
-        }
-        LarderRun.of(tmp, env, "daemon", "stop");
-        for (long pid : pids) {
-            Optional<ProcessHandle> p = ProcessHandle.of(pid);
-            if (p.isPresent()) {
-                p.get().onExit().get(60, TimeUnit.SECONDS);
-            }
-        }
+        LarderRun.stopDaemons(tmp, env);
     }
 
     private Path store() {

@@ -37,7 +37,7 @@ class HelperCommandIT {
 
     @AfterAll
     static void stopDaemon() throws Exception {
-        LarderRun.of(daemonDir, Map.of("LARDER_DAEMON_DIR", daemonDir.resolve("run").toString()), "daemon", "stop");
+        LarderRun.stopDaemons(daemonDir, Map.of("LARDER_DAEMON_DIR", daemonDir.resolve("run").toString()));
     }
 
     record Run(int exit, List<String> stdout, String stderr) {

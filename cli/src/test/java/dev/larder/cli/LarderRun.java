@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,5 +32,26 @@ record LarderRun(int exit, String stdout, String stderr) {
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
         return new LarderRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                 Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Stops the daemons of {@code env}'s daemon directory and waits (at most a minute each) until
+     * they have exited: {@code daemon stop} only asks, and a daemon still writing (its warm-up
+     * store, its log) would race the deletion of a test's temporary directory.
+     */
+    static void stopDaemons(Path tmp, Map<String, String> env) throws Exception {
+        List<Long> pids = new ArrayList<>();
+        for (String line : of(tmp, env, "daemon", "status").stdout().split("\n")) {
+            if (line.startsWith("pid ")) {
+                pids.add(Long.parseLong(line.substring(4).trim()));
+            }
+        }
+        of(tmp, env, "daemon", "stop");
+        for (long pid : pids) {
+            Optional<ProcessHandle> p = ProcessHandle.of(pid);
+            if (p.isPresent()) {
+                p.get().onExit().get(1, TimeUnit.MINUTES);
+            }
+        }
     }
 }
