@@ -215,23 +215,32 @@ final class Daemon {
             // A client that stalls in its hello (stopped, or not a larder client) is cut off:
             // it would hold a session, and so keep the daemon from ever going idle. After the
             // hello, a quiet client is normal (cmd/go between requests).
-            // The line is logged before the close, so whoever sees the close can read it.
+            // The cut-off logs, then ends the read; this thread closes the connection after the
+            // session is no longer counted, so whoever sees the close sees the count fallen too.
+            java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
             ScheduledFuture<?> cutOff = TIMER.schedule(() -> {
+                stalled.set(true);
                 log.println("larder daemon: no hello within " + HELLO_PATIENCE.toSeconds() + " s, connection closed");
-                closeQuietly(ch);
+                try {
+                    ch.shutdownInput();
+                } catch (IOException e) {
+                    closeQuietly(ch);
+                }
             }, HELLO_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 hello = DaemonWire.readHello(in);
             } catch (IOException e) {
-                if (ch.isOpen()) { // closed here only by the cut-off, which said why
+                if (!stalled.get()) { // the cut-off said why
                     log.println("larder daemon: " + e.getMessage());
                 }
+                uncount();
                 return;
             } finally {
                 cutOff.cancel(false);
             }
-            if (hello == null) {
-                return; // a probe: is anyone listening?
+            if (hello == null || stalled.get()) {
+                uncount();
+                return; // a probe (is anyone listening?), or cut off
             }
             List<String> args = hello.args();
             if (!args.isEmpty() && args.get(0).equals("daemon")) {
@@ -274,15 +283,27 @@ final class Daemon {
         } catch (RuntimeException | Error e) {
             log.println("larder daemon: a session failed: " + e);
         } finally {
-            lastEndNanos = System.nanoTime();
-            collected = false;
-            if (active.decrementAndGet() == 0) {
-                synchronized (active) {
-                    active.notifyAll();
-                }
+            uncount();
+        }
+    }
+
+    /** Ends this thread's session in the count, once (before its connection closes, where it can). */
+    private void uncount() {
+        if (!COUNTED.get()) {
+            return;
+        }
+        COUNTED.set(false);
+        lastEndNanos = System.nanoTime();
+        collected = false;
+        if (active.decrementAndGet() == 0) {
+            synchronized (active) {
+                active.notifyAll();
             }
         }
     }
+
+    /** Whether the session thread's session is still counted in {@code active}. */
+    private static final ThreadLocal<Boolean> COUNTED = ThreadLocal.withInitial(() -> true);
 
     /**
      * Runs a few hundred helper sessions on a throwaway store in the daemon's directory, so that
