@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StatsJsonTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HelperStats HELPER = new HelperStats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, true,
-            new TierCounters(11, 12, 13, 14, 15, 16, 17, 18, 19, 20));
+            new TierCounters(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21));
 
     @TempDir
     Path tmp;

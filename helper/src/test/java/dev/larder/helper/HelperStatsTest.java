@@ -16,7 +16,7 @@ class HelperStatsTest {
 
     /** The {@code store} fields, as the README lists them; renaming a counter renames one of these. */
     private static final List<String> STORE_FIELDS = List.of("remoteHits", "remoteHitBytes", "remoteMisses",
-            "remoteErrors", "remoteRefused", "uploads", "uploadErrors", "uploadsDropped", "uploadsAbandoned",
+            "remoteErrors", "remoteRefused", "untrusted", "uploads", "uploadErrors", "uploadsDropped", "uploadsAbandoned",
             "prefetched");
 
     private static HelperStats stats(TierCounters store) {
@@ -32,7 +32,7 @@ class HelperStatsTest {
 
     @Test
     void json_storeCounters_areFieldsOfTheirOwnNames() throws Exception {
-        TierCounters store = new TierCounters(11, 12, 13, 14, 15, 16, 17, 18, 19, 20);
+        TierCounters store = new TierCounters(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21);
         JsonNode s = JSON.readTree(JSON.writeValueAsString(stats(store)));
         assertEquals(new TreeSet<>(STORE_FIELDS), fields(s.get("store")), "store fields in " + s);
         for (int i = 0; i < STORE_FIELDS.size(); i++) {
@@ -50,13 +50,13 @@ class HelperStatsTest {
 
     @Test
     void json_readBack_isTheSameRecord() throws Exception {
-        TierCounters store = new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0);
+        TierCounters store = new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6);
         assertEquals(store, JSON.readValue(JSON.writeValueAsString(store), TierCounters.class), "counters read back");
     }
 
     @Test
     void json_readBack_isTheSameHelperStats() throws Exception {
-        HelperStats stats = stats(new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0));
+        HelperStats stats = stats(new TierCounters(1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6));
         assertEquals(stats, JSON.readValue(JSON.writeValueAsString(stats), HelperStats.class), "stats read back");
     }
 }

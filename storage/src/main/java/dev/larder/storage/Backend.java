@@ -42,6 +42,19 @@ public interface Backend extends Closeable {
     void store(Digest action, Digest output, long size, Path file) throws IOException;
 
     /**
+     * Stores the body in {@code file} as the output of {@code action} under {@code record} as
+     * given, its time and {@link StoredOutput#signature() signature} kept, so that a record
+     * signed by its writer reads back signed ({@link #find}). The default keeps neither (it calls
+     * {@link #store(Digest, Digest, long, Path)}): such a backend's records read back unsigned,
+     * which a reader with trusted keys does not use.
+     *
+     * @throws IOException if it cannot be stored (refused, down, full)
+     */
+    default void store(Digest action, StoredOutput record, Path file) throws IOException {
+        store(action, record.output(), record.size(), file);
+    }
+
+    /**
      * This backend as a {@link Storage} whose entries are local files, if it is one: larder's
      * local store ({@code h2:}) returns the {@code LocalStore} it was opened over. larder asks it only of the nearest tier, whose
      * files the helper hands to cmd/go and which is always a local store (that is decided from the

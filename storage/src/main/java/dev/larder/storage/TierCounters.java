@@ -10,6 +10,8 @@ package dev.larder.storage;
  * @param remoteMisses     far-tier lookups that found no record, or a record whose body was gone
  * @param remoteErrors     far-tier lookups or fetches that failed (down, slow, garbage)
  * @param remoteRefused    bodies a far tier served that did not match their output id, not used
+ * @param untrusted        records a far tier served that no trusted key signed, not used (only
+ *                         counted when trusted keys are configured)
  * @param uploads          puts stored in a far tier
  * @param uploadErrors     uploads a far tier failed
  * @param uploadsDropped   uploads not attempted: the queue was full, or the tier was paused after failures
@@ -17,8 +19,8 @@ package dev.larder.storage;
  * @param prefetched       outputs fetched ahead of their get
  */
 public record TierCounters(long remoteHits, long remoteHitBytes, long remoteMisses, long remoteErrors,
-        long remoteRefused, long uploads, long uploadErrors, long uploadsDropped, long uploadsAbandoned,
+        long remoteRefused, long untrusted, long uploads, long uploadErrors, long uploadsDropped, long uploadsAbandoned,
         long prefetched) {
     /** The counters of a store that has no far tiers: all zero. */
-    public static final TierCounters NONE = new TierCounters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final TierCounters NONE = new TierCounters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -1,10 +1,13 @@
 package dev.larder.storage.bazel;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.RecordSignature;
 import dev.larder.storage.StoredOutput;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -21,9 +24,15 @@ import java.util.regex.Pattern;
  * ActionResult            { repeated OutputFile output_files = 2; ExecutedActionMetadata execution_metadata = 9; }
  * OutputFile              { string path = 1; Digest digest = 2; }
  * Digest                  { string hash = 1; int64 size_bytes = 2; }
- * ExecutedActionMetadata  { string worker = 1; google.protobuf.Timestamp worker_completed_timestamp = 4; }
+ * ExecutedActionMetadata  { string worker = 1; google.protobuf.Timestamp worker_completed_timestamp = 4;
+ *                           repeated google.protobuf.Any auxiliary_metadata = 11; }
  * Timestamp               { int64 seconds = 1; int32 nanos = 2; }
+ * Any                     { string type_url = 1; bytes value = 2; }
  * </pre>
+ * A record's {@link RecordSignature} travels as one {@code auxiliary_metadata} entry of type
+ * {@value #SIGNATURE_TYPE}, whose value is {@code { bytes ed25519 = 1; }}: a field other readers
+ * keep or ignore, so bazel-remote still accepts the record and unsigned readers read it as before.
+ * A signature that is malformed is read as none (the record is then unsigned, never an error).
  * Reading skips every other field, so records written by other tools are read too. A record's
  * time of {@link Instant#EPOCH} stands for "not known": it is written as no execution metadata,
  * and a result without a completion time is read as it.
@@ -32,6 +41,8 @@ public final class ActionResultCodec {
     /** The path of the one output file in the ActionResult. */
     static final String PATH = "output";
     private static final String WORKER = "larder";
+    /** The {@code type_url} of the auxiliary metadata that carries a record's signature. */
+    static final String SIGNATURE_TYPE = "type.googleapis.com/dev.larder.RecordSignature";
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
     private ActionResultCodec() {
@@ -48,23 +59,33 @@ public final class ActionResultCodec {
         ByteArrayOutputStream result = new ByteArrayOutputStream();
         message(result, 2, file);
         Instant time = record.time();
-        if (!time.equals(Instant.EPOCH)) {
-            ByteArrayOutputStream ts = new ByteArrayOutputStream();
-            varintField(ts, 1, time.getEpochSecond());
-            if (time.getNano() != 0) {
-                varintField(ts, 2, time.getNano());
-            }
+        if (!time.equals(Instant.EPOCH) || record.signature().isPresent()) {
             ByteArrayOutputStream meta = new ByteArrayOutputStream();
             string(meta, 1, WORKER);
-            message(meta, 4, ts);
+            if (!time.equals(Instant.EPOCH)) {
+                ByteArrayOutputStream ts = new ByteArrayOutputStream();
+                varintField(ts, 1, time.getEpochSecond());
+                if (time.getNano() != 0) {
+                    varintField(ts, 2, time.getNano());
+                }
+                message(meta, 4, ts);
+            }
+            if (record.signature().isPresent()) {
+                ByteArrayOutputStream sig = new ByteArrayOutputStream();
+                bytesField(sig, 1, record.signature().get().bytes());
+                ByteArrayOutputStream any = new ByteArrayOutputStream();
+                string(any, 1, SIGNATURE_TYPE);
+                message(any, 2, sig);
+                message(meta, 11, any);
+            }
             message(result, 9, meta);
         }
         return result.toByteArray();
     }
 
     /**
-     * Reads an ActionResult: the first output file's digest, and the completion time if any
-     * ({@link Instant#EPOCH} if none).
+     * Reads an ActionResult: the first output file's digest, the completion time if any
+     * ({@link Instant#EPOCH} if none), and larder's signature if there is a well-formed one.
      *
      * @throws IllegalArgumentException if the bytes are not a protobuf, or name no output file
      *                                  with a 64-hex-digit SHA-256 and a size
@@ -74,6 +95,7 @@ public final class ActionResultCodec {
         Digest output = null;
         long size = -1;
         Instant time = null;
+        RecordSignature signature = null;
         while (r.more()) {
             int key = (int) r.varint();
             int field = key >>> 3;
@@ -124,6 +146,8 @@ public final class ActionResultCodec {
                             throw new IllegalArgumentException("action record: timestamp nanos " + nanos);
                         }
                         time = Instant.ofEpochSecond(seconds, nanos);
+                    } else if (mk >>> 3 == 11 && (mk & 7) == 2 && signature == null) {
+                        signature = signature(meta.sub());
                     } else {
                         meta.skip(mk & 7);
                     }
@@ -138,7 +162,41 @@ public final class ActionResultCodec {
         if (size < 0) {
             throw new IllegalArgumentException("action record: the output's digest has no size");
         }
-        return new StoredOutput(output, size, time == null ? Instant.EPOCH : time);
+        return new StoredOutput(output, size, time == null ? Instant.EPOCH : time, Optional.ofNullable(signature));
+    }
+
+    /** larder's signature in one {@code Any}, or null if the Any is another type or malformed. */
+    private static RecordSignature signature(Reader any) {
+        try {
+            String type = null;
+            byte[] value = null;
+            while (any.more()) {
+                int k = (int) any.varint();
+                if (k >>> 3 == 1 && (k & 7) == 2) {
+                    type = any.string();
+                } else if (k >>> 3 == 2 && (k & 7) == 2) {
+                    value = any.sub().bytes();
+                } else {
+                    any.skip(k & 7);
+                }
+            }
+            if (!SIGNATURE_TYPE.equals(type) || value == null) {
+                return null;
+            }
+            Reader v = new Reader(value, 0, value.length);
+            byte[] sig = null;
+            while (v.more()) {
+                int k = (int) v.varint();
+                if (k >>> 3 == 1 && (k & 7) == 2) {
+                    sig = v.sub().bytes();
+                } else {
+                    v.skip(k & 7);
+                }
+            }
+            return sig != null && sig.length == RecordSignature.LENGTH ? RecordSignature.of(sig) : null;
+        } catch (IllegalArgumentException malformed) {
+            return null;
+        }
     }
 
     private static String quote(String s) {
@@ -216,6 +274,10 @@ public final class ActionResultCodec {
             Reader r = new Reader(b, pos, pos + (int) len);
             pos += (int) len;
             return r;
+        }
+
+        byte[] bytes() {
+            return Arrays.copyOfRange(b, pos, end);
         }
 
         String string() {

@@ -79,8 +79,14 @@ final class HttpRemote implements Backend {
 
     @Override
     public void store(Digest action, Digest output, long size, Path file) throws IOException {
-        putBlob(output, file);
-        putAction(action, new StoredOutput(output, size, clock.instant()));
+        store(action, new StoredOutput(output, size, clock.instant()), file);
+    }
+
+    /** {@inheritDoc} The record's time and signature are uploaded as given ({@link ActionResultCodec}). */
+    @Override
+    public void store(Digest action, StoredOutput record, Path file) throws IOException {
+        putBlob(record.output(), file);
+        putAction(action, record);
     }
 
     /** Nothing to release: connections are pooled by the JDK's client and closed when idle. */

@@ -17,6 +17,8 @@ final class Tier {
     final boolean writable;
     final Health reads;
     final Health writes;
+    /** Whether this session said already that the tier served a record no trusted key signed. */
+    final AtomicBoolean warnedUntrusted = new AtomicBoolean();
 
     Tier(String name, Backend backend, boolean writable, int failuresToStop) {
         this.name = name;

@@ -50,6 +50,7 @@ final class TieredStorage implements Storage {
     private final List<Tier> far;
     private final TierSettings settings;
     private final Spool spool;
+    private final InstantSource clock;
     private final ThreadPoolExecutor uploads;
     private final Optional<Prefetch> prefetch;
     private final ExecutorService prefetchers;
@@ -63,6 +64,7 @@ final class TieredStorage implements Storage {
     private final LongAdder remoteMisses = new LongAdder();
     private final LongAdder remoteErrors = new LongAdder();
     private final LongAdder remoteRefused = new LongAdder();
+    private final LongAdder untrusted = new LongAdder();
     private final LongAdder uploaded = new LongAdder();
     private final LongAdder uploadErrors = new LongAdder();
     private final LongAdder uploadsDropped = new LongAdder();
@@ -76,6 +78,7 @@ final class TieredStorage implements Storage {
         this.far = List.copyOf(far);
         this.settings = settings;
         this.spool = new Spool(clock);
+        this.clock = clock;
         this.uploads = new ThreadPoolExecutor(settings.uploaders(), settings.uploaders(), 10, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(settings.queueCapacity()), r -> {
                     Thread t = new Thread(r, "larder-upload");
@@ -193,6 +196,18 @@ final class TieredStorage implements Storage {
             t.reads.failed("looking up " + action + ": " + message(e));
             return Optional.empty();
         }
+        if (settings.trust().isPresent() && !settings.trust().get().trusts(action, found)) {
+            untrusted.increment();
+            t.reads.ok();
+            if (t.warnedUntrusted.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, "store " + t.name + ": the record of action " + action + " is "
+                        + (found.signature().isEmpty() ? "not signed" : "signed by no trusted key")
+                        + "; such records count as misses (untrusted; see the helper's stats for how many)");
+            } else {
+                LOG.log(Level.DEBUG, () -> "store " + t.name + ": " + action + ": untrusted record, a miss");
+            }
+            return Optional.empty();
+        }
         try {
             Optional<InputStream> body = t.backend.open(found.output(), found.size());
             if (body.isEmpty()) {
@@ -272,7 +287,11 @@ final class TieredStorage implements Storage {
             return;
         }
         try {
-            t.backend.store(action, e.output(), e.size(), e.path());
+            StoredOutput record = new StoredOutput(e.output(), e.size(), clock.instant());
+            if (settings.signer().isPresent()) {
+                record = record.signed(settings.signer().get().sign(action, record));
+            }
+            t.backend.store(action, record, e.path());
             t.writes.ok();
             uploaded.increment();
             LOG.log(Level.DEBUG, () -> "uploaded " + action + " to " + t.name);
@@ -335,7 +354,7 @@ final class TieredStorage implements Storage {
     @Override
     public TierCounters counters() {
         return new TierCounters(remoteHits.sum(), remoteHitBytes.sum(), remoteMisses.sum(), remoteErrors.sum(),
-                remoteRefused.sum(), uploaded.sum(), uploadErrors.sum(), uploadsDropped.sum(), uploadsAbandoned.sum(),
+                remoteRefused.sum(), untrusted.sum(), uploaded.sum(), uploadErrors.sum(), uploadsDropped.sum(), uploadsAbandoned.sum(),
                 prefetched.sum());
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.RecordSignature;
 import dev.larder.storage.StoredOutput;
 import java.io.ByteArrayOutputStream;
 import java.time.Instant;
@@ -70,6 +71,44 @@ class ActionResultCodecTest {
         assertMessage("want 64 lowercase hex digits", badHash);
         byte[] noSize = HEX.parseHex("1246" + "0a00" + "1242" + "0a40" + HEX.formatHex(EMPTY.toString().getBytes(US_ASCII)));
         assertMessage("no size", noSize);
+    }
+
+    @Test
+    void decode_encodedSignature_roundTrips_withAndWithoutTime() {
+        byte[] sig = new byte[RecordSignature.LENGTH];
+        for (int i = 0; i < sig.length; i++) {
+            sig[i] = (byte) (i * 7 + 3);
+        }
+        StoredOutput timed = new StoredOutput(EMPTY, 42, Instant.parse("2026-11-21T20:01:02.5Z")).signed(RecordSignature.of(sig));
+        assertEquals(timed, ActionResultCodec.decode(ActionResultCodec.encode(timed)));
+        StoredOutput untimed = new StoredOutput(EMPTY, 42, Instant.EPOCH).signed(RecordSignature.of(sig));
+        assertEquals(untimed, ActionResultCodec.decode(ActionResultCodec.encode(untimed)));
+    }
+
+    @Test
+    void decode_signatureThatIsMalformed_orOfAnotherType_isNone() {
+        StoredOutput plain = new StoredOutput(EMPTY, 7, Instant.ofEpochSecond(1_800_000_000L));
+        byte[] base = ActionResultCodec.encode(plain);
+        // execution_metadata (9) again, holding one auxiliary_metadata (11) Any: protobuf merges
+        // repeated messages, and the reader takes the first Any of larder's type it can read.
+        for (String any : new String[] {
+            "0a" + hexLen("type.googleapis.com/other.Type") + HEX.formatHex("type.googleapis.com/other.Type".getBytes(US_ASCII))
+                    + "1242" + "0a40" + "00".repeat(64),
+            "0a" + hexLen(ActionResultCodec.SIGNATURE_TYPE) + HEX.formatHex(ActionResultCodec.SIGNATURE_TYPE.getBytes(US_ASCII))
+                    + "1205" + "0a03" + "010203",
+            "0a" + hexLen(ActionResultCodec.SIGNATURE_TYPE) + HEX.formatHex(ActionResultCodec.SIGNATURE_TYPE.getBytes(US_ASCII))
+                    + "1203" + "0a05" + "01"}) {
+            String meta = "5a" + hexLen(any) + any;
+            byte[] bytes = HEX.parseHex(HEX.formatHex(base) + "4a" + String.format("%02x", meta.length() / 2) + meta);
+            StoredOutput got = ActionResultCodec.decode(bytes);
+            assertEquals(plain.output(), got.output(), "output of " + HEX.formatHex(bytes));
+            assertTrue(got.signature().isEmpty(), "signature of " + HEX.formatHex(bytes) + ": got " + got.signature());
+        }
+    }
+
+    private static String hexLen(String textOrHex) {
+        int n = textOrHex.matches("[0-9a-f]+") && textOrHex.length() % 2 == 0 ? textOrHex.length() / 2 : textOrHex.length();
+        return String.format("%02x", n);
     }
 
     private static void assertMessage(String part, byte[] bytes) {

@@ -118,7 +118,7 @@ class TieredStorageTest {
     /** The default options, but a far tier is left alone after {@code n} failures in a row. */
     private static TierSettings failuresToStop(int n) {
         TierSettings d = TierSettings.defaults();
-        return new TierSettings(d.uploadWait(), d.queueCapacity(), d.uploaders(), n, d.prefetchKey());
+        return new TierSettings(d.uploadWait(), d.queueCapacity(), d.uploaders(), n, d.prefetchKey(), d.signer(), d.trust());
     }
 
     /** An http:// URL on which nothing listens. */
@@ -482,7 +482,7 @@ class TieredStorageTest {
     void put_uploadQueueFull_dropsTheUploadAndFlushAbandonsTheQueued() throws IOException {
         // One uploader stuck on the first upload, room for one more in the queue: the third is dropped.
         TierSettings d = TierSettings.defaults();
-        options = new TierSettings(Duration.ofMillis(200), 1, 1, d.failuresToStop(), d.prefetchKey());
+        options = new TierSettings(Duration.ofMillis(200), 1, 1, d.failuresToStop(), d.prefetchKey(), d.signer(), d.trust());
         timeout = Duration.ofMinutes(5);
         FakeRemote stuck = fake(x -> {
             if (x.getRequestMethod().equals("PUT")) {
