@@ -42,7 +42,7 @@ import picocli.CommandLine.Command;
             "",
             "Use it with Go:  GOCACHEPROG=\"larder helper\" go build ./...",
         },
-        subcommands = {HelperCommand.class, RunCommand.class, ConformanceCommand.class, StatsCommand.class, TrimCommand.class,
+        subcommands = {HelperCommand.class, RunCommand.class, KeygenCommand.class, ConformanceCommand.class, StatsCommand.class, TrimCommand.class,
             VerifyCommand.class, ServeCommand.class, DaemonCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad usage, as picocli reports it. */

@@ -20,11 +20,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
  * The backend options shared by commands that serve from tiers of stores ({@code --store},
- * {@code --plugin-path}, the remote's token and timeouts), each with its environment variable.
+ * {@code --plugin-path}, the remote's token and timeouts, the record-signing keys), each with its
+ * environment variable.
  * Call {@link #resolve} once, in the command, before the session starts: it reports bad values
  * as {@link IllegalArgumentException}s (usage errors) while nothing has been opened.
  */
@@ -59,6 +61,9 @@ final class StoreOptions {
                     + "(default: on; $LARDER_PREFETCH=0 turns it off).")
     boolean prefetch;
 
+    @CommandLine.Mixin
+    KeyOptions keys = new KeyOptions();
+
     /** These options as command-line arguments, for a helper run elsewhere (the daemon) with the same tiers. */
     List<String> asArgs() {
         List<String> a = new ArrayList<>();
@@ -86,6 +91,7 @@ final class StoreOptions {
         if (!prefetch) {
             a.add("--no-prefetch");
         }
+        a.addAll(keys.asArgs());
         return a;
     }
 
@@ -131,8 +137,10 @@ final class StoreOptions {
         Duration wait = duration(uploadWait, env.get("LARDER_UPLOAD_WAIT"), "--upload-wait", Duration.ofSeconds(60));
         BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
         boolean prefetching = prefetch && !"0".equals(env.get("LARDER_PREFETCH"));
+        KeyOptions.Keys k = keys.resolve(env);
         TierSettings tiers = TierSettings.defaults().withUploadWait(wait)
-                .withPrefetchKey(prefetching ? Optional.of(cwd.toString()) : Optional.empty());
+                .withPrefetchKey(prefetching ? Optional.of(cwd.toString()) : Optional.empty())
+                .withKeys(k.signer(), k.trust());
         return new Resolved(List.copyOf(specs), providers, context, tiers);
     }
 

@@ -19,6 +19,12 @@ import java.util.concurrent.TimeUnit;
 record LarderRun(int exit, String stdout, String stderr) {
     /** Runs {@code bin/larder ARGS} with {@code env} added, and waits for it (at most 10 minutes). */
     static LarderRun of(Path tmp, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return in(null, tmp, env, args);
+    }
+
+    /** As {@link #of}, with {@code dir} as the working directory (null: this JVM's). */
+    static LarderRun in(Path dir, Path tmp, Map<String, String> env, String... args) throws IOException,
+            InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(tmp, "out", ".txt");
@@ -28,6 +34,9 @@ record LarderRun(int exit, String stdout, String stderr) {
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().putAll(env);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
         Process p = pb.start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "larder " + String.join(" ", args) + " did not finish");
         return new LarderRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
