@@ -174,4 +174,21 @@ class SignedRecordsIT {
         }
     }
 
+
+    @Test
+    void conformance_larderHelperSigningAndTrusting_throughARemote_passesEveryCheck() throws Exception {
+        Path ci = keygen("ci");
+        try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.empty())) {
+            LarderRun r = LarderRun.of(tmp, Map.of(), "conformance", "--strict", "--persistent", "--",
+                    GoCacheProgIT.larder().toString(), "helper", "--dir", tmp.resolve("store").toString(),
+                    "--store", nginx.url(), "--sign-key", ci.toString(), "--trust-key", pub(ci).toString());
+            int n = dev.larder.conformance.ConformanceKit.catalogue().size();
+            assertEquals(0, r.exit(), "stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr());
+            assertTrue(r.stdout().contains(n + " passed, 0 failed, 0 skipped"), r.stdout());
+            assertFalse(records(nginx).isEmpty(), "the kit's puts reached the remote");
+            for (Path rec : records(nginx)) {
+                assertTrue(ActionResultCodec.decode(Files.readAllBytes(rec)).signature().isPresent(), "unsigned: " + rec);
+            }
+        }
+    }
 }
