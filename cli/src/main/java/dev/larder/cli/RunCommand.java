@@ -55,6 +55,11 @@ final class RunCommand implements Callable<Integer> {
     static final int FAILED = 125;
     /** The launcher's own variable, which changes at every start: neither passed on nor keyed. */
     private static final String LAUNCH_EPOCH = "LARDER_LAUNCH_EPOCH";
+    /**
+     * Where a replay may write, besides --allow-write: larder's setting, not the command's input,
+     * so it is neither keyed (a CI job setting it still hits what a laptop recorded) nor passed on.
+     */
+    private static final String ALLOW_WRITE = "LARDER_ALLOW_WRITE";
 
     @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command and its arguments, after --.")
     private List<String> command = new ArrayList<>();
@@ -108,6 +113,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
+        String allowWriteList = env.remove(ALLOW_WRITE);
         Path store = dir.resolve();
         ProtocolClient client;
         Thread served = null;
@@ -142,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
             return runUncached(env);
         }
         RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
-                explain, System.err, !traceAll, allowedRoots(Invocation.current().getenv("LARDER_ALLOW_WRITE")));
+                explain, System.err, !traceAll, allowedRoots(allowWriteList));
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);

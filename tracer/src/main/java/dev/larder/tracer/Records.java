@@ -300,9 +300,4 @@ final class Records {
         }
         return b.append('"').toString();
     }
-
-    /** The candidates of {@code m} that pass {@link #candidateProblem}, in order. */
-    static List<Manifest.Candidate> usable(ActionId identity, Manifest m) {
-        return m.candidates().stream().filter(c -> candidateProblem(identity, c) == null).toList();
-    }
 }

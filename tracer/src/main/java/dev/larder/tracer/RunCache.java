@@ -126,9 +126,17 @@ public final class RunCache {
                 reason = firstOf(reason, failed);
                 continue;
             }
-            Optional<Outputs> outputs = fetchOutputs(identity, c);
+            Optional<Outputs> outputs;
+            try {
+                outputs = fetchOutputs(identity, c);
+            } catch (Records.Refused e) {
+                warn("refused the outputs list from the cache: " + e.getMessage());
+                explain("refused to replay the recorded run: " + e.getMessage());
+                reason = firstOf(reason, "the recorded run was not replayed: " + e.getMessage());
+                continue;
+            }
             if (outputs.isEmpty()) {
-                reason = firstOf(reason, "the outputs of a matching recorded run are not (intact) in the cache");
+                reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
                 continue;
             }
             Outputs o = outputs.get();
@@ -390,18 +398,14 @@ public final class RunCache {
         }
     }
 
-    /** Candidate {@code c}'s outputs, read strictly; empty if missing or refused (with a warning). */
-    private Optional<Outputs> fetchOutputs(ActionId identity, Manifest.Candidate c) {
+    /**
+     * Candidate {@code c}'s outputs, read strictly; empty if missing.
+     *
+     * @throws Records.Refused if the cache holds an outputs list that must not be used
+     */
+    private Optional<Outputs> fetchOutputs(ActionId identity, Manifest.Candidate c) throws Records.Refused {
         Optional<byte[]> body = fetchRecord(CacheKeys.outputs(identity, c.digest()));
-        if (body.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(Records.outputs(body.get()));
-        } catch (Records.Refused e) {
-            warn("refused the outputs list from the cache: " + e.getMessage());
-            return Optional.empty();
-        }
+        return body.isEmpty() ? Optional.empty() : Optional.of(Records.outputs(body.get()));
     }
 
     /** A record's bytes, if the cache has it and it is not larger than {@link Records#MAX_BYTES}. */
