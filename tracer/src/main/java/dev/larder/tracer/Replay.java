@@ -41,7 +41,7 @@ final class Replay {
     }
 
     /** A change breaks a rule of the confinement: {@code violation} says which path and which rule. */
-    record Refused(String violation) implements Staged {
+    record RuleBroken(String violation) implements Staged {
     }
 
     /** Some content is not (intact) in the cache. */
@@ -63,7 +63,7 @@ final class Replay {
     static Staged stage(Outputs o, Function<Outputs.Blob, Optional<Path>> fetch, Confinement confinement) {
         String violation = confinement.violation(o);
         if (violation != null) {
-            return new Refused(violation);
+            return new RuleBroken(violation);
         }
         Map<OutputId, Path> contents = new HashMap<>();
         for (Outputs.Blob b : blobs(o)) {

@@ -142,7 +142,7 @@ public final class RunCache {
             Outputs o = outputs.get();
             Replay.Staged staged = Replay.stage(o, this::fetchBlob, confinement);
             List<String> outside = confinement.outsideCwd(o.files());
-            if (staged instanceof Replay.Refused r) {
+            if (staged instanceof Replay.RuleBroken r) {
                 explain("refused to replay the recorded run: " + r.violation());
                 explainOutside("the recorded run wrote", outside);
                 reason = firstOf(reason, "the recorded run was not replayed: " + r.violation());

@@ -78,7 +78,7 @@ class ConfinementTest {
     private void assertRefused(Confinement c, String want, Outputs.FileOp... files) throws IOException {
         List<String> before = snapshot();
         Replay.Staged s = Replay.stage(outputs(files), b -> Optional.of(content), c);
-        Replay.Refused r = assertInstanceOf(Replay.Refused.class, s, "staged: got " + s + ", want refused");
+        Replay.RuleBroken r = assertInstanceOf(Replay.RuleBroken.class, s, "staged: got " + s + ", want refused");
         assertTrue(r.violation().contains(want), "violation: got " + r.violation() + ", want it to say " + want);
         assertEquals(before, snapshot(), "the file system after a refused stage");
     }
