@@ -159,7 +159,7 @@ public final class RunCache {
                 }
                 explain("hit: replayed " + o.files().size() + " file changes and the output of "
                         + o.executions() + " programs (" + c.preconditions().size() + " preconditions hold)");
-                explainOutside("replayed", outside);
+                explainOutside("replayed", outside, "under allowed roots");
                 return new RunOutcome.Hit(o, c.preconditions().size(), ready.replay().bytes());
             }
             reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
@@ -176,12 +176,16 @@ public final class RunCache {
 
     /** Under --explain: the changes outside the working directory, which need --allow-write to replay. */
     private void explainOutside(String what, List<String> outside) {
+        explainOutside(what, outside, "a replay needs --allow-write DIR or LARDER_ALLOW_WRITE for them");
+    }
+
+    private void explainOutside(String what, List<String> outside, String note) {
         if (outside.isEmpty()) {
             return;
         }
         int shown = Math.min(outside.size(), 20);
-        explain(what + " " + outside.size() + " paths outside the working directory (a replay needs "
-                + "--allow-write DIR or LARDER_ALLOW_WRITE for them): " + String.join(", ", outside.subList(0, shown))
+        explain(what + " " + outside.size() + " paths outside the working directory (" + note + "): "
+                + String.join(", ", outside.subList(0, shown))
                 + (outside.size() > shown ? ", and " + (outside.size() - shown) + " more" : ""));
     }
 
