@@ -218,12 +218,4 @@ class ConfinementTest {
         assertTrue(Files.isDirectory(work.resolve("d"), LinkOption.NOFOLLOW_LINKS), "d is a directory now");
         assertEquals(before, PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)), "mode outside");
     }
-
-    @Test
-    void withoutDotDot_resolvesThePrefixAsTheKernelDoes() throws IOException {
-        Files.createDirectories(work.resolve("sub"));
-        assertEquals(work.resolve("a.txt").toString(), Recorder.withoutDotDot(work + "/sub/../a.txt"));
-        assertEquals(work + "/x", Recorder.withoutDotDot(work + "/x"));
-        assertEquals(work + "/..x/y", Recorder.withoutDotDot(work + "/..x/y"));
-    }
 }
