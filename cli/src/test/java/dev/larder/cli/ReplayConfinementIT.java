@@ -340,6 +340,8 @@ class ReplayConfinementIT {
         assertEquals("hit", hit.stats().result(), "with --allow-write: " + hit.describe());
         assertEquals(0, hit.stats().executions(), "with --allow-write: executions");
         assertEquals(want, Files.readString(allowed.resolve("out.txt")), "the replayed file outside cwd");
+        assertTrue(hit.stderr().contains("replayed 1 paths outside the working directory (under allowed roots): "
+                + allowed.resolve("out.txt")), "with --allow-write, --explain: " + hit.stderr());
 
         Files.delete(allowed.resolve("out.txt"));
         Run env = larder("b3", Map.of("LARDER_ALLOW_WRITE", "/nonexistent:" + allowed), List.of(), script);
