@@ -45,14 +45,21 @@ import picocli.CommandLine.Parameters;
             "The cache is the local store (as for larder helper: --dir, $LARDER_DIR, --store tiers),",
             "or any GOCACHEPROG program with --helper. Not cached (run, nothing recorded): runs that",
             "use the network, open a terminal, read a non-file stdin, signal outside their tree,",
-            "or die by a signal. Exit status: CMD's (128+N if killed by signal N); 125 if larder",
-            "itself failed; 2 for bad usage.",
+            "or die by a signal. A replay changes files only under the working directory and the",
+            "--allow-write roots; a record that would change anything else is not replayed (the",
+            "command runs; --explain says which path and why). Exit status: CMD's (128+N if killed",
+            "by signal N); 125 if larder itself failed; 2 for bad usage.",
         })
 final class RunCommand implements Callable<Integer> {
     /** Exit status when larder itself fails (as env(1) and nice(1) use it). */
     static final int FAILED = 125;
     /** The launcher's own variable, which changes at every start: neither passed on nor keyed. */
     private static final String LAUNCH_EPOCH = "LARDER_LAUNCH_EPOCH";
+    /**
+     * Where a replay may write, besides --allow-write: larder's setting, not the command's input,
+     * so it is neither keyed (a CI job setting it still hits what a laptop recorded) nor passed on.
+     */
+    private static final String ALLOW_WRITE = "LARDER_ALLOW_WRITE";
 
     @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command and its arguments, after --.")
     private List<String> command = new ArrayList<>();
@@ -67,6 +74,12 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--explain", description = "Say on stderr why the run hit, missed or could not be cached.")
     private boolean explain;
+
+    @Option(names = "--allow-write", paramLabel = "DIR",
+            description = "Also let a replay change files under DIR (repeatable; besides the working directory, "
+                    + "always allowed). $LARDER_ALLOW_WRITE adds a colon-separated list. --explain names the paths "
+                    + "a recorded run wrote outside the working directory.")
+    private List<Path> allowWrite = new ArrayList<>();
 
     @Option(names = "--stats-json", paramLabel = "FILE",
             description = "Write the run's counters (executions, skipped, hits, misses, uncacheable, tracedSyscalls, "
@@ -100,6 +113,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
+        String allowWriteList = env.remove(ALLOW_WRITE);
         Path store = dir.resolve();
         ProtocolClient client;
         Thread served = null;
@@ -134,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
             return runUncached(env);
         }
         RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
-                explain, System.err, !traceAll);
+                explain, System.err, !traceAll, allowedRoots(allowWriteList));
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);
@@ -188,6 +202,19 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("larder run: note: no daemon (" + e.getMessage() + "); serving the cache in this process");
             return null;
         }
+    }
+
+    /** The --allow-write roots, then those of {@code envList} (colon-separated; empty entries skipped). */
+    private List<Path> allowedRoots(String envList) {
+        List<Path> roots = new ArrayList<>(allowWrite);
+        if (envList != null) {
+            for (String d : envList.split(":")) {
+                if (!d.isEmpty()) {
+                    roots.add(Path.of(d));
+                }
+            }
+        }
+        return roots;
     }
 
     private int runUncached(Map<String, String> env) {

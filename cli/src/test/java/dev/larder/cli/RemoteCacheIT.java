@@ -306,11 +306,16 @@ class RemoteCacheIT {
         }
     }
 
-    /** {@code larder run} on machine {@code name}: its own local store, sharing the remote. */
+    /**
+     * {@code larder run} on machine {@code name}: its own local store, sharing the remote. The
+     * script cds to tmp/work, outside larder's working directory: a replay may write there only
+     * because it is allowed.
+     */
     private LarderRun runOn(String name, String url, String script) throws Exception {
         Path m = Files.createDirectories(tmp.resolve("machine-" + name));
         return LarderRun.of(tmp, Map.of(), "run", "--dir", m.resolve("local").toString(), "--store", url,
-                "--stats-json", m.resolve("run.json").toString(), "--explain", "--", "sh", "-c", script);
+                "--stats-json", m.resolve("run.json").toString(), "--explain",
+                "--allow-write", tmp.resolve("work").toString(), "--", "sh", "-c", script);
     }
 
     private RunStats runStats(String name) throws IOException {

@@ -16,8 +16,10 @@ import org.apache.commons.codec.digest.DigestUtils;
  * <ul>
  *   <li>{@link #identity}: SHA-256 over (version, executable path and content hash, argv, the
  *       environment, cwd, umask, what stdin is) names the command's {@link Manifest};
- *   <li>{@link #outputs}: SHA-256 over (that id, one candidate's precondition digest) names that
- *       recorded run's {@link Outputs};
+ *   <li>{@link #digest}: SHA-256 over (that id, one candidate's preconditions) is the candidate's
+ *       digest, recomputed whenever a manifest is read;
+ *   <li>{@link #outputs}: SHA-256 over (that id, one candidate's digest) names that recorded
+ *       run's {@link Outputs};
  *   <li>{@link #blob}: SHA-256 over (version, a content's SHA-256) names the content itself,
  *       stored with that SHA-256 as its {@link OutputId}, so the helper checks it.
  * </ul>
@@ -46,9 +48,15 @@ final class CacheKeys {
         return new ActionId(md.digest());
     }
 
-    /** The hex digest of one candidate's preconditions, in order (the manifest's JSON holds it as hex). */
-    static String digest(List<Precondition> preconditions) {
+    /**
+     * The hex digest of one candidate of {@code identity}'s manifest: its preconditions, in order,
+     * bound to the identity, so a candidate copied into another command's manifest does not
+     * check (the manifest's JSON holds it as hex).
+     */
+    static String digest(ActionId identity, List<Precondition> preconditions) {
         MessageDigest md = DigestUtils.getSha256Digest();
+        field(md, VERSION + " candidate");
+        md.update(identity.bytes());
         for (Precondition p : preconditions) {
             field(md, p.path());
             field(md, p.kind().name());

@@ -5,16 +5,21 @@ import java.util.List;
 
 /**
  * What is stored under a command's identity: the precondition sets of its recorded runs, newest
- * first. Each candidate's {@code digest} (hex SHA-256 of its preconditions) names, together with
- * the identity, the entry holding that run's {@link Outputs}.
+ * first. Each candidate's {@code digest} ({@link CacheKeys#digest}: the identity and the
+ * preconditions, hashed) names, together with the identity, the entry holding that run's
+ * {@link Outputs}. Read back only through {@link Records}, which checks every candidate.
  */
 record Manifest(int version, List<Candidate> candidates) {
-    static final int VERSION = 1;
+    /** 2: candidate digests bind the identity (version 1 manifests are not read). */
+    static final int VERSION = 2;
     /** Older candidates beyond this many are forgotten when a new one is added. */
     static final int MAX_CANDIDATES = 8;
 
     /** One recorded run's preconditions. */
     record Candidate(String digest, List<Precondition> preconditions) {
+        Candidate {
+            preconditions = preconditions == null ? List.of() : List.copyOf(preconditions);
+        }
     }
 
     Manifest {

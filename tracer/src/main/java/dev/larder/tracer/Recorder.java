@@ -44,6 +44,11 @@ final class Recorder implements SyscallListener {
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AF_UNIX = 1;
+    /**
+     * The mode bits an output is recorded with: the permission bits a replay sets. Never setuid,
+     * setgid or sticky, so a record holding one of those was not written by a recorder.
+     */
+    private static final int REPLAYED_MODE = 0777;
 
     /** A path the run changed: what it was before its first change. */
     private static final class Changed {
@@ -303,6 +308,29 @@ final class Recorder implements SyscallListener {
         return b.length() == 0 ? "/" : b.toString();
     }
 
+    /**
+     * {@code path} (absolute, {@link #clean}) without {@code ..} segments, for naming an output:
+     * the part up to the last {@code ..} is replaced by its real path (resolved as the kernel
+     * resolved it, symlinks followed), so a replay, which refuses {@code ..}, writes the same
+     * file. Left as it is if that part no longer resolves (such a record is then not replayed).
+     */
+    static String withoutDotDot(String path) {
+        int last = path.lastIndexOf("/..");
+        while (last >= 0 && !(last + 3 == path.length() || path.charAt(last + 3) == '/')) {
+            last = path.lastIndexOf("/..", last - 1);
+        }
+        if (last < 0) {
+            return path;
+        }
+        try {
+            String real = Path.of(path.substring(0, last + 3)).toRealPath().toString();
+            String rest = path.substring(last + 3);
+            return real.equals("/") && !rest.isEmpty() ? rest : real + rest;
+        } catch (IOException | RuntimeException e) {
+            return path;
+        }
+    }
+
     /** /proc, /sys and /dev are the kernel's, not inputs. */
     private static boolean special(String path) {
         return path.startsWith("/proc/") || path.equals("/proc") || path.startsWith("/sys/") || path.equals("/sys")
@@ -548,7 +576,7 @@ final class Recorder implements SyscallListener {
         files.addAll(writes);
         deletes.sort(Comparator.comparing(String::length).reversed());
         for (String d : deletes) {
-            files.add(Outputs.FileOp.delete(d));
+            files.add(Outputs.FileOp.delete(withoutDotDot(d)));
         }
         List<Precondition> pre = new ArrayList<>();
         for (Map.Entry<Key, String> e : observed.entrySet()) {
@@ -573,11 +601,12 @@ final class Recorder implements SyscallListener {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
+        String name = withoutDotDot(path);
         if (Files.isSymbolicLink(p)) {
-            dirsAndLinks.add(Outputs.FileOp.symlink(path, Files.readSymbolicLink(p).toString()));
+            dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             if (!c.before.equals("dir")) {
-                dirsAndLinks.add(Outputs.FileOp.mkdir(path, Probe.mode(p, true) & 07777));
+                dirsAndLinks.add(Outputs.FileOp.mkdir(name, Probe.mode(p, true) & REPLAYED_MODE));
             }
             if (c.renamedInto) {
                 try (Stream<Path> all = Files.walk(p)) {
@@ -591,7 +620,8 @@ final class Recorder implements SyscallListener {
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
             Outputs.Blob blob = Outputs.Blob.of(sha, size);
-            writes.add(Outputs.FileOp.write(path, blob, Probe.mode(p, true) & 07777, mtime.to(TimeUnit.NANOSECONDS)));
+            writes.add(Outputs.FileOp.write(name, blob, Probe.mode(p, true) & REPLAYED_MODE,
+                    mtime.to(TimeUnit.NANOSECONDS)));
             contents.add(new Content(p, blob));
         } else {
             notCacheable("left a fifo, socket or device file behind: " + path);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -21,23 +22,49 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * A recorded run's outputs made real again. {@link #stage} fetches every content the outputs
- * need, each checked against its SHA-256, before anything is touched, so a cache missing or
- * damaging one content leaves the files as they were (and the command runs instead).
- * {@link #apply} then writes each file through a temporary file renamed into place.
+ * A recorded run's outputs made real again, within a {@link Confinement}. {@link #stage} checks
+ * every change against the confinement's rules and fetches every content the outputs need,
+ * each checked against its SHA-256, before anything is touched: a record breaking a rule, or a
+ * cache missing or damaging one content, leaves the files as they were (and the command runs
+ * instead). {@link #apply} then makes each change, checking again right before it that its
+ * directory still resolves under an allowed root: a file is written through a temporary file
+ * renamed into place, a mode is set without following a symlink, and a delete removes one
+ * file, link or empty directory, never a tree.
  */
 final class Replay {
-    private final Outputs outputs;
-    private final Map<OutputId, Path> contents;
-    private long bytes;
-
-    private Replay(Outputs outputs, Map<OutputId, Path> contents) {
-        this.outputs = outputs;
-        this.contents = contents;
+    /** A replay that may be applied, or why not. */
+    sealed interface Staged {
     }
 
-    /** The replay, or empty if some content is not (intact) in the cache. */
-    static Optional<Replay> stage(Outputs o, Function<Outputs.Blob, Optional<Path>> fetch) {
+    /** Every check passed and every content is at hand. */
+    record Ready(Replay replay) implements Staged {
+    }
+
+    /** A change breaks a rule of the confinement: {@code violation} says which path and which rule. */
+    record RuleBroken(String violation) implements Staged {
+    }
+
+    /** Some content is not (intact) in the cache. */
+    record ContentMissing() implements Staged {
+    }
+
+    private final Outputs outputs;
+    private final Map<OutputId, Path> contents;
+    private final Confinement confinement;
+    private long bytes;
+
+    private Replay(Outputs outputs, Map<OutputId, Path> contents, Confinement confinement) {
+        this.outputs = outputs;
+        this.contents = contents;
+        this.confinement = confinement;
+    }
+
+    /** Checks {@code o} against {@code confinement}, then fetches its contents; touches no file. */
+    static Staged stage(Outputs o, Function<Outputs.Blob, Optional<Path>> fetch, Confinement confinement) {
+        String violation = confinement.violation(o);
+        if (violation != null) {
+            return new RuleBroken(violation);
+        }
         Map<OutputId, Path> contents = new HashMap<>();
         for (Outputs.Blob b : blobs(o)) {
             if (b == null || contents.containsKey(b.outputId())) {
@@ -45,11 +72,11 @@ final class Replay {
             }
             Optional<Path> p = fetch.apply(b);
             if (p.isEmpty()) {
-                return Optional.empty();
+                return new ContentMissing();
             }
             contents.put(b.outputId(), p.get());
         }
-        return Optional.of(new Replay(o, contents));
+        return new Ready(new Replay(o, contents, confinement));
     }
 
     private static List<Outputs.Blob> blobs(Outputs o) {
@@ -72,19 +99,20 @@ final class Replay {
     /**
      * Applies the file changes in order, then prints the recorded stdout and stderr.
      *
-     * @throws IOException if a change cannot be made (the files changed so far stay changed)
+     * @throws IOException if a change cannot be made, or its directory no longer resolves under
+     *     an allowed root (the files changed so far stay changed)
      */
     void apply() throws IOException {
         for (Outputs.FileOp f : outputs.files()) {
             Path p = Path.of(f.path());
             switch (f.op()) {
                 case "mkdir":
-                    Files.createDirectories(p);
-                    Files.setPosixFilePermissions(p, permissions(f.mode()));
+                    mkdir(p, f.mode());
                     break;
                 case "symlink":
-                    removeAny(p);
-                    Files.createDirectories(p.getParent());
+                    directory(p.getParent());
+                    confinement.recheck(p.getParent());
+                    Files.deleteIfExists(p);
                     Files.createSymbolicLink(p, Path.of(f.target()));
                     break;
                 case "write":
@@ -92,7 +120,10 @@ final class Replay {
                     bytes += f.content().size();
                     break;
                 case "delete":
-                    removeAny(p);
+                    if (Files.isDirectory(p.getParent())) {
+                        confinement.recheck(p.getParent());
+                        Files.deleteIfExists(p);
+                    }
                     break;
                 default:
                     throw new IOException("unknown file change " + f.op() + " for " + f.path());
@@ -113,28 +144,59 @@ final class Replay {
         }
     }
 
-    private static void write(Path target, Path content, int mode) throws IOException {
+    private void mkdir(Path dir, int mode) throws IOException {
+        directory(dir.getParent());
+        if (!confinement.roots().contains(dir)) {
+            confinement.recheck(dir.getParent()); // a root's parent is above every root
+        }
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(dir); // a file or a symlink where the run left a directory: unlinked, never followed
+        }
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(dir);
+        }
+        confinement.recheck(dir);
+        chmod(dir, mode);
+    }
+
+    private void write(Path target, Path content, int mode) throws IOException {
         Path dir = target.getParent();
-        Files.createDirectories(dir);
+        directory(dir);
+        confinement.recheck(dir);
         Path tmp = Files.createTempFile(dir, ".larder-", ".tmp");
         try {
             Files.copy(content, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(tmp, permissions(mode));
+            chmod(tmp, mode);
             if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                removeAny(target);
+                Files.delete(target); // empty (checked when staged): never a tree
             }
+            confinement.recheck(dir);
             LocalFiles.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    private static void removeAny(Path p) throws IOException {
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            LocalFiles.deleteTree(p);
-        } else {
-            Files.deleteIfExists(p);
+    /**
+     * Makes {@code dir} a directory if it is not one yet, with its missing parents, one at a
+     * time ({@code mkdir} never follows a symlink in the name it makes). An existing name that
+     * is not a directory (or a link to one) is an error.
+     */
+    private static void directory(Path dir) throws IOException {
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(dir)) {
+                throw new IOException(dir + " is not a directory");
+            }
+            return;
         }
+        directory(dir.getParent());
+        Files.createDirectory(dir);
+    }
+
+    /** Sets the permission bits of {@code p} without following a symlink. */
+    private static void chmod(Path p, int mode) throws IOException {
+        Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .setPermissions(permissions(mode));
     }
 
     static Set<PosixFilePermission> permissions(int mode) {

@@ -1,8 +1,5 @@
 package dev.larder.tracer;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.larder.protocol.ActionId;
 import dev.larder.protocol.OutputId;
 import dev.larder.protocol.ProtocolClient;
@@ -31,15 +28,17 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Everything is stored and fetched through {@code cache}, any GOCACHEPROG helper: manifests
  * and outputs as small JSON entries, contents (files, stdout, stderr) as entries named by their
- * SHA-256, verified when fetched. A cache that fails or serves a damaged entry costs a miss,
- * never a wrong result; a command that cannot be traced still runs.
+ * SHA-256, verified when fetched. Manifests and outputs lists are read strictly and each
+ * candidate's digest is recomputed ({@link Records}); a replay changes files only within the
+ * working directory and the allowed roots ({@link Confinement}), all checked before anything
+ * is touched. A cache that fails or serves a damaged, forged or disallowed entry costs a miss
+ * (said under {@code --explain}), never a wrong result or a change elsewhere; a command that
+ * cannot be traced still runs.
  *
  * <p>Runs the command in the JVM's working directory, with the JVM's stdin. Not thread-safe:
  * one run per JVM at a time.
  */
 public final class RunCache {
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
     private static final long GET_TIMEOUT_SECONDS = 120;
 
     /**
@@ -49,8 +48,14 @@ public final class RunCache {
      * @param explain   print why a run hit, missed or could not be cached, on {@code log}
      * @param log       where larder's own messages go (stderr)
      * @param seccomp   stop only on the syscalls that matter (false: on every syscall)
+     * @param allowWrite where a replay may change files besides the working directory (relative
+     *                   paths against it); see {@link Confinement}
      */
-    public record Settings(Optional<Path> hashCache, boolean explain, PrintStream log, boolean seccomp) {
+    public record Settings(Optional<Path> hashCache, boolean explain, PrintStream log, boolean seccomp,
+            List<Path> allowWrite) {
+        public Settings {
+            allowWrite = List.copyOf(allowWrite);
+        }
     }
 
     /** The run's exit code and counters. */
@@ -98,44 +103,90 @@ public final class RunCache {
         ActionId identity = CacheKeys.identity(exe.map(Path::toString).orElse(command.get(0)), exeHash, command, env,
                 cwd, umask(), stdin.identity(probe));
 
-        Manifest manifest = fetchJson(identity, Manifest.class).orElse(Manifest.empty());
-        String reason;
-        if (manifest.candidates().isEmpty()) {
-            reason = "not run before with this command line, environment, directory and executable";
-        } else {
-            reason = null;
-            for (Manifest.Candidate c : manifest.candidates()) {
-                String failed = firstChanged(c);
-                if (failed != null) {
-                    if (reason == null) {
-                        reason = failed;
-                    }
-                    continue;
-                }
-                Optional<Outputs> outputs = fetchJson(CacheKeys.outputs(identity, c.digest()), Outputs.class);
-                Optional<Replay> replay = outputs.flatMap(o -> Replay.stage(o, this::fetchBlob));
-                if (replay.isPresent()) {
-                    Outputs o = outputs.get();
-                    try {
-                        replay.get().apply();
-                    } catch (IOException e) {
-                        settings.log().println("larder run: warning: replaying the recorded outputs failed ("
-                                + e.getMessage() + "); running the command");
-                        return record(command, env, identity, manifest, stdin, "replay failed: " + e.getMessage());
-                    }
-                    explain("hit: replayed " + o.files().size() + " file changes and the output of "
-                            + o.executions() + " programs (" + c.preconditions().size() + " preconditions hold)");
-                    return new RunOutcome.Hit(o, c.preconditions().size(), replay.get().bytes());
-                }
-                if (reason == null) {
-                    reason = "the outputs of a matching recorded run are no longer in the cache";
-                }
-            }
-            if (manifest.candidates().size() > 1) {
-                reason += " (and " + (manifest.candidates().size() - 1) + " older recordings did not match either)";
+        Confinement confinement = Confinement.of(Path.of(cwd), settings.allowWrite());
+        ManifestRead read = fetchManifest(identity);
+        Manifest manifest = read.manifest();
+        List<Manifest.Candidate> usable = new ArrayList<>();
+        String reason = read.refused() == null ? null : "the recorded manifest was not used: " + read.refused();
+        for (Manifest.Candidate c : manifest.candidates()) {
+            String bad = Records.candidateProblem(identity, c);
+            if (bad == null) {
+                usable.add(c);
+            } else {
+                warn("refused a manifest entry from the cache: " + bad);
+                reason = firstOf(reason, "the recorded run was not used: " + bad);
             }
         }
-        return record(command, env, identity, manifest, stdin, reason);
+        if (manifest.candidates().isEmpty() && reason == null) {
+            reason = "not run before with this command line, environment, directory and executable";
+        }
+        for (Manifest.Candidate c : usable) {
+            String failed = firstChanged(c);
+            if (failed != null) {
+                reason = firstOf(reason, failed);
+                continue;
+            }
+            Optional<Outputs> outputs;
+            try {
+                outputs = fetchOutputs(identity, c);
+            } catch (Records.Refused e) {
+                warn("refused the outputs list from the cache: " + e.getMessage());
+                explain("refused to replay the recorded run: " + e.getMessage());
+                reason = firstOf(reason, "the recorded run was not replayed: " + e.getMessage());
+                continue;
+            }
+            if (outputs.isEmpty()) {
+                reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
+                continue;
+            }
+            Outputs o = outputs.get();
+            Replay.Staged staged = Replay.stage(o, this::fetchBlob, confinement);
+            List<String> outside = confinement.outsideCwd(o.files());
+            if (staged instanceof Replay.RuleBroken r) {
+                explain("refused to replay the recorded run: " + r.violation());
+                explainOutside("the recorded run wrote", outside);
+                reason = firstOf(reason, "the recorded run was not replayed: " + r.violation());
+                continue;
+            }
+            if (staged instanceof Replay.Ready ready) {
+                try {
+                    ready.replay().apply();
+                } catch (IOException e) {
+                    settings.log().println("larder run: warning: replaying the recorded outputs failed ("
+                            + e.getMessage() + "); running the command");
+                    return record(command, env, identity, new Manifest(Manifest.VERSION, usable), stdin, confinement,
+                            "replay failed: " + e.getMessage());
+                }
+                explain("hit: replayed " + o.files().size() + " file changes and the output of "
+                        + o.executions() + " programs (" + c.preconditions().size() + " preconditions hold)");
+                explainOutside("replayed", outside, "under allowed roots");
+                return new RunOutcome.Hit(o, c.preconditions().size(), ready.replay().bytes());
+            }
+            reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
+        }
+        if (usable.size() > 1) {
+            reason += " (and " + (usable.size() - 1) + " older recordings did not match either)";
+        }
+        return record(command, env, identity, new Manifest(Manifest.VERSION, usable), stdin, confinement, reason);
+    }
+
+    private static String firstOf(String reason, String next) {
+        return reason == null ? next : reason;
+    }
+
+    /** Under --explain: the changes outside the working directory, which need --allow-write to replay. */
+    private void explainOutside(String what, List<String> outside) {
+        explainOutside(what, outside, "a replay needs --allow-write DIR or LARDER_ALLOW_WRITE for them");
+    }
+
+    private void explainOutside(String what, List<String> outside, String note) {
+        if (outside.isEmpty()) {
+            return;
+        }
+        int shown = Math.min(outside.size(), 20);
+        explain(what + " " + outside.size() + " paths outside the working directory (" + note + "): "
+                + String.join(", ", outside.subList(0, shown))
+                + (outside.size() > shown ? ", and " + (outside.size() - shown) + " more" : ""));
     }
 
     /** The first precondition of {@code c} that no longer holds, described; null if all hold. */
@@ -151,7 +202,7 @@ public final class RunCache {
 
     /** Runs the command traced and stores what it did under {@code identity}, unless it cannot be cached. */
     private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
-            Stdin stdin, String missReason) throws IOException {
+            Stdin stdin, Confinement confinement, String missReason) throws IOException {
         Path dir = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
@@ -174,6 +225,7 @@ public final class RunCache {
             if (stored) {
                 explain("recorded " + rec.preconditions().size() + " preconditions and " + rec.files().size()
                         + " file changes");
+                explainOutside("the run wrote", confinement.outsideCwd(rec.files()));
             }
             long bytes = capture.bytes() + rec.contents().stream().mapToLong(c -> c.blob().size()).sum();
             return new RunOutcome.Recorded(missReason, ran, rec.preconditions().size(), rec.files().size(), bytes,
@@ -247,10 +299,10 @@ public final class RunCache {
             }
             awaitPuts(puts);
             Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
-            String digest = CacheKeys.digest(rec.preconditions());
-            awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), JSON.writeValueAsBytes(outputs))));
+            String digest = CacheKeys.digest(identity, rec.preconditions());
+            awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), Records.write(outputs))));
             Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
-            awaitPuts(List.of(cache.put(identity, JSON.writeValueAsBytes(updated))));
+            awaitPuts(List.of(cache.put(identity, Records.write(updated))));
             return true;
         } catch (IOException e) {
             settings.log().println("larder run: warning: the run was not stored in the cache: " + e.getMessage());
@@ -330,19 +382,57 @@ public final class RunCache {
         return Optional.empty();
     }
 
-    private <T> Optional<T> fetchJson(ActionId action, Class<T> type) {
+    /** A manifest as fetched: empty when missing or refused; {@code refused} says why, or is null. */
+    private record ManifestRead(Manifest manifest, String refused) {
+    }
+
+    /** The manifest stored under {@code identity}, read strictly; empty if missing or refused (with a warning). */
+    private ManifestRead fetchManifest(ActionId identity) {
+        Optional<byte[]> body = fetchRecord(identity);
+        if (body.isEmpty()) {
+            return new ManifestRead(Manifest.empty(), null);
+        }
+        try {
+            return new ManifestRead(Records.manifest(body.get()), null);
+        } catch (Records.Refused e) {
+            if (!e.getMessage().contains("older larder")) {
+                warn("refused the manifest from the cache: " + e.getMessage());
+            }
+            return new ManifestRead(Manifest.empty(), e.getMessage());
+        }
+    }
+
+    /**
+     * Candidate {@code c}'s outputs, read strictly; empty if missing.
+     *
+     * @throws Records.Refused if the cache holds an outputs list that must not be used
+     */
+    private Optional<Outputs> fetchOutputs(ActionId identity, Manifest.Candidate c) throws Records.Refused {
+        Optional<byte[]> body = fetchRecord(CacheKeys.outputs(identity, c.digest()));
+        return body.isEmpty() ? Optional.empty() : Optional.of(Records.outputs(body.get()));
+    }
+
+    /** A record's bytes, if the cache has it and it is not larger than {@link Records#MAX_BYTES}. */
+    private Optional<byte[]> fetchRecord(ActionId action) {
         Optional<Path> p = fetch(action);
         if (p.isEmpty()) {
             return Optional.empty();
         }
         try {
-            byte[] body = Files.readAllBytes(p.get());
-            return Optional.of(JSON.readValue(body, type));
+            if (Files.size(p.get()) > Records.MAX_BYTES) {
+                warn("refused a record of " + Files.size(p.get()) + " bytes from the cache (at most "
+                        + Records.MAX_BYTES + ")");
+                return Optional.empty();
+            }
+            return Optional.of(Files.readAllBytes(p.get()));
         } catch (IOException e) {
-            settings.log().println("larder run: warning: unreadable " + type.getSimpleName().toLowerCase()
-                    + " entry in the cache (" + e.getMessage() + "); ignored");
+            warn("unreadable entry in the cache (" + e.getMessage() + "); ignored");
             return Optional.empty();
         }
+    }
+
+    private void warn(String message) {
+        settings.log().println("larder run: warning: " + message);
     }
 
     private void explain(String message) {

@@ -42,12 +42,21 @@ class CacheKeysTest {
 
     @Test
     void digest_dependsOnEveryField() {
+        var id = id(List.of("make"), ENV, "/src", 022, "null");
         Precondition p = new Precondition("/a", Probe.Kind.CONTENT, "file 1", List.of());
-        String d = CacheKeys.digest(List.of(p));
-        assertNotEquals(d, CacheKeys.digest(List.of(new Precondition("/a", Probe.Kind.STAT, "file 1", List.of()))));
-        assertNotEquals(d, CacheKeys.digest(List.of(new Precondition("/a", Probe.Kind.CONTENT, "file 2", List.of()))));
-        assertNotEquals(d, CacheKeys.digest(List.of(new Precondition("/a", Probe.Kind.CONTENT, "file 1",
+        String d = CacheKeys.digest(id, List.of(p));
+        assertNotEquals(d, CacheKeys.digest(id, List.of(new Precondition("/a", Probe.Kind.STAT, "file 1", List.of()))));
+        assertNotEquals(d, CacheKeys.digest(id, List.of(new Precondition("/a", Probe.Kind.CONTENT, "file 2",
+                List.of()))));
+        assertNotEquals(d, CacheKeys.digest(id, List.of(new Precondition("/a", Probe.Kind.CONTENT, "file 1",
                 List.of("x")))));
+    }
+
+    @Test
+    void digest_isBoundToTheIdentity() {
+        List<Precondition> none = List.of();
+        assertNotEquals(CacheKeys.digest(id(List.of("a"), ENV, "/", 022, "null"), none),
+                CacheKeys.digest(id(List.of("b"), ENV, "/", 022, "null"), none));
     }
 
     @Test

@@ -45,6 +45,35 @@ class RecorderTest {
     }
 
     @Test
+    void outputNamedWithDotDot_isRecordedByItsRealPath() throws IOException {
+        Files.createDirectories(dir.resolve("sub"));
+        Traced.Run run = record("echo x > sub/../y.txt");
+        assertOp(run, "write", dir.toRealPath().resolve("y.txt"));
+        assertTrue(ops(run).stream().noneMatch(o -> o.contains("..")), "got ops " + ops(run) + ", want no ..");
+    }
+
+    @Test
+    void withoutDotDot_resolvesThePrefixAsTheKernelDoes() throws IOException {
+        Path real = Files.createDirectories(dir.resolve("sub/deep")).toRealPath().getParent().getParent();
+        Files.createSymbolicLink(dir.resolve("up"), real.resolve("sub/deep"));
+        assertEquals(real + "/a.txt", Recorder.withoutDotDot(real + "/sub/../a.txt"));
+        // Through a symlink, .. leaves the link's target, as the kernel resolves it (not the lexical parent).
+        assertEquals(real + "/sub/a.txt", Recorder.withoutDotDot(real + "/up/../a.txt"));
+        assertEquals(real + "/x", Recorder.withoutDotDot(real + "/x"));
+        assertEquals(real + "/..x/y", Recorder.withoutDotDot(real + "/..x/y"));
+    }
+
+    @Test
+    void setuidBit_isNotRecorded() {
+        Traced.Run run = record("echo x > s && chmod 4755 s && mkdir d && chmod 3775 d");
+        for (Outputs.FileOp f : run.recording().files()) {
+            assertEquals(0, f.mode() & 07000, "got mode " + Integer.toOctalString(f.mode()) + " for " + f.path()
+                    + ", want only permission bits");
+        }
+        assertOp(run, "write", dir.resolve("s"));
+    }
+
+    @Test
     void read_recordsContentHash() throws IOException {
         Files.writeString(dir.resolve("in"), "hello\n");
         Traced.Run run = record("cat in >/dev/null");
