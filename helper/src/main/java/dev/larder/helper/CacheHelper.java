@@ -423,9 +423,6 @@ public final class CacheHelper {
         if (settings.readOnly()) {
             return error(r.id(), "put: this helper is read-only");
         }
-        if (r.bodySize() < 0) {
-            return error(r.id(), "put: BodySize is " + r.bodySize() + ", want >= 0");
-        }
         ActionId action = r.actionId();
         OutputId output = r.outputId();
         InputStream in = body != null ? body : InputStream.nullInputStream();

@@ -552,6 +552,44 @@ class CacheHelperTest {
                 "serve threw " + e.getCause() + ", want a ProtocolException about the bad line");
     }
 
+    /**
+     * The review's finding: a request without an ID was answered as ID 0 (the handshake's), and
+     * {@code 1.9} or {@code "12"} were taken as IDs. cmd/go numbers its requests from 1 as
+     * int64s: anything else cannot be answered, and ends the session as a line that is not JSON does.
+     */
+    @Test
+    void serve_idMissingOrNotAnInteger_endsSessionWithoutAReplyToIt() throws Exception {
+        String b64 = Base64.getEncoder().encodeToString(action("a").bytes());
+        for (String id : new String[] {null, "1.9", "\"12\"", "0", "-2"}) {
+            String bad = "{" + (id == null ? "" : "\"ID\":" + id + ",") + "\"Command\":\"get\",\"ActionID\":\"" + b64 + "\"}";
+            PipedHelper s = start();
+            s.feed(new Wire().get(1, action("b")).line(bad).line("").get(3, action("c")).bytes(), false);
+            List<JsonNode> replies = s.readToEnd();
+            assertEquals(List.of(0L, 1L), replies.stream().map(r -> r.get("ID").asLong()).toList(),
+                    "IDs answered (the handshake, the get before) for " + bad);
+            assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}"), replies.get(0),
+                    "the one line with ID 0");
+            ExecutionException e = assertThrows(ExecutionException.class, () -> s.served().get(), bad);
+            assertTrue(e.getCause() instanceof ProtocolException && e.getCause().getMessage().contains("ID"),
+                    "serve threw " + e.getCause() + ", want a ProtocolException about the ID of " + bad);
+        }
+    }
+
+    @Test
+    void put_negativeBodySize_isErrWithItsIdAndSessionGoesOn() throws Exception {
+        PipedHelper s = start();
+        s.readResponse();
+        Request put = new Request(1, Request.PUT, action("a").bytes(), output(new byte[0]).bytes(), -5, null);
+        s.feed(new Wire().request(put).get(2, action("a")).close(3).bytes(), false);
+        Map<Long, JsonNode> replies = byId(s.readToEnd());
+        assertEquals(Set.of(1L, 2L, 3L), replies.keySet(), "IDs answered");
+        assertTrue(replies.get(1L).path("Err").asText().contains("BodySize: got -5"),
+                "put reply: got " + replies.get(1L) + ", want Err about BodySize");
+        assertTrue(replies.get(2L).path("Miss").asBoolean(), "get after the refused put: got " + replies.get(2L)
+                + ", want a miss");
+        s.served().get();
+    }
+
     @Test
     void serve_brokenJsonWithStatsJson_statsStillWritten() throws Exception {
         Path stats = tmp.resolve("stats.json");
