@@ -444,6 +444,7 @@ class CacheHelperTest {
      * writes and reads on separate goroutines).
      */
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard for 300k requests on a busy machine
     void serve_300kGetsBackToBackIn64MiBHeap_eachAnsweredOnce() throws Exception {
         int requests = 300_000;
         int seeded = 64;

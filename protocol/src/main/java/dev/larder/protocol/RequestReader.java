@@ -33,8 +33,8 @@ public final class RequestReader {
      *                are known
      * @param body    the body that follows on the wire, or null
      * @param invalid why a well-framed request could not be decoded (a field of the wrong type,
-     *                such as an ActionID that is not base64), to be answered with {@code Err};
-     *                null for a good request
+     *                such as an ActionID that is not base64, or a negative BodySize), to be
+     *                answered with {@code Err} under its ID; null for a good request
      */
     public record Incoming(Request request, PutBody body, String invalid) {
     }
