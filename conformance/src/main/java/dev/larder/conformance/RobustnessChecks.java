@@ -5,7 +5,9 @@ import dev.larder.protocol.ActionId;
 import dev.larder.protocol.OutputId;
 import dev.larder.protocol.Request;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -136,6 +138,58 @@ final class RobustnessChecks {
                             int status = Expect.exitsNonZero(s, "the end of input in a body line");
                             notServedLater(ctx, action, "the cut-short put");
                             return "exit status " + status;
+                        }),
+                Check.of("7.7/1", Section.ROBUSTNESS, Level.SHOULD, "a request without an integer ID is never answered under another")
+                        .requirement("cmd/go numbers its requests with int64s from 1 and fails the build on a reply"
+                                + " to an ID it did not send: a request whose ID is missing, a fraction or a string"
+                                + " cannot be answered, so the helper ends the session (or ignores it), and never"
+                                + " replies to it as ID 0, the handshake's, or as the number it resembles.")
+                        .needs(Check.Need.GET)
+                        .body(ctx -> {
+                            List<String> notes = new ArrayList<>();
+                            for (String kind : List.of("missing", "fraction", "string")) {
+                                notes.add(kind + ": " + badIdNotAnswered(ctx, kind));
+                            }
+                            return String.join("; ", notes);
                         }));
+    }
+
+    /**
+     * Sends a get whose ID is {@code kind} (missing, a fraction, a string) in a new session,
+     * then a good get; fails if anything is answered as ID 0 or as the number the bad ID
+     * resembles. Says whether the helper ended the session or went on.
+     */
+    private static String badIdNotAnswered(CheckContext ctx, String kind) throws Exception {
+        HelperSession s = ctx.open();
+        long n = s.newId(); // the number the bad ID resembles: never sent as a good ID
+        ObjectNode node = HelperSession.requestNode(n, Request.GET);
+        node.put("ActionID", Base64.getEncoder().encodeToString(ctx.newAction().bytes()));
+        switch (kind) {
+            case "missing" -> node.remove("ID");
+            case "fraction" -> node.put("ID", n + 0.5);
+            default -> node.put("ID", Long.toString(n));
+        }
+        String what = "a get with " + (node.has("ID") ? "ID " + node.get("ID") : "no ID");
+        s.sendRaw((HelperSession.JSON.writeValueAsString(node) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        Optional<Reply> after;
+        try {
+            after = s.awaitOrEnd(s.sendGet(ctx.newAction()), "a good get after " + what);
+        } catch (IOException stoppedReading) {
+            // It exited on the bad line before the good get was written: the session ended.
+            if (!s.awaitStdoutEnd(s.timeout())) {
+                throw new CheckFailure("the end of the session, as stdin is closed", "stdout still open after "
+                        + HelperSession.seconds(s.timeout()));
+            }
+            after = Optional.empty();
+        }
+        if (after.isPresent()) {
+            s.close(); // a concurrent helper may answer the bad line late: by close, it has
+        }
+        List<Reply> wrong = new ArrayList<>(s.replies().getOrDefault(0L, List.of()));
+        wrong.addAll(s.replies().getOrDefault(n, List.of()));
+        if (!wrong.isEmpty()) {
+            throw new CheckFailure(what + " ending the session or left unanswered", wrong.get(0).brief());
+        }
+        return after.isPresent() ? "ignored" : "session ended";
     }
 }

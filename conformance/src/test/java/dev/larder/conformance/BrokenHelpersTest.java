@@ -60,6 +60,7 @@ class BrokenHelpersTest {
             Map.entry("malformed-skip", "7.4/1"),
             Map.entry("bad-id-exit", "7.5/1"),
             Map.entry("partial-put-stored", "7.6/1"),
+            Map.entry("lenient-id", "7.7/1"),
             Map.entry("memory-only", "8.1/1")));
 
     /**

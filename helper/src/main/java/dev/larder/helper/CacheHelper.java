@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +51,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code Err}; any other {@link IOException} is the store's (it cannot be opened, the disk is
  * full) and is its request's {@code Err}, the session going on.
  *
+ * <p>Memory stays bounded whatever the client sends: at most {@link HelperSettings#maxInFlight()}
+ * requests are read and not yet answered, and each worker writes its reply before it takes the
+ * next request, so replies the client has not read yet wait in the pipe, not here. When the bound
+ * is reached the reading thread stops reading until a reply has been written, and the client's
+ * writes block once the pipe is full: a client must read replies while it writes requests (as
+ * cmd/go does, on another goroutine), or it waits for ever for a helper that waits for it.
+ *
  * <p>A {@code CacheHelper} serves one session; {@link #serve} is called once.
  */
 public final class CacheHelper {
@@ -65,6 +73,8 @@ public final class CacheHelper {
     private final HelperSettings settings;
     private final ThreadPoolExecutor workers;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** One permit per request that may be read and not yet answered; see {@link HelperSettings#maxInFlight()}. */
+    private final Semaphore slots;
     private final Object idle = new Object();
     private final AtomicLong gets = new AtomicLong();
     private final AtomicLong hits = new AtomicLong();
@@ -92,6 +102,7 @@ public final class CacheHelper {
     private CacheHelper(StorageOpener opener, HelperSettings settings) {
         this.opener = opener;
         this.settings = settings;
+        this.slots = new Semaphore(settings.maxInFlight());
         this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "larder-helper-worker");
@@ -263,7 +274,16 @@ public final class CacheHelper {
         }
     }
 
-    private void dispatch(Request r, PutBody body, String invalid, ActionId action) {
+    /**
+     * Hands a request to a worker, once fewer than {@link HelperSettings#maxInFlight()} are in
+     * flight: until then this (the reading) thread waits, and reads no further input.
+     */
+    private void dispatch(Request r, PutBody body, String invalid, ActionId action) throws InterruptedException {
+        if (!slots.tryAcquire()) {
+            // The replies held on this thread may be what the client waits for before it reads more.
+            flushHeld();
+            slots.acquire();
+        }
         inFlight.incrementAndGet();
         CompletableFuture<Void> stored = null;
         if (action != null && Request.PUT.equals(r.command())) {
@@ -286,6 +306,8 @@ public final class CacheHelper {
                         putsInFlight.remove(action, done);
                         done.complete(null);
                     }
+                    // After the reply is written: a reply blocked on a full pipe still holds its slot.
+                    slots.release();
                     if (inFlight.decrementAndGet() == 0) {
                         synchronized (idle) {
                             idle.notifyAll();
@@ -294,6 +316,7 @@ public final class CacheHelper {
                 }
             });
         } catch (RuntimeException e) {
+            slots.release();
             inFlight.decrementAndGet();
             if (body != null) {
                 body.close();
@@ -399,9 +422,6 @@ public final class CacheHelper {
     private Response put(Request r, PutBody body) throws IOException {
         if (settings.readOnly()) {
             return error(r.id(), "put: this helper is read-only");
-        }
-        if (r.bodySize() < 0) {
-            return error(r.id(), "put: BodySize is " + r.bodySize() + ", want >= 0");
         }
         ActionId action = r.actionId();
         OutputId output = r.outputId();

@@ -19,10 +19,14 @@ import dev.larder.protocol.Response;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Storage;
 import dev.larder.storage.h2.LocalStore;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +34,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -383,6 +388,17 @@ class CacheHelperTest {
 
     @Test
     void serve_200PipelinedRequests_eachAnsweredOnceWithItsId() throws Exception {
+        assert200PipelinedRequestsAnswered(HelperSettings.defaults());
+    }
+
+    /** With one request in flight at a time the reader waits for each reply, and still serves all. */
+    @Test
+    void serve_maxInFlightOne_200PipelinedRequestsEachAnsweredOnce() throws Exception {
+        assert200PipelinedRequestsAnswered(HelperSettings.defaults().withMaxInFlight(1));
+    }
+
+    /** Puts and gets, alternating, written back to back: each answered once, correctly, then close. */
+    private void assert200PipelinedRequestsAnswered(HelperSettings settings) throws Exception {
         int requests = 200;
         try (Storage seed = LocalStore.open(storeDir, clock)) {
             for (int id = 2; id <= requests; id += 2) {
@@ -405,7 +421,7 @@ class CacheHelperTest {
         }
         long closeId = requests + 1;
         w.close(closeId);
-        PipedHelper s = start();
+        PipedHelper s = start(settings);
         s.feed(w.bytes(), false);
         List<JsonNode> replies = s.readToEnd();
         assertEquals(0, replies.get(0).get("ID").asLong(), "ID of the first line");
@@ -419,6 +435,83 @@ class CacheHelperTest {
                     "OutputID of the reply to " + e.getKey());
         }
         s.served().get();
+    }
+
+    /**
+     * The review's finding: 310k gets written back to back exhausted a 64 MiB heap, queued
+     * without bound. A real child process with that heap answers hundreds of thousands of them,
+     * written as fast as the pipe takes them while this thread reads the replies (as cmd/go
+     * writes and reads on separate goroutines).
+     */
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard for 300k requests on a busy machine
+    void serve_300kGetsBackToBackIn64MiBHeap_eachAnsweredOnce() throws Exception {
+        int requests = 300_000;
+        int seeded = 64;
+        List<OutputId> outputs = new ArrayList<>();
+        try (Storage seed = LocalStore.open(storeDir, clock)) {
+            for (int i = 0; i < seeded; i++) {
+                byte[] body = text("seeded output " + i);
+                seed.put(new Digest(action("h" + i).bytes()), Digest.sha256(body), body.length,
+                        new ByteArrayInputStream(body));
+                outputs.add(output(body));
+            }
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx64m", "-XX:+ExitOnOutOfMemoryError",
+                "-cp", System.getProperty("java.class.path"), ChildCacheHelper.class.getName(), storeDir.toString())
+                .redirectError(tmp.resolve("child.err").toFile())
+                .start();
+        try {
+            // Every tenth get is a hit (on one of the seeded actions), the others misses.
+            CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+                try (OutputStream out = new BufferedOutputStream(p.getOutputStream(), 64 * 1024)) {
+                    for (int id = 1; id <= requests; id++) {
+                        ActionId a = id % 10 == 0 ? action("h" + (id / 10) % seeded) : action("m" + id);
+                        out.write(JSON.writeValueAsBytes(Request.get(id, a)));
+                        out.write(text("\n\n"));
+                    }
+                    out.write(JSON.writeValueAsBytes(Request.close(requests + 1)));
+                    out.write(text("\n\n"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            BitSet answered = new BitSet(requests + 2);
+            long last = -1;
+            try (BufferedReader in = new BufferedReader(
+                    new InputStreamReader(p.getInputStream(), UTF_8))) {
+                assertEquals(0, JSON.readTree(in.readLine()).get("ID").asLong(), "ID of the handshake");
+                for (String line; (line = in.readLine()) != null; ) {
+                    // The JVM writes "Terminating due to java.lang.OutOfMemoryError" to stdout.
+                    assertTrue(line.startsWith("{"), "helper output: got " + line + ", want a reply");
+                    JsonNode r = JSON.readTree(line);
+                    long id = r.get("ID").asLong();
+                    assertTrue(id >= 1 && id <= requests + 1 && !answered.get((int) id),
+                            "reply " + line + ": got an ID unasked for or answered twice");
+                    answered.set((int) id);
+                    last = id;
+                    if (id > requests) {
+                        continue;
+                    }
+                    assertFalse(r.has("Err"), "reply " + line + ": got Err, want a hit or a miss");
+                    if (id % 10 == 0) {
+                        assertArrayEquals(outputs.get((int) (id / 10) % seeded).bytes(), r.get("OutputID").binaryValue(),
+                                "OutputID of the hit " + line);
+                    } else {
+                        assertTrue(r.path("Miss").asBoolean(), "reply " + line + ": got a hit, want a miss");
+                    }
+                }
+            }
+            written.get(PipedHelper.HANG_GUARD.toSeconds(), TimeUnit.SECONDS);
+            assertTrue(p.waitFor(PipedHelper.HANG_GUARD.toSeconds(), TimeUnit.SECONDS), "child helper: got running, want exited");
+            assertEquals(0, p.exitValue(), "exit status of the child helper; its stderr: "
+                    + Files.readString(tmp.resolve("child.err")));
+            assertEquals(requests + 1, answered.cardinality(), "requests answered");
+            assertEquals(requests + 1, last, "ID of the last reply: the close's");
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     @Test
@@ -458,6 +551,44 @@ class CacheHelperTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> s.served().get());
         assertTrue(e.getCause() instanceof ProtocolException && e.getCause().getMessage().contains("not a JSON request"),
                 "serve threw " + e.getCause() + ", want a ProtocolException about the bad line");
+    }
+
+    /**
+     * The review's finding: a request without an ID was answered as ID 0 (the handshake's), and
+     * {@code 1.9} or {@code "12"} were taken as IDs. cmd/go numbers its requests from 1 as
+     * int64s: anything else cannot be answered, and ends the session as a line that is not JSON does.
+     */
+    @Test
+    void serve_idMissingOrNotAnInteger_endsSessionWithoutAReplyToIt() throws Exception {
+        String b64 = Base64.getEncoder().encodeToString(action("a").bytes());
+        for (String id : new String[] {null, "1.9", "\"12\"", "0", "-2"}) {
+            String bad = "{" + (id == null ? "" : "\"ID\":" + id + ",") + "\"Command\":\"get\",\"ActionID\":\"" + b64 + "\"}";
+            PipedHelper s = start();
+            s.feed(new Wire().get(1, action("b")).line(bad).line("").get(3, action("c")).bytes(), false);
+            List<JsonNode> replies = s.readToEnd();
+            assertEquals(List.of(0L, 1L), replies.stream().map(r -> r.get("ID").asLong()).toList(),
+                    "IDs answered (the handshake, the get before) for " + bad);
+            assertEquals(JSON.readTree("{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}"), replies.get(0),
+                    "the one line with ID 0");
+            ExecutionException e = assertThrows(ExecutionException.class, () -> s.served().get(), bad);
+            assertTrue(e.getCause() instanceof ProtocolException && e.getCause().getMessage().contains("ID"),
+                    "serve threw " + e.getCause() + ", want a ProtocolException about the ID of " + bad);
+        }
+    }
+
+    @Test
+    void put_negativeBodySize_isErrWithItsIdAndSessionGoesOn() throws Exception {
+        PipedHelper s = start();
+        s.readResponse();
+        Request put = new Request(1, Request.PUT, action("a").bytes(), output(new byte[0]).bytes(), -5, null);
+        s.feed(new Wire().request(put).get(2, action("a")).close(3).bytes(), false);
+        Map<Long, JsonNode> replies = byId(s.readToEnd());
+        assertEquals(Set.of(1L, 2L, 3L), replies.keySet(), "IDs answered");
+        assertTrue(replies.get(1L).path("Err").asText().contains("BodySize: got -5"),
+                "put reply: got " + replies.get(1L) + ", want Err about BodySize");
+        assertTrue(replies.get(2L).path("Miss").asBoolean(), "get after the refused put: got " + replies.get(2L)
+                + ", want a miss");
+        s.served().get();
     }
 
     @Test

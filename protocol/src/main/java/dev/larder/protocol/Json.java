@@ -2,9 +2,13 @@ package dev.larder.protocol;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
@@ -29,6 +33,39 @@ final class Json {
     private Json() {
     }
 
+    /**
+     * A strict {@code int64} field, as Go's encoding/json writes one: only a JSON integer in the
+     * range of a long, never a fraction, an exponent, a string or {@code null}, where Jackson
+     * would convert {@code 1.9} or {@code "12"}; an absent field is 0 (Go's {@code omitempty}).
+     */
+    static final class WireInt extends StdDeserializer<Long> {
+        private static final long serialVersionUID = 1L;
+
+        WireInt() {
+            super(Long.class);
+        }
+
+        @Override
+        public Long deserialize(JsonParser p, DeserializationContext ctxt)
+                throws IOException {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
+                return (Long) ctxt.handleUnexpectedToken(Long.class, p);
+            }
+            return p.getLongValue(); // throws when out of range
+        }
+
+        @Override
+        public Long getNullValue(DeserializationContext ctxt)
+                throws JsonMappingException {
+            return (Long) ctxt.reportInputMismatch(this, "got null, want an integer");
+        }
+
+        @Override
+        public Object getAbsentValue(DeserializationContext ctxt) {
+            return 0L;
+        }
+    }
+
     private static SimpleModule timeModule() {
         SimpleModule m = new SimpleModule("larder-time");
         m.addSerializer(Instant.class, new com.fasterxml.jackson.databind.ser.std.StdSerializer<>(Instant.class) {
@@ -43,7 +80,7 @@ final class Json {
         m.addDeserializer(Instant.class, new com.fasterxml.jackson.databind.deser.std.StdDeserializer<>(Instant.class) {
             @Override
             public Instant deserialize(JsonParser p,
-                    com.fasterxml.jackson.databind.DeserializationContext ctxt) throws IOException {
+                    DeserializationContext ctxt) throws IOException {
                 String text = p.getValueAsString();
                 try {
                     return DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(text, Instant::from);

@@ -3,16 +3,20 @@ package dev.larder.protocol;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 
 /**
  * One request from cmd/go to a helper, as {@code cmdgo/internal/cacheprog.Request} encodes it.
  *
- * <p>Byte fields are raw, unvalidated wire values (base64 in JSON): a helper must still be able to
+ * <p>{@code ID} and {@code BodySize} are read as strictly as Go writes an {@code int64} (a JSON
+ * integer; {@code ID} present): {@code 1.9}, {@code "12"} or {@code null} do not decode.
+ * Byte fields are raw, unvalidated wire values (base64 in JSON): a helper must still be able to
  * answer a request whose ids are malformed with an {@code Err} carrying its {@code ID}, so
  * validation happens in {@link #actionId()} and {@link #outputId()}, not while decoding. The body
  * of a {@code put} is never part of this record: {@link RequestReader} streams it separately.
  *
- * @param id          the request ID, unique within a session; 0 is reserved for the handshake
+ * @param id          the request ID, unique within a session, from 1 (cmd/go counts its requests
+ *                    from 1); 0 is reserved for the handshake; required on the wire
  * @param command     {@code get}, {@code put}, {@code close}, or a command this side does not know
  * @param rawActionId the action, for get and put
  * @param rawOutputId the output (SHA-256 of the body), for put; Go 1.24 and later
@@ -21,11 +25,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record Request(
-        @JsonProperty("ID") @JsonInclude(JsonInclude.Include.ALWAYS) long id,
+        @JsonProperty(value = "ID", required = true) @JsonInclude(JsonInclude.Include.ALWAYS)
+        @JsonDeserialize(using = Json.WireInt.class) long id,
         @JsonProperty("Command") String command,
         @JsonProperty("ActionID") byte[] rawActionId,
         @JsonProperty("OutputID") byte[] rawOutputId,
-        @JsonProperty("BodySize") long bodySize,
+        @JsonProperty("BodySize") @JsonDeserialize(using = Json.WireInt.class) long bodySize,
         @JsonProperty("ObjectID") byte[] rawObjectId) {
 
     /** The {@code get} command: look an action up. */

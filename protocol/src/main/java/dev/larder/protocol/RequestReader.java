@@ -1,6 +1,7 @@
 package dev.larder.protocol;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +33,8 @@ public final class RequestReader {
      *                are known
      * @param body    the body that follows on the wire, or null
      * @param invalid why a well-framed request could not be decoded (a field of the wrong type,
-     *                such as an ActionID that is not base64), to be answered with {@code Err};
-     *                null for a good request
+     *                such as an ActionID that is not base64, or a negative BodySize), to be
+     *                answered with {@code Err} under its ID; null for a good request
      */
     public record Incoming(Request request, PutBody body, String invalid) {
     }
@@ -41,8 +42,17 @@ public final class RequestReader {
     /**
      * Reads the next request, skipping blank lines.
      *
+     * <p>Only what cmd/go sends is accepted ({@code cmd/go/internal/cacheprog.Request}: an
+     * {@code int64} ID counted from 1, a string command, an {@code int64} body size). A request
+     * whose ID is missing, not a JSON integer ({@code 1.9}, {@code 1e3}, {@code "12"}, null) or
+     * below 1 cannot be answered, since a reply must carry its ID and 0 is the handshake's, and one
+     * whose {@code BodySize} is not a JSON integer cannot be framed: both throw. A request with a
+     * good ID but other fields of the wrong type (a command that is not a string, an ActionID that
+     * is not base64, a negative BodySize) comes back {@linkplain Incoming#invalid() invalid}.
+     *
      * @return the request, or null at end of input between requests
-     * @throws ProtocolException if the input cannot be framed (broken JSON, an over-long line)
+     * @throws ProtocolException if the input cannot be framed (broken JSON, an over-long line, an
+     *                           ID or BodySize cmd/go would never send)
      * @throws IllegalStateException if the previous request's body was neither read to its end nor closed
      */
     public Incoming next() throws IOException {
@@ -69,15 +79,28 @@ public final class RequestReader {
         try {
             request = Json.MAPPER.readValue(line, Request.class);
         } catch (JacksonException e) {
-            request = salvage(line);
-            if (request == null) {
+            JsonNode tree = tree(line);
+            if (tree == null || !tree.isObject()) {
                 throw new ProtocolException("line " + lineNumber + ": not a JSON request ("
                         + e.getOriginalMessage() + "): " + excerpt(line), e);
             }
+            String unframed = unframed(tree);
+            if (unframed != null) {
+                throw new ProtocolException("line " + lineNumber + ": " + unframed + ": " + excerpt(line), e);
+            }
+            request = salvage(tree);
             invalid = "malformed request: " + e.getOriginalMessage();
         }
         if (request == null) {
             throw new ProtocolException("line " + lineNumber + ": got null, want a JSON object");
+        }
+        String badId = badId(request.id());
+        if (badId != null) {
+            throw new ProtocolException("line " + lineNumber + ": " + badId + ": " + excerpt(line));
+        }
+        if (invalid == null && request.bodySize() < 0) {
+            // Framed all the same: cmd/go writes a body line only when BodySize is positive.
+            invalid = "BodySize: got " + request.bodySize() + ", want 0 or more";
         }
         if (!request.hasBody()) {
             return new Incoming(request, null, invalid);
@@ -95,24 +118,54 @@ public final class RequestReader {
         return in.hasBufferedLine();
     }
 
-    /**
-     * For a line that is a JSON object with an integer ID but fields of the wrong type: the ID,
-     * command and body size, so that the request can be answered with Err and its body (if any)
-     * skipped. Null when the line is not such an object: then it cannot be framed.
-     */
-    private static Request salvage(byte[] line) {
-        com.fasterxml.jackson.databind.JsonNode n;
+    /** The line as a JSON tree; null if it is not JSON (or only {@code null}). */
+    private static JsonNode tree(byte[] line) {
         try {
-            n = Json.MAPPER.readTree(line);
+            return Json.MAPPER.readTree(line);
         } catch (IOException e) {
             return null;
         }
-        if (n == null || !n.isObject() || !n.path("ID").canConvertToExactIntegral()
-                || !n.path("ID").canConvertToLong()) {
+    }
+
+    /**
+     * Why a request object cannot be answered or skipped, or null if it can: without a usable
+     * {@code ID} a reply cannot name it (cmd/go fails the build on a reply to an ID it did not
+     * send), and without an integer {@code BodySize} nothing says whether a body line follows.
+     */
+    private static String unframed(JsonNode request) {
+        JsonNode id = request.get("ID");
+        if (id == null || id.isNull()) {
+            return "no ID; cmd/go numbers every request, from 1";
+        }
+        if (!id.isIntegralNumber() || !id.canConvertToLong()) {
+            return "ID: got " + id + ", want an integer (cmd/go sends an int64, from 1)";
+        }
+        String badId = badId(id.asLong());
+        if (badId != null) {
+            return badId;
+        }
+        JsonNode size = request.get("BodySize");
+        if (size != null && (!size.isIntegralNumber() || !size.canConvertToLong())) {
+            return "BodySize: got " + size + ", want an integer";
+        }
+        return null;
+    }
+
+    /** Why {@code id} is not one cmd/go sends, or null if it is: cmd/go numbers requests from 1. */
+    private static String badId(long id) {
+        if (id >= 1) {
             return null;
         }
-        com.fasterxml.jackson.databind.JsonNode size = n.path("BodySize");
-        long bodySize = size.canConvertToExactIntegral() && size.canConvertToLong() ? size.asLong() : 0;
+        return "ID: got " + id + ", want 1 or more" + (id == 0 ? " (0 is the handshake's)" : "");
+    }
+
+    /**
+     * For a request object with a good ID and framing ({@link #unframed} said nothing) but
+     * fields of the wrong type: the ID, command and body size, so that the request can be
+     * answered with Err and its body (if any) skipped.
+     */
+    private static Request salvage(JsonNode n) {
+        long bodySize = n.path("BodySize").asLong();
         String command = n.path("Command").isTextual() ? n.path("Command").asText() : null;
         if (bodySize > 0 && !Request.PUT.equals(command)) {
             bodySize = 0;

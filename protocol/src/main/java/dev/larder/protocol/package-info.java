@@ -17,6 +17,7 @@
  * blank line; a {@code put} whose {@code BodySize} is positive is followed by one more line
  * holding the body as a JSON string of standard, padded base64. Responses are one JSON object
  * per line, in any order, matched to requests by {@code ID}. The helper speaks first, with an
- * unsolicited response of ID 0 listing its {@code KnownCommands}.
+ * unsolicited response of ID 0 listing its {@code KnownCommands}; cmd/go numbers its requests
+ * from 1, as JSON integers, and {@link dev.larder.protocol.RequestReader} accepts no other IDs.
  */
 package dev.larder.protocol;
