@@ -1,6 +1,7 @@
 package dev.larder.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -208,6 +209,51 @@ class ReplayConfinementIT {
     }
 
     // ---- tests ----
+
+    @Test
+    void withTrustKeys_forgedRecords_areUntrustedMisses_evenOnesThePathRulesAllow() throws Exception {
+        Path ci = tmp.resolve("ci.key");
+        LarderRun k = LarderRun.of(tmp, Map.of(), "keygen", "--out", ci.toString());
+        assertEquals(0, k.exit(), k.stderr());
+        String trust = ci + ".pub";
+        Run a = larder("a", Map.of(), List.of("--sign-key", ci.toString()), SCRIPT);
+        assertEquals("miss", a.stats().result(), "machine a: " + a.describe());
+        Recorded r = remote.recorded();
+
+        // As signed, the record replays on a machine trusting CI's key.
+        Files.deleteIfExists(work.resolve("out.txt"));
+        Run signed = larder("b0", Map.of(), List.of("--trust-key", trust), SCRIPT);
+        assertEquals("hit", signed.stats().result(), "the signed record: " + signed.describe());
+
+        // A forged outputs list the path rules cannot fault (out.txt inside the working directory,
+        // the wrong content: the recorded stdout's, a body the cache holds under a signed record):
+        // without trust keys it would be replayed; with them it is untrusted.
+        JsonNode wrongContent = r.outputs().get("stdout");
+        forgeFiles(r, f -> f.add(write(work.resolve("out.txt").toString(), wrongContent, 0644)));
+        Map<String, String> before = snapshotOutsideWork();
+        Files.deleteIfExists(work.resolve("out.txt"));
+        Run b = larder("b1", Map.of(), List.of("--trust-key", trust), SCRIPT);
+        assertEquals(0, b.exit(), b.describe());
+        assertEquals("miss", b.stats().result(), "a forged record was replayed: " + b.describe());
+        assertEquals(sorted(), Files.readString(work.resolve("out.txt")), "out.txt is the command's own");
+        assertEquals(before, snapshotOutsideWork(), "the area outside the working directory changed");
+
+        // An escaping one too, of course: a miss before any path rule is asked.
+        forgeFiles(r, f -> f.add(write(outside.resolve(".bashrc").toString(), wrongContent, 0644)));
+        Files.deleteIfExists(work.resolve("out.txt"));
+        Run c = larder("b2", Map.of(), List.of("--trust-key", trust), SCRIPT);
+        assertEquals("miss", c.stats().result(), c.describe());
+        assertEquals("the user's rc\n", Files.readString(outside.resolve(".bashrc")), ".bashrc");
+        assertFalse(c.stderr().contains("outside the allowed roots"),
+                "an untrusted record never reaches the path rules: " + c.describe());
+
+        // What the keys prevent: a machine trusting every record replays the in-bounds forgery.
+        forgeFiles(r, f -> f.add(write(work.resolve("out.txt").toString(), wrongContent, 0644)));
+        Files.deleteIfExists(work.resolve("out.txt"));
+        Run naive = larder("b3", SCRIPT);
+        assertEquals("hit", naive.stats().result(), naive.describe());
+        assertEquals("done\n", Files.readString(work.resolve("out.txt")), "no trust keys: the remote's word is taken");
+    }
 
     @Test
     void forgedOutputs_absolutePathOutsideAndDotDot_areRefused() throws Exception {
