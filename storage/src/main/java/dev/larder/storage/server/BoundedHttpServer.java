@@ -143,7 +143,7 @@ final class BoundedHttpServer implements AutoCloseable {
             Connection c = new Connection(s);
             open.add(c);
             try {
-                daemon(c, "larder-serve", 256 * 1024).start();
+                daemon(c, "larder-serve", 0).start();
             } catch (OutOfMemoryError | RuntimeException e) {
                 open.remove(c);
                 refuse(s);
