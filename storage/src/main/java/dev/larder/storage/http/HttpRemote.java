@@ -94,7 +94,7 @@ final class HttpRemote implements Backend {
         if (r.statusCode() == 200) {
             return Optional.of(bounded(r, start, size, "cas/" + output));
         }
-        r.body().close();
+        skipRest(r, start, "cas/" + output);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
@@ -142,6 +142,7 @@ final class HttpRemote implements Backend {
         byte[] record;
         try (InputStream body = r.body()) {
             if (r.statusCode() == 404) {
+                skipRest(r, start, "ac/" + action);
                 return Optional.empty();
             }
             expect(r, 200, "GET ac/" + action);
@@ -167,6 +168,19 @@ final class HttpRemote implements Backend {
                     + " bytes: refused");
         }
         return record;
+    }
+
+    /**
+     * Reads and drops the (short) rest of the body of {@code r}, at most {@value #MAX_MESSAGE}
+     * bytes under the timeouts, and closes it: a body read to its end leaves the connection to
+     * the pool for the next request, where closing it early would close the connection.
+     */
+    private void skipRest(HttpResponse<InputStream> r, long start, String path) {
+        try (InputStream in = bounded(r, start, 0, path)) {
+            in.readNBytes(MAX_MESSAGE);
+        } catch (IOException e) {
+            // the connection is closed instead; nothing was expected of this body
+        }
     }
 
     /** The body of {@code r} under the idle timeout and the deadline for a {@code size}-byte body from {@code start}. */
@@ -241,6 +255,7 @@ final class HttpRemote implements Backend {
         int s = r.statusCode();
         try (InputStream in = r.body()) {
             if (s == 200 || s == 201 || s == 204) {
+                skipRest(r, start, what);
                 return;
             }
             String body;

@@ -27,6 +27,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -330,6 +332,28 @@ class HttpRemoteTest {
         } finally {
             other.stop(0);
         }
+    }
+
+    @Test
+    void misses_reuseOneConnection() throws Exception {
+        Set<Integer> ports = ConcurrentHashMap.newKeySet();
+        fake = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        fake.createContext("/", x -> {
+            try (x) {
+                ports.add(x.getRemoteAddress().getPort());
+                byte[] body = "no such action\n".getBytes(UTF_8);
+                x.sendResponseHeaders(404, body.length);
+                x.getResponseBody().write(body);
+            }
+        });
+        fake.start();
+        HttpRemote remote = HttpRemote.create(URI.create("http://127.0.0.1:" + fake.getAddress().getPort() + "/"),
+                Optional.empty(), Duration.ofSeconds(5));
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Optional.empty(), remote.find(Digest.sha256(("a" + i).getBytes(UTF_8))));
+            assertEquals(Optional.empty(), remote.open(Digest.sha256(("b" + i).getBytes(UTF_8)), 1));
+        }
+        assertEquals(1, ports.size(), "connections: got " + ports.size() + ", want 1 (the misses' bodies read to their end)");
     }
 
     @Test
