@@ -38,6 +38,12 @@ import java.util.regex.Pattern;
  * and a result without a completion time is read as it.
  */
 public final class ActionResultCodec {
+    /**
+     * The largest record accepted, in bytes, by larder's server on PUT and by its client on GET: a
+     * record is a few hundred bytes, so anything much larger is not one (and an endless body is
+     * refused after this many bytes, not read into memory).
+     */
+    public static final int MAX_RECORD = 64 * 1024;
     /** The path of the one output file in the ActionResult. */
     static final String PATH = "output";
     private static final String WORKER = "larder";

@@ -1,7 +1,6 @@
 package dev.larder.storage.server;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.larder.storage.BodyMismatchException;
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
@@ -18,8 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,39 +25,28 @@ import java.util.regex.Pattern;
  * {@code GET/HEAD/PUT /cas/<sha256 hex>} for bodies, verified against their key, and
  * {@code GET/HEAD/PUT /ac/<action hex>} for action records ({@link ActionResultCodec}), accepted
  * only when the output they name is already in {@code /cas/}. Status codes are chosen here, at the edge; the store
- * throws. Thread-safe; many clients at once.
+ * throws. Thread-safe; many clients at once, each connection bounded ({@link ConnectionSettings#DEFAULTS}: clients
+ * that stall or trickle are closed, a refused body is never read).
  */
 public final class CacheServer implements AutoCloseable {
-    static {
-        // The JDK server writes a response's headers and body apart; with Nagle's algorithm on,
-        // the body then waits for the client's delayed ACK: 40 ms per request. Read once, when
-        // the server's configuration class loads, so it is set before the first server starts.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
-
     private static final Pattern PATH = Pattern.compile("/(ac|cas)/([0-9a-f]{64})");
-    /** An /ac/ record is a few hundred bytes; anything much larger is not one. */
-    private static final int MAX_RECORD = 64 * 1024;
+    private static final int MAX_RECORD = ActionResultCodec.MAX_RECORD;
 
-    private final HttpServer http;
-    private final ExecutorService workers;
     private final LocalStore store;
     private final Optional<String> token;
     private final boolean readOnly;
     private final long maxBody;
     private final PrintStream accessLog;
+    private final BoundedHttpServer http;
 
-    private CacheServer(HttpServer http, ExecutorService workers, LocalStore store, Optional<String> token,
-            boolean readOnly, long maxBody, PrintStream accessLog) {
-        this.http = http;
-        this.workers = workers;
+    private CacheServer(LocalStore store, InetSocketAddress listen, Optional<String> token, boolean readOnly, long maxBody,
+            PrintStream accessLog, ConnectionSettings limits) throws IOException {
         this.store = store;
         this.token = token;
         this.readOnly = readOnly;
         this.maxBody = maxBody;
         this.accessLog = accessLog;
+        this.http = BoundedHttpServer.start(listen, 128, limits, this::handle);
     }
 
     /**
@@ -69,26 +55,22 @@ public final class CacheServer implements AutoCloseable {
      * @param token     when present, PUTs must carry {@code Authorization: Bearer <token>}
      * @param readOnly  refuse every PUT
      * @param maxBody   largest body accepted, in bytes
-     * @param accessLog one line per request
+     * @param accessLog one line per request, every field escaped ({@link #printable(String)})
      */
     public static CacheServer start(LocalStore store, InetSocketAddress listen, Optional<String> token,
             boolean readOnly, long maxBody, PrintStream accessLog) throws IOException {
-        HttpServer http = HttpServer.create(listen, 64);
-        ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
-            Thread t = new Thread(r, "larder-serve");
-            t.setDaemon(true);
-            return t;
-        });
-        CacheServer s = new CacheServer(http, workers, store, token, readOnly, maxBody, accessLog);
-        http.createContext("/", s::handle);
-        http.setExecutor(workers);
-        http.start();
-        return s;
+        return start(store, listen, token, readOnly, maxBody, accessLog, ConnectionSettings.DEFAULTS);
+    }
+
+    /** As {@link #start(LocalStore, InetSocketAddress, Optional, boolean, long, PrintStream)}, with {@code limits} on connections. */
+    static CacheServer start(LocalStore store, InetSocketAddress listen, Optional<String> token, boolean readOnly,
+            long maxBody, PrintStream accessLog, ConnectionSettings limits) throws IOException {
+        return new CacheServer(store, listen, token, readOnly, maxBody, accessLog, limits);
     }
 
     /** The port it listens on (useful when started on port 0). */
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     private void handle(HttpExchange x) throws IOException {
@@ -122,8 +104,9 @@ public final class CacheServer implements AutoCloseable {
                 // the client is gone
             }
         }
-        accessLog.printf("larder serve: %s %s %s %d %d bytes %d ms%n", x.getRemoteAddress().getAddress().getHostAddress(),
-                x.getRequestMethod(), x.getRequestURI().getPath(), status, bytes, (System.nanoTime() - t0) / 1_000_000);
+        accessLog.printf("larder serve: %s %s %s %d %d bytes %d ms%n",
+                printable(x.getRemoteAddress().getAddress().getHostAddress()), printable(x.getRequestMethod()),
+                printable(x.getRequestURI().getPath()), status, bytes, (System.nanoTime() - t0) / 1_000_000);
     }
 
     private int getBlob(HttpExchange x, Digest key, boolean head, long[] sent) throws IOException {
@@ -228,10 +211,34 @@ public final class CacheServer implements AutoCloseable {
         return status;
     }
 
+    /**
+     * {@code s} as one line of printable text, for the access log: a backslash, every control
+     * character (a decoded {@code %0a} in a path would start a forged line) and every other
+     * character that is not printable are written as a backslash, then {@code xNN} (for ASCII) or
+     * {@code uNNNN} (the UTF-16 unit in hex).
+     */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int type = Character.getType(c);
+            if (c == '\\' || c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else if (c > 0x7e && (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c)
+                    || type == Character.FORMAT || type == Character.UNASSIGNED || type == Character.SURROGATE
+                    || type == Character.PRIVATE_USE || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR)) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
     /** Stops accepting, lets requests in progress finish (up to 5 s), and stops. The store stays open. */
     @Override
     public void close() {
-        http.stop(5);
-        workers.shutdown();
+        http.close();
     }
 }
