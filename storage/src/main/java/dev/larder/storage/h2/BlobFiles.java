@@ -32,8 +32,11 @@ final class BlobFiles {
     /** A temp file this old was left by a process that died mid-put. */
     static final Duration STALE_TEMP = Duration.ofHours(1);
     private static final long PID = ProcessHandle.current().pid();
-    /** {@code put-<pid>-<random>.tmp}: the pid of the process receiving the body. */
-    private static final Pattern TEMP_NAME = Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp");
+    /**
+     * {@code put-<pid>-<random>.tmp}, and its {@code .link} while it is being placed: the pid of
+     * the process receiving the body.
+     */
+    private static final Pattern TEMP_NAME = Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp(\\.link)?");
 
     private final Path blobs;
     private final Path tmp;
@@ -117,6 +120,11 @@ final class BlobFiles {
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("store needs " + link.getParent() + " and " + blob.getParent()
                     + " on one file system: " + e.getMessage(), e);
+        } finally {
+            // rename(2) of a name onto another link of the same inode does nothing and leaves both
+            // names (POSIX): a transaction run again after the index connection broke places the
+            // same temp a second time, onto the blob its first run made, and its link would stay.
+            Files.deleteIfExists(link);
         }
         syncDirectory(blob.getParent());
     }

@@ -94,6 +94,8 @@ final class Upkeep {
                 bytesLeft <= budget, settings.dryRun());
         if (!settings.dryRun()) {
             record(r);
+            // What puts of dead processes left in tmp/ (a long-lived owner opens the store once).
+            files.removeStaleTemps();
         }
         return r;
     }
