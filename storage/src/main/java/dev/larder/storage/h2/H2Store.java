@@ -164,8 +164,10 @@ final class H2Store implements LocalStore {
 
     @Override
     public Path putBlob(Digest output, long size, InputStream body) throws IOException {
-        return receiveAndPlace(output, size, body, c -> {
-        }, "index update for blob " + output);
+        long now = EpochNanos.of(clock.instant());
+        // No entry names it yet: counted as unnamed, and trimmed if none comes to within the hour.
+        return receiveAndPlace(output, size, body, c -> locks.unnamed(c, output, size, now),
+                "index update for blob " + output);
     }
 
     @Override
@@ -244,20 +246,24 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Names {@code output} as {@code action}'s output; the output the action named before goes
-     * if nothing names it any more and it was not used within the protected hour.
+     * Names {@code output} as {@code action}'s output. The output the action named before, if
+     * nothing names it any more, goes at once when it was not used within the protected hour;
+     * otherwise it stays, counted as unnamed, until a trim after that hour.
      */
     private void nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
             throws SQLException, IOException {
-        // Only an output unused for the protected hour: a DiskPath handed out more recently may
-        // still be read by another go command.
-        Digest previous = IndexRows.outputUnusedSince(c, action, EpochNanos.of(now.minus(TrimSettings.PROTECTED)));
+        EntryRow previous = IndexRows.entry(c, action);
         IndexRows.putEntry(c, action, output, size, EpochNanos.of(now));
-        // The output this action named before, if no entry names it now, would only take space
-        // that trim does not count: it goes, under its own lock. (One used within the hour stays,
-        // for `larder verify --repair` to remove later.)
-        if (previous != null && !previous.equals(output)) {
-            locks.removeIfUnnamed(c, previous);
+        locks.named(c, output);
+        if (previous == null || previous.output().equals(output)) {
+            return;
+        }
+        // Under the previous output's own lock, as every change to a blob file is. One used
+        // within the hour may still be read through a DiskPath handed out to another go command.
+        if (previous.lastUseNanos() < EpochNanos.of(now.minus(TrimSettings.PROTECTED))) {
+            locks.removeIfUnnamed(c, previous.output());
+        } else {
+            locks.unnamed(c, previous.output(), previous.size(), EpochNanos.of(now));
         }
     }
 

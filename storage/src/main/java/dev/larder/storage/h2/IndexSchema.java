@@ -33,6 +33,10 @@ final class IndexSchema {
                     + "output VARBINARY(32) PRIMARY KEY, "
                     + "size BIGINT NOT NULL, "
                     + "verified_stat VARCHAR(128) NOT NULL)");
+            // When the blob stopped being any entry's output (a put replaced the output that named
+            // it, or it was uploaded alone, for a record to name later): trim removes it once this
+            // is older than the protected hour. Null while an entry names it.
+            st.execute("ALTER TABLE blobs ADD COLUMN IF NOT EXISTS unnamed_nanos BIGINT");
             st.execute("CREATE TABLE IF NOT EXISTS sessions ("
                     + "id BIGINT AUTO_INCREMENT PRIMARY KEY, ended_nanos BIGINT NOT NULL, gets BIGINT NOT NULL, "
                     + "hits BIGINT NOT NULL, misses BIGINT NOT NULL, puts BIGINT NOT NULL, "

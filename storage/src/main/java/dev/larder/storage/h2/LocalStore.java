@@ -100,9 +100,12 @@ public interface LocalStore extends Storage {
     }
 
     /**
-     * Removes least-recently-used entries until the store fits {@code settings}, never an entry
-     * used within {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob
-     * goes only when no entry names it any more. Records the result, which {@link #stats} reports.
+     * Removes the blobs no entry has named for {@link TrimSettings#PROTECTED} (outputs a put
+     * replaced, uploads no record named), then least-recently-used entries until the store fits
+     * {@code settings}, never an entry used within {@link TrimSettings#PROTECTED} (cmd/go may
+     * still be reading its file); a blob goes only when no entry names it any more. The size
+     * budget counts every blob, unnamed ones too. Also removes what puts of dead processes left
+     * in {@code tmp/}. Records the result, which {@link #stats} reports.
      */
     TrimResult trim(TrimSettings settings) throws IOException;
 
@@ -129,12 +132,13 @@ public interface LocalStore extends Storage {
     /** The most recent trim, if any (cheap: what auto-trim checks after every session). */
     Optional<TrimResult> lastTrim() throws IOException;
 
-    /** Counts, recent sessions' hit rate, the largest entries and the last trim. */
+    /** Counts (unnamed blobs too), recent sessions' hit rate, the largest entries and the last trim. */
     StoreStats stats(int largest) throws IOException;
 
     /**
-     * Re-hashes every blob the index names and looks for files no entry names; with
-     * {@code repair}, drops the entries of bad blobs, the bad blobs, and leftover files.
+     * Re-hashes every blob the index names and looks for files no entry names (other than blobs
+     * the index counts as unnamed, which are trim's); with {@code repair}, drops the entries of
+     * bad blobs, the bad blobs, and leftover files.
      */
     VerifyResult verify(boolean repair) throws IOException;
 }
