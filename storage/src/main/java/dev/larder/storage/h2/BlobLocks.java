@@ -109,14 +109,18 @@ final class BlobLocks {
     }
 
     /**
-     * Since when no entry has named {@code output}, if its blob is recorded as unnamed
-     * ({@link #unnamed}); null if it is not, or has no record.
+     * Whether {@code output}'s blob is to stay: an entry names it, or the index counts it as
+     * unnamed ({@link #unnamed}: a replaced output or an upload, which only trim removes).
      */
-    static Long unnamedSince(Connection c, Digest output) throws SQLException {
-        return unnamedSince(c, output, false);
+    static boolean kept(Connection c, Digest output) throws SQLException {
+        return IndexRows.referenced(c, output) || unnamedSince(c, output, false) != null;
     }
 
-    /** {@link #unnamedSince(Connection, Digest)}, with {@code lock} taking the row's lock too (if it has a row). */
+    /**
+     * Since when no entry has named {@code output}, if its blob is recorded as unnamed
+     * ({@link #unnamed}); null if it is not, or has no record. With {@code lock}, takes the
+     * row's lock too (if it has a row).
+     */
     private static Long unnamedSince(Connection c, Digest output, boolean lock) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT unnamed_nanos FROM blobs WHERE output = ?" + (lock ? " FOR UPDATE" : ""))) {

@@ -155,8 +155,10 @@ final class H2Store implements LocalStore {
     public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
         Instant now = clock.instant();
         hot.remove(action);
-        Path blob = receiveAndPlace(output, size, body, c -> nameOutput(c, action, output, size, now),
+        EntryRow[] replaced = new EntryRow[1]; // the last run of the transaction's (it may run again)
+        Path blob = receiveAndPlace(output, size, body, c -> replaced[0] = nameOutput(c, action, output, size, now),
                 "index update for " + action);
+        retire(replaced[0], output, now);
         hot.remove(action);
         check.verifySoon(output, size);
         return new Entry(output, size, now, blob);
@@ -187,15 +189,20 @@ final class H2Store implements LocalStore {
         Instant now = clock.instant();
         hot.remove(action);
         Path blob = files.blobPath(output);
-        return index.withDb("index update for " + action, c -> Index.inTransaction(c, () -> {
+        EntryRow[] replaced = new EntryRow[1];
+        boolean linked = index.withDb("index update for " + action, c -> Index.inTransaction(c, () -> {
             locks.lock(c, output, size, false);
             BlobStat stat = files.stat(blob);
             if (stat == null || stat.size() != size) {
                 return false;
             }
-            nameOutput(c, action, output, size, now);
+            replaced[0] = nameOutput(c, action, output, size, now);
             return true;
         }));
+        if (linked) {
+            retire(replaced[0], output, now);
+        }
+        return linked;
     }
 
     /** The step a put takes, under the blob's lock, after the blob is in place. */
@@ -228,8 +235,9 @@ final class H2Store implements LocalStore {
                         then.run(c);
                     } catch (SQLException e) {
                         // The blob is in place but no entry will name it (a full disk, say):
-                        // remove it unless an earlier entry already serves the same output.
-                        if (!IndexRows.referenced(c, output)) {
+                        // remove it unless an earlier entry already serves the same output, or it
+                        // is a replaced output in its protected hour (a DiskPath may be out).
+                        if (!BlobLocks.kept(c, output)) {
                             Files.deleteIfExists(files.blobPath(output));
                         }
                         throw e;
@@ -246,25 +254,40 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Names {@code output} as {@code action}'s output. The output the action named before, if
-     * nothing names it any more, goes at once when it was not used within the protected hour;
-     * otherwise it stays, counted as unnamed, until a trim after that hour.
+     * Names {@code output} as {@code action}'s output, under {@code output}'s lock.
+     *
+     * @return the row the action had before (its output is for {@link #retire}), or null
      */
-    private void nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
-            throws SQLException, IOException {
+    private EntryRow nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
+            throws SQLException {
         EntryRow previous = IndexRows.entry(c, action);
         IndexRows.putEntry(c, action, output, size, EpochNanos.of(now));
         locks.named(c, output);
+        return previous;
+    }
+
+    /**
+     * After a put or link named {@code output} for an action that named {@code previous}'s
+     * output before: that output, if nothing names it any more, goes at once when it was not
+     * used within the protected hour; otherwise it stays, counted as unnamed, until a trim after
+     * that hour (a DiskPath handed out to another go command may still be read). A transaction
+     * of its own, under that output's lock alone: a put holding two blob locks at once would
+     * deadlock with a put of the two outputs the other way round.
+     */
+    private void retire(EntryRow previous, Digest output, Instant now) throws IOException {
         if (previous == null || previous.output().equals(output)) {
             return;
         }
-        // Under the previous output's own lock, as every change to a blob file is. One used
-        // within the hour may still be read through a DiskPath handed out to another go command.
-        if (previous.lastUseNanos() < EpochNanos.of(now.minus(TrimSettings.PROTECTED))) {
-            locks.removeIfUnnamed(c, previous.output());
-        } else {
-            locks.unnamed(c, previous.output(), previous.size(), EpochNanos.of(now));
-        }
+        Digest old = previous.output();
+        boolean unused = previous.lastUseNanos() < EpochNanos.of(now.minus(TrimSettings.PROTECTED));
+        index.withDb("index update for replaced output " + old, c -> Index.inTransaction(c, () -> {
+            if (unused) {
+                locks.removeIfUnnamed(c, old);
+            } else {
+                locks.unnamed(c, old, previous.size(), EpochNanos.of(now));
+            }
+            return null;
+        }));
     }
 
     @Override

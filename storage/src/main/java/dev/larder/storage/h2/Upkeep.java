@@ -393,8 +393,7 @@ final class Upkeep {
                         Digest output = Digest.fromHex(name);
                         // A blob recorded as unnamed (a replaced output, an upload) is counted
                         // by stats and removed by trim an hour later: not a problem.
-                        boolean known = index.withDb("verify: look up blob", c -> IndexRows.referenced(c, output)
-                                || BlobLocks.unnamedSince(c, output) != null);
+                        boolean known = index.withDb("verify: look up blob", c -> BlobLocks.kept(c, output));
                         if (!known && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
                             problems.add(new VerifyResult.Problem(VerifyResult.Kind.ORPHAN_BLOB, f, 0,
                                     Files.size(f) + " bytes no entry names"));
