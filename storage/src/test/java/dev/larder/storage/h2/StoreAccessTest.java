@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.Entry;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -144,5 +145,79 @@ class StoreAccessTest {
                 assertEquals(gid, (Integer) Files.getAttribute(p, "unix:gid"), "group of " + p);
             }
         }
+    }
+
+    /** A copy, readable by every user, of the classes and jars {@link StoreWriter} needs (the build's are under /root). */
+    private Path publicClassPath() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("cp"));
+        List<String> entries = new ArrayList<>();
+        int i = 0;
+        for (Class<?> c : List.of(StoreWriter.class, LocalStore.class, org.h2.Driver.class,
+                org.apache.commons.codec.digest.DigestUtils.class)) {
+            Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path to = dir.resolve(i++ + "-" + from.getFileName());
+            try (Stream<Path> all = Files.walk(from)) {
+                for (Path p : (Iterable<Path>) all::iterator) {
+                    Path q = to.resolve(from.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(q);
+                    } else {
+                        Files.copy(p, q);
+                    }
+                    setMode(q, Files.isDirectory(q) ? 0755 : 0644);
+                }
+            }
+            entries.add(to.toString());
+        }
+        setMode(dir, 0755);
+        return Path.of(String.join(java.io.File.pathSeparator, entries));
+    }
+
+    /** Runs {@link StoreWriter} on {@code store} as user and group 65534 (nobody, nogroup), with {@code ops}. */
+    private void runAsNobody(Path classPath, Path store, String... ops) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups", java, "-cp", classPath.toString(), StoreWriter.class.getName(), store.toString()));
+        cmd.addAll(List.of(ops));
+        Path log = tmp.resolve("nobody.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the other user's writer did not finish");
+        assertEquals(0, p.exitValue(), "the other user's writer " + List.of(ops) + ": " + Files.readString(log));
+    }
+
+    private static void killIndexServer(Path store) throws Exception {
+        long pid = Long.parseLong(IndexClient.readAddress(store).getProperty("pid").trim());
+        ProcessHandle server = ProcessHandle.of(pid).orElseThrow();
+        server.destroyForcibly();
+        server.onExit().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void groupStore_anotherUserOfTheGroup_readsWritesAndTakesTheIndexOver() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                "root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "needs root and setpriv to run as another user");
+        setMode(tmp, 0755);
+        Path cp = publicClassPath();
+        Path store = Files.createDirectory(tmp.resolve("team"));
+        Files.setAttribute(store, "unix:gid", 65534);
+        setMode(store, 02770);
+        // This user makes the store and puts; its index server (this user's) keeps serving.
+        byte[] body = "made by the store's first user".getBytes(UTF_8);
+        try (LocalStore s = LocalStore.open(store)) {
+            s.put(Digest.sha256("mine".getBytes(UTF_8)), Digest.sha256(body), body.length,
+                    new ByteArrayInputStream(body));
+        }
+        // Another user of the group reads it through that server, and puts.
+        runAsNobody(cp, store, "get:mine=made by the store's first user", "put:theirs=made by another user");
+        // With no server, the other user's process owns the index and its files.
+        killIndexServer(store);
+        runAsNobody(cp, store, "get:mine=made by the store's first user", "get:theirs=made by another user",
+                "put:later=made by another user later");
+        try (LocalStore s = LocalStore.open(store)) {
+            Entry e = s.get(Digest.sha256("later".getBytes(UTF_8))).orElseThrow();
+            assertEquals("made by another user later", Files.readString(e.path(), UTF_8));
+        }
+        killIndexServer(store);
     }
 }
