@@ -51,23 +51,27 @@ final class StoreAccess {
 
     /**
      * Creates {@code root} if it is missing (private: 0700, past the umask) and returns its
-     * access. If {@code root} is open wider than its kind allows, narrows it and everything in it
-     * (a store made before stores were private), saying so once on the log when it held a store
-     * already; a file of another user's it cannot change is left as it is.
+     * access. If {@code root} is this user's and open wider than its kind allows, narrows it and
+     * everything in it (a store made before stores were private), saying so once on the log when
+     * it held a store already; a file of another user's it cannot change is left as it is.
      */
     static StoreAccess prepare(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
-            Files.createDirectories(root.getParent());
+            if (root.getParent() != null) {
+                Files.createDirectories(root.getParent());
+            }
             try {
                 Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (FileAlreadyExistsException raced) {
                 // another process made it just now: judged below like any other
             }
         }
-        StoreAccess access = of(root);
         int mode = mode(root);
+        StoreAccess access = new StoreAccess((mode & SETGID) != 0);
         int tooOpen = access.group ? 0007 : 0077;
-        if ((mode & tooOpen) != 0) {
+        // Only the directory's owner narrows it: another user's store (opened read-only, say) is
+        // not ours to change.
+        if ((mode & tooOpen) != 0 && ownedByThisUser(root)) {
             boolean hadStore = Files.exists(root.resolve(IndexSchema.FILE));
             int changed = narrow(root, tooOpen);
             if (hadStore) {
@@ -78,6 +82,12 @@ final class StoreAccess {
             }
         }
         return access;
+    }
+
+    private static boolean ownedByThisUser(Path p) throws IOException {
+        // /proc/self belongs to the process's effective uid.
+        return Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)
+                .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
     }
 
     /** Whether this is a group store (its directory has the set-group-ID bit). */
