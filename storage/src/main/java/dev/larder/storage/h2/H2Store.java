@@ -74,8 +74,11 @@ final class H2Store implements LocalStore {
     static H2Store open(Path root, InstantSource clock) throws IOException {
         BlobFiles files = BlobFiles.create(root, InstantSource.system());
         Index index = new Index(root);
-        // The index server creates the schema; this first statement starts it if need be.
-        index.withDb("open index " + root.resolve(IndexSchema.FILE), c -> null);
+        // The index's owner creates the schema; this first statement starts it if need be.
+        index.withDb("open index " + root.resolve(IndexSchema.FILE), c -> {
+            IndexSchema.upgrade(c);
+            return null;
+        });
         H2Store s = new H2Store(root, clock, files, index);
         files.removeStaleTemps();
         return s;

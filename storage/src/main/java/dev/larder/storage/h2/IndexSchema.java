@@ -1,6 +1,7 @@
 package dev.larder.storage.h2;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -12,6 +13,19 @@ final class IndexSchema {
     static final String FILE = "index.mv.db";
 
     private IndexSchema() {
+    }
+
+    /**
+     * Adds what an owner from an older larder did not create (such an owner serves the index to
+     * this process until it exits idle): one look at the catalog when nothing is missing.
+     */
+    static void upgrade(Connection c) throws SQLException {
+        try (ResultSet rs = c.getMetaData().getColumns(null, null, "BLOBS", "UNNAMED_NANOS")) {
+            if (rs.next()) {
+                return;
+            }
+        }
+        create(c);
     }
 
     /** Creates the tables that are missing and records the schema version; safe to run again. */

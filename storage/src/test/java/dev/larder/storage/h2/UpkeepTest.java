@@ -333,4 +333,17 @@ class UpkeepTest {
         assertFalse(Files.exists(blob), "an upload no record named for an hour: got kept");
         assertTrue(store().verify(false).clean());
     }
+
+    @Test
+    void open_indexServedByAnOlderOwner_addsTheColumnItLacks() throws Exception {
+        LocalStore.open(dir, clock).close();
+        // The owner that stays (its server) made the tables before there was a column for unnamed blobs.
+        try (java.sql.Connection c = IndexClient.connect(dir.toAbsolutePath());
+                java.sql.Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE blobs DROP COLUMN unnamed_nanos");
+        }
+        put("a", body("first", 100));
+        put("a", body("second", 100));
+        assertEquals(1, store().stats(0).unnamed(), "the replaced output");
+    }
 }
