@@ -23,6 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * documentation for the layout and the write order.
  */
 final class H2Store implements LocalStore {
+    private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** Last use is refreshed at most this often per entry, sparing the index a write per get. */
     private static final Duration USE_RESOLUTION = Duration.ofMinutes(1);
     /** How many recent hits {@link #hot} keeps (about 200 bytes each). */
@@ -277,20 +278,25 @@ final class H2Store implements LocalStore {
      * of its own, under that output's lock alone: a put holding two blob locks at once would
      * deadlock with a put of the two outputs the other way round.
      */
-    private void retire(EntryRow previous, Digest output, Instant now) throws IOException {
+    private void retire(EntryRow previous, Digest output, Instant now) {
         if (previous == null || previous.output().equals(output)) {
             return;
         }
         Digest old = previous.output();
         boolean unused = previous.lastUseNanos() < EpochNanos.of(now.minus(TrimSettings.PROTECTED));
-        index.withDb("index update for replaced output " + old, c -> Index.inTransaction(c, () -> {
-            if (unused) {
-                locks.removeIfUnnamed(c, old);
-            } else {
-                locks.unnamed(c, old, previous.size(), EpochNanos.of(now));
-            }
-            return null;
-        }));
+        try {
+            index.withDb("index update for replaced output " + old, c -> Index.inTransaction(c, () -> {
+                if (unused) {
+                    locks.removeIfUnnamed(c, old);
+                } else {
+                    locks.unnamed(c, old, previous.size(), EpochNanos.of(now));
+                }
+                return null;
+            }));
+        } catch (IOException e) {
+            // The put itself is done: the old blob stays, an orphan `larder verify --repair` removes.
+            LOG.log(System.Logger.Level.DEBUG, () -> "after a put of " + output + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -90,11 +90,6 @@ final class StoreAccess {
                 .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
     }
 
-    /** Whether this is a group store (its directory has the set-group-ID bit). */
-    boolean group() {
-        return group;
-    }
-
     /**
      * Creates the directory {@code dir} (its parent exists) with the store's directory mode, past
      * the umask; nothing if it exists.
@@ -186,7 +181,7 @@ final class StoreAccess {
     }
 
     /** Takes the bits {@code tooOpen} from {@code root} and everything in it (not following links); how many changed. */
-    private static int narrow(Path root, int tooOpen) throws IOException {
+    private static int narrow(Path root, int tooOpen) {
         int[] changed = {0};
         try (Stream<Path> all = Files.walk(root)) {
             all.filter(p -> !Files.isSymbolicLink(p)).forEach(p -> {
@@ -201,8 +196,10 @@ final class StoreAccess {
                     LOG.log(System.Logger.Level.DEBUG, () -> "cannot narrow " + p + ": " + e.getMessage());
                 }
             });
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // A directory that vanished under the walk (another process's cleaning): the store's
+            // own directory, narrowed first, already keeps others out of the rest.
+            LOG.log(System.Logger.Level.DEBUG, () -> "narrowing " + root + ": " + e.getMessage());
         }
         return changed[0];
     }
