@@ -46,7 +46,7 @@ final class StoreAccess {
      * stat, nothing changed.
      */
     static StoreAccess of(Path root) throws IOException {
-        return new StoreAccess((mode(root) & SETGID) != 0);
+        return new StoreAccess((mode(root.toRealPath()) & SETGID) != 0);
     }
 
     /**
@@ -66,14 +66,15 @@ final class StoreAccess {
                 // another process made it just now: judged below like any other
             }
         }
-        int mode = mode(root);
+        Path dir = root.toRealPath(); // the directory, if root is a link to it (to a bigger disk, say)
+        int mode = mode(dir);
         StoreAccess access = new StoreAccess((mode & SETGID) != 0);
         int tooOpen = access.group ? 0007 : 0077;
         // Only the directory's owner narrows it: another user's store (opened read-only, say) is
         // not ours to change.
-        if ((mode & tooOpen) != 0 && ownedByThisUser(root)) {
-            boolean hadStore = Files.exists(root.resolve(IndexSchema.FILE));
-            int changed = narrow(root, tooOpen);
+        if ((mode & tooOpen) != 0 && ownedByThisUser(dir)) {
+            boolean hadStore = Files.exists(dir.resolve(IndexSchema.FILE));
+            int changed = narrow(dir, tooOpen);
             if (hadStore) {
                 LOG.log(System.Logger.Level.WARNING, "store " + root + " was open to "
                         + (access.group ? "others" : "group and others") + String.format(" (mode %04o)", mode & 07777)
