@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Show the store's entries and bytes, the hit rate over the most recent sessions,",
-            "the largest entries and the last trim.",
+            "Show the store's entries and bytes (and the blobs no entry names, which trim",
+            "removes after an hour), the hit rate over the most recent sessions, the largest",
+            "entries and the last trim.",
         },
         footer = {"", "Exit status: 0; 1 if there is no store or it cannot be read; 2 for bad usage."})
 final class StatsCommand implements Callable<Integer> {
@@ -51,6 +52,8 @@ final class StatsCommand implements Callable<Integer> {
         b.append(String.format("%-11s%s%n", "store", root));
         b.append(String.format("%-11s%d (%d distinct outputs, %s)%n", "entries", s.entries(), s.blobs(),
                 ByteSize.format(s.bytes())));
+        b.append(String.format("%-11s%d blobs (%s): replaced outputs and lone uploads, removed by trim after an hour%n", "unnamed",
+                s.unnamed(), ByteSize.format(s.unnamedBytes())));
         StoreStats.Sessions r = s.recent();
         if (r.sessions() == 0) {
             b.append(String.format("%-11s%s%n", "sessions", "none recorded yet"));
@@ -82,6 +85,9 @@ final class StatsCommand implements Callable<Integer> {
         o.put("entries", s.entries());
         o.put("blobs", s.blobs());
         o.put("bytes", s.bytes());
+        o.put("unnamedBlobs", s.unnamed());
+        o.put("unnamedBytes", s.unnamedBytes());
+        o.put("totalBytes", s.totalBytes());
         o.put("tempFiles", s.tempFiles());
         ObjectNode r = o.putObject("recentSessions");
         StoreStats.Sessions rs = s.recent();

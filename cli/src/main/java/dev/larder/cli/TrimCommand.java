@@ -16,10 +16,11 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Remove least-recently-used entries until the store fits a size budget and/or",
-            "no entry is older than a maximum age. Entries used within the last hour are",
-            "never removed (their files may still be being read); a blob goes only when no",
-            "entry names it. Safe while helpers use the store.",
+            "Remove the blobs no entry has named for an hour (outputs a put replaced), then",
+            "least-recently-used entries until the store fits a size budget and/or no entry",
+            "is older than a maximum age. Entries used within the last hour are never",
+            "removed (their files may still be being read); a blob goes only when no entry",
+            "names it. Safe while helpers use the store.",
         },
         footer = {
             "",

@@ -77,6 +77,38 @@ class StoreCommandsIT {
     }
 
     @Test
+    void statsTrimVerify_replacedOutputs_areCountedThenTrimmedAfterTheHour() throws Exception {
+        ActionId a = new ActionId(DigestUtils.sha256("re-put".getBytes(StandardCharsets.UTF_8)));
+        ProcessBuilder pb = new ProcessBuilder(GoCacheProgIT.larder().toString(), "helper", "--dir",
+                store().toString()).redirectError(tmp.resolve("helper-reput.err").toFile());
+        try (ProtocolClient c = ProtocolClient.start(pb, Duration.ofSeconds(60))) {
+            for (int i = 0; i < 5; i++) {
+                byte[] body = ("version " + i + " " + "x".repeat(1000)).getBytes(StandardCharsets.UTF_8);
+                assertTrue(!c.put(a, body).get().isError());
+            }
+        }
+        JsonNode stats = JSON.readTree(larder(Map.of(), "stats", "--json", "--dir", store().toString()).stdout());
+        assertEquals(1, stats.get("entries").asLong(), stats.toString());
+        assertEquals(4, stats.get("unnamedBlobs").asLong(), stats.toString());
+        assertEquals(stats.get("bytes").asLong() * 5, stats.get("totalBytes").asLong(), stats.toString());
+        LarderRun text = larder(Map.of(), "stats", "--dir", store().toString());
+        assertTrue(text.stdout().contains("unnamed    4 blobs"), text.stdout());
+        LarderRun verify = larder(Map.of(), "verify", "--dir", store().toString());
+        assertEquals(0, verify.exit(), verify.stdout());
+
+        Map<String, String> later = Map.of("LARDER_TEST_CLOCK_OFFSET", "7200");
+        LarderRun trim = larder(later, "trim", "--max-age", "30d", "--dir", store().toString());
+        assertEquals(0, trim.exit(), trim.stderr());
+        assertTrue(trim.stdout().contains("removed 0 entries and 4 blobs"), trim.stdout());
+        JsonNode after = JSON.readTree(larder(later, "stats", "--json", "--dir", store().toString()).stdout());
+        assertEquals(0, after.get("unnamedBlobs").asLong(), after.toString());
+        assertEquals(after.get("bytes").asLong(), after.get("totalBytes").asLong(), after.toString());
+        verify = larder(Map.of(), "verify", "--dir", store().toString());
+        assertEquals(0, verify.exit(), verify.stdout());
+        assertTrue(verify.stdout().startsWith("verified 1 blobs"), verify.stdout());
+    }
+
+    @Test
     void helperAutoTrim_trimsAfterTheSession() throws Exception {
         fill(10, 1000, "old", List.of(), Map.of());
         fill(1, 10, "new", List.of("--auto-trim", "--max-size", "100"), Map.of("LARDER_TEST_CLOCK_OFFSET", "7200"));

@@ -21,8 +21,8 @@ import java.util.Optional;
  *       {@code TrimSettings.PROTECTED});
  *   <li>a put of the same action with another output replaces the entry: the old output's file is
  *       deleted by that put if no other entry names it and the replaced entry was last used more
- *       than an hour ago ({@code TrimSettings.PROTECTED} again); one used within the hour stays, a
- *       file no entry names, until {@code larder verify --repair} removes it;
+ *       than an hour ago ({@code TrimSettings.PROTECTED} again); one used within the hour stays,
+ *       counted as unnamed, until a trim at least an hour after the put removes it;
  *   <li>a get, the local store's background check of a freshly put file, or
  *       {@code larder verify --repair} finds the file damaged: the get is a miss and every entry
  *       naming the output is dropped; a file whose bytes no longer hash to the output id is

@@ -32,35 +32,43 @@ final class BlobFiles {
     /** A temp file this old was left by a process that died mid-put. */
     static final Duration STALE_TEMP = Duration.ofHours(1);
     private static final long PID = ProcessHandle.current().pid();
-    /** {@code put-<pid>-<random>.tmp}: the pid of the process receiving the body. */
-    private static final Pattern TEMP_NAME = Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp");
+    /**
+     * {@code put-<pid>-<random>.tmp}, and its {@code .link} while it is being placed: the pid of
+     * the process receiving the body.
+     */
+    private static final Pattern TEMP_NAME = Pattern.compile("put-(\\d+)-[0-9a-f]+\\.tmp(\\.link)?");
 
     private final Path blobs;
     private final Path tmp;
     private final InstantSource clock;
+    private final StoreAccess access;
 
-    private BlobFiles(Path root, InstantSource clock) {
+    private BlobFiles(Path root, InstantSource clock, StoreAccess access) {
         this.blobs = root.resolve("blobs");
         this.tmp = root.resolve("tmp");
         this.clock = clock;
+        this.access = access;
     }
 
     /**
-     * The files of the store in {@code root}, creating its directories if need be. File times
-     * are the real clock's, whatever clock the store puts in its index: {@code clock} is the one
-     * they are compared with (the system clock but in tests of the freshness rule).
+     * The files of the store in {@code root}, creating its directories if need be, with the
+     * store's modes ({@link StoreAccess#prepare}: private unless {@code root} is a group store,
+     * and narrowed if it is open wider). File times are the real clock's, whatever clock the
+     * store puts in its index: {@code clock} is the one they are compared with (the system clock
+     * but in tests of the freshness rule).
      *
      * @throws IOException saying why a directory cannot be created
      */
     static BlobFiles create(Path root, InstantSource clock) throws IOException {
-        BlobFiles f = new BlobFiles(root, clock);
         try {
-            Files.createDirectories(f.blobs);
-            Files.createDirectories(f.tmp);
+            StoreAccess access = StoreAccess.prepare(root);
+            BlobFiles f = new BlobFiles(root, clock, access);
+            access.createDirectory(f.blobs);
+            access.createDirectory(f.tmp);
+            return f;
         } catch (IOException e) {
             throw new IOException("cannot create store directory " + root + ": " + describe(e), e);
         }
-        return f;
     }
 
     /** The file of {@code output}'s blob (which may not exist). */
@@ -108,7 +116,7 @@ final class BlobFiles {
      */
     void place(Path temp, Digest output) throws IOException {
         Path blob = blobPath(output);
-        Files.createDirectories(blob.getParent());
+        access.createDirectory(blob.getParent());
         Path link = temp.resolveSibling(temp.getFileName() + ".link");
         Files.deleteIfExists(link);
         Files.createLink(link, temp);
@@ -117,6 +125,11 @@ final class BlobFiles {
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("store needs " + link.getParent() + " and " + blob.getParent()
                     + " on one file system: " + e.getMessage(), e);
+        } finally {
+            // rename(2) of a name onto another link of the same inode does nothing and leaves both
+            // names (POSIX): a transaction run again after the index connection broke places the
+            // same temp a second time, onto the blob its first run made, and its link would stay.
+            Files.deleteIfExists(link);
         }
         syncDirectory(blob.getParent());
     }
@@ -132,15 +145,15 @@ final class BlobFiles {
     }
 
     /**
-     * Creates an empty file in {@code tmp/} with a fresh name. Unlike createTempFile (mode 0600),
-     * it takes the process umask's mode, as cmd/go's own cache files do, so that a store can be
-     * shared by several users of one group.
+     * Creates an empty file in {@code tmp/} with a fresh name and the store's file mode (0600, or
+     * 0660 in a group store: {@link StoreAccess}), which the blob it becomes keeps.
      */
     private Path newTempFile() throws IOException {
         while (true) {
             Path p = tmp.resolve("put-" + PID + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                return Files.createFile(p);
+                access.createFile(p);
+                return p;
             } catch (FileAlreadyExistsException taken) {
                 // another put drew the same name: draw again
             }

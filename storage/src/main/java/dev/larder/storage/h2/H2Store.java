@@ -23,6 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * documentation for the layout and the write order.
  */
 final class H2Store implements LocalStore {
+    private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** Last use is refreshed at most this often per entry, sparing the index a write per get. */
     private static final Duration USE_RESOLUTION = Duration.ofMinutes(1);
     /** How many recent hits {@link #hot} keeps (about 200 bytes each). */
@@ -74,8 +75,11 @@ final class H2Store implements LocalStore {
     static H2Store open(Path root, InstantSource clock) throws IOException {
         BlobFiles files = BlobFiles.create(root, InstantSource.system());
         Index index = new Index(root);
-        // The index server creates the schema; this first statement starts it if need be.
-        index.withDb("open index " + root.resolve(IndexSchema.FILE), c -> null);
+        // The index's owner creates the schema; this first statement starts it if need be.
+        index.withDb("open index " + root.resolve(IndexSchema.FILE), c -> {
+            IndexSchema.upgrade(c);
+            return null;
+        });
         H2Store s = new H2Store(root, clock, files, index);
         files.removeStaleTemps();
         return s;
@@ -155,8 +159,10 @@ final class H2Store implements LocalStore {
     public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
         Instant now = clock.instant();
         hot.remove(action);
-        Path blob = receiveAndPlace(output, size, body, c -> nameOutput(c, action, output, size, now),
+        EntryRow[] replaced = new EntryRow[1]; // the last run of the transaction's (it may run again)
+        Path blob = receiveAndPlace(output, size, body, c -> replaced[0] = nameOutput(c, action, output, size, now),
                 "index update for " + action);
+        retire(replaced[0], output, now);
         hot.remove(action);
         check.verifySoon(output, size);
         return new Entry(output, size, now, blob);
@@ -164,8 +170,10 @@ final class H2Store implements LocalStore {
 
     @Override
     public Path putBlob(Digest output, long size, InputStream body) throws IOException {
-        return receiveAndPlace(output, size, body, c -> {
-        }, "index update for blob " + output);
+        long now = EpochNanos.of(clock.instant());
+        // No entry names it yet: counted as unnamed, and trimmed if none comes to within the hour.
+        return receiveAndPlace(output, size, body, c -> locks.unnamed(c, output, size, now),
+                "index update for blob " + output);
     }
 
     @Override
@@ -185,15 +193,20 @@ final class H2Store implements LocalStore {
         Instant now = clock.instant();
         hot.remove(action);
         Path blob = files.blobPath(output);
-        return index.withDb("index update for " + action, c -> Index.inTransaction(c, () -> {
+        EntryRow[] replaced = new EntryRow[1];
+        boolean linked = index.withDb("index update for " + action, c -> Index.inTransaction(c, () -> {
             locks.lock(c, output, size, false);
             BlobStat stat = files.stat(blob);
             if (stat == null || stat.size() != size) {
                 return false;
             }
-            nameOutput(c, action, output, size, now);
+            replaced[0] = nameOutput(c, action, output, size, now);
             return true;
         }));
+        if (linked) {
+            retire(replaced[0], output, now);
+        }
+        return linked;
     }
 
     /** The step a put takes, under the blob's lock, after the blob is in place. */
@@ -226,8 +239,9 @@ final class H2Store implements LocalStore {
                         then.run(c);
                     } catch (SQLException e) {
                         // The blob is in place but no entry will name it (a full disk, say):
-                        // remove it unless an earlier entry already serves the same output.
-                        if (!IndexRows.referenced(c, output)) {
+                        // remove it unless an earlier entry already serves the same output, or it
+                        // is a replaced output in its protected hour (a DiskPath may be out).
+                        if (!BlobLocks.kept(c, output)) {
                             Files.deleteIfExists(files.blobPath(output));
                         }
                         throw e;
@@ -244,20 +258,44 @@ final class H2Store implements LocalStore {
     }
 
     /**
-     * Names {@code output} as {@code action}'s output; the output the action named before goes
-     * if nothing names it any more and it was not used within the protected hour.
+     * Names {@code output} as {@code action}'s output, under {@code output}'s lock.
+     *
+     * @return the row the action had before (its output is for {@link #retire}), or null
      */
-    private void nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
-            throws SQLException, IOException {
-        // Only an output unused for the protected hour: a DiskPath handed out more recently may
-        // still be read by another go command.
-        Digest previous = IndexRows.outputUnusedSince(c, action, EpochNanos.of(now.minus(TrimSettings.PROTECTED)));
+    private EntryRow nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
+            throws SQLException {
+        EntryRow previous = IndexRows.entry(c, action);
         IndexRows.putEntry(c, action, output, size, EpochNanos.of(now));
-        // The output this action named before, if no entry names it now, would only take space
-        // that trim does not count: it goes, under its own lock. (One used within the hour stays,
-        // for `larder verify --repair` to remove later.)
-        if (previous != null && !previous.equals(output)) {
-            locks.removeIfUnnamed(c, previous);
+        locks.named(c, output);
+        return previous;
+    }
+
+    /**
+     * After a put or link named {@code output} for an action that named {@code previous}'s
+     * output before: that output, if nothing names it any more, goes at once when it was not
+     * used within the protected hour; otherwise it stays, counted as unnamed, until a trim after
+     * that hour (a DiskPath handed out to another go command may still be read). A transaction
+     * of its own, under that output's lock alone: a put holding two blob locks at once would
+     * deadlock with a put of the two outputs the other way round.
+     */
+    private void retire(EntryRow previous, Digest output, Instant now) {
+        if (previous == null || previous.output().equals(output)) {
+            return;
+        }
+        Digest old = previous.output();
+        boolean unused = previous.lastUseNanos() < EpochNanos.of(now.minus(TrimSettings.PROTECTED));
+        try {
+            index.withDb("index update for replaced output " + old, c -> Index.inTransaction(c, () -> {
+                if (unused) {
+                    locks.removeIfUnnamed(c, old);
+                } else {
+                    locks.unnamed(c, old, previous.size(), EpochNanos.of(now));
+                }
+                return null;
+            }));
+        } catch (IOException e) {
+            // The put itself is done: the old blob stays, an orphan `larder verify --repair` removes.
+            LOG.log(System.Logger.Level.DEBUG, () -> "after a put of " + output + ": " + e.getMessage());
         }
     }
 

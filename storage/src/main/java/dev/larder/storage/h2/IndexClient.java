@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -65,8 +64,8 @@ final class IndexClient {
         // One process (and one thread in it) at a time starts a server and waits for it; the
         // others wait for the lock, then find the server it started.
         synchronized (IndexClient.class) {
-            try (FileChannel ch = FileChannel.open(dir.resolve(START_LOCK), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+            try (FileChannel ch = StoreAccess.of(dir).openLockFile(dir.resolve(START_LOCK));
+                    FileLock ignored = ch.lock()) {
                 return startAndConnect(dir);
             } catch (IOException e) {
                 throw new SQLException("cannot lock " + dir.resolve(START_LOCK) + ": " + e.getMessage(), "08001",
@@ -162,8 +161,7 @@ final class IndexClient {
 
     /** Whether a server holds the store's server lock (checked by trying to take it). */
     private static boolean serverRunning(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir.resolve(IndexServer.LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel ch = StoreAccess.of(dir).openLockFile(dir.resolve(IndexServer.LOCK))) {
             FileLock l = ch.tryLock();
             if (l == null) {
                 return true;
@@ -191,6 +189,13 @@ final class IndexClient {
                 IndexServer.class.getName(), dir.toString()));
         try {
             Path log = dir.resolve("server.log");
+            if (!Files.exists(log)) {
+                try {
+                    StoreAccess.of(dir).createFile(log); // appended to below: made with the store's mode
+                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    // another client's server made it
+                }
+            }
             Process p = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

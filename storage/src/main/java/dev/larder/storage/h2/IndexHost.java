@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -51,8 +50,8 @@ final class IndexHost implements AutoCloseable {
      * @return the host, or null if another process owns the store
      */
     static IndexHost acquire(Path dir, long patienceMillis) throws IOException, SQLException {
-        FileChannel lockFile = FileChannel.open(dir.resolve(IndexServer.LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
+        StoreAccess access = StoreAccess.of(dir);
+        FileChannel lockFile = access.openLockFile(dir.resolve(IndexServer.LOCK));
         FileLock lock = null;
         try {
             long deadline = System.nanoTime() + patienceMillis * 1_000_000L;
@@ -77,7 +76,7 @@ final class IndexHost implements AutoCloseable {
         Connection admin = null;
         Server tcp = null;
         try {
-            String password = IndexServer.makeSecret(dir);
+            String password = IndexServer.makeSecret(dir, access);
             // async: H2's file system over AsynchronousFileChannel, which a Thread.interrupt()
             // does not close (an interrupted FileChannel is closed, and with it the index, for
             // every session of a process that holds it in-process; tiers interrupt their
@@ -87,12 +86,16 @@ final class IndexHost implements AutoCloseable {
             // killed right after a put has not lost it (H2 otherwise writes up to 0.5 s late).
             String url = "jdbc:h2:async:" + dir.resolve("index") + ";FILE_LOCK=FS;WRITE_DELAY=0";
             admin = IndexServer.adminConnection(dir, url, password);
+            // H2 made the file under the umask (0644 under the usual 022), and anyone who can read
+            // it can dump it, password or not.
+            access.setFileMode(dir.resolve(IndexSchema.FILE), false);
+            access.setFileMode(dir.resolve("index.trace.db"), false);
             IndexSchema.create(admin);
             // h2.bindAddress (set once per process, see bindLoopback) keeps it on loopback.
             bindLoopback();
             tcp = Server.createTcpServer("-tcpPort", "0", "-baseDir", "async:" + dir, "-ifExists");
             tcp.start();
-            IndexServer.publish(dir, tcp.getPort());
+            IndexServer.publish(dir, tcp.getPort(), access);
             return new IndexHost(dir, url, password, lockFile, lock, admin, tcp);
         } catch (IOException | SQLException | RuntimeException e) {
             if (tcp != null) {

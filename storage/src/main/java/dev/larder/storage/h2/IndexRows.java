@@ -61,20 +61,6 @@ final class IndexRows {
         }
     }
 
-    /**
-     * The output {@code action} names now, if it was last used before {@code unusedSinceNanos};
-     * null otherwise, or if the index has no entry for it.
-     */
-    static Digest outputUnusedSince(Connection c, Digest action, long unusedSinceNanos) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT output, last_use_nanos FROM entries WHERE action = ?")) {
-            ps.setBytes(1, action.bytes());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getLong(2) < unusedSinceNanos ? new Digest(rs.getBytes(1)) : null;
-            }
-        }
-    }
-
     /** Makes {@code action} name {@code output}, put and last used at {@code nowNanos}. */
     static void putEntry(Connection c, Digest action, Digest output, long size, long nowNanos) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(

@@ -1,6 +1,7 @@
 package dev.larder.storage.h2;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -12,6 +13,19 @@ final class IndexSchema {
     static final String FILE = "index.mv.db";
 
     private IndexSchema() {
+    }
+
+    /**
+     * Adds what an owner from an older larder did not create (such an owner serves the index to
+     * this process until it exits idle): one look at the catalog when nothing is missing.
+     */
+    static void upgrade(Connection c) throws SQLException {
+        try (ResultSet rs = c.getMetaData().getColumns(null, null, "BLOBS", "UNNAMED_NANOS")) {
+            if (rs.next()) {
+                return;
+            }
+        }
+        create(c);
     }
 
     /** Creates the tables that are missing and records the schema version; safe to run again. */
@@ -33,6 +47,10 @@ final class IndexSchema {
                     + "output VARBINARY(32) PRIMARY KEY, "
                     + "size BIGINT NOT NULL, "
                     + "verified_stat VARCHAR(128) NOT NULL)");
+            // When the blob stopped being any entry's output (a put replaced the output that named
+            // it, or it was uploaded alone, for a record to name later): trim removes it once this
+            // is older than the protected hour. Null while an entry names it.
+            st.execute("ALTER TABLE blobs ADD COLUMN IF NOT EXISTS unnamed_nanos BIGINT");
             st.execute("CREATE TABLE IF NOT EXISTS sessions ("
                     + "id BIGINT AUTO_INCREMENT PRIMARY KEY, ended_nanos BIGINT NOT NULL, gets BIGINT NOT NULL, "
                     + "hits BIGINT NOT NULL, misses BIGINT NOT NULL, puts BIGINT NOT NULL, "

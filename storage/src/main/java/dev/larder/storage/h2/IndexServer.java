@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,7 +26,8 @@ import org.h2.tools.Server;
  *
  * <p>Files in the store directory: {@code server.lock} (held while a server runs: at most one per
  * store), {@code server.properties} (its port and pid), {@code server.secret} (the index's
- * password, made once, readable by the store's owner only), {@code server.log} (its stderr).
+ * password, made once, readable by the store's owner only, or by its group in a group store),
+ * {@code server.log} (its stderr); each with the store's modes ({@link StoreAccess}).
  */
 public final class IndexServer {
     static final String LOCK = "server.lock";
@@ -139,17 +139,19 @@ public final class IndexServer {
     }
 
     /**
-     * The store's secret, made by the first server (readable by the store's owner only, written
-     * in full and fsynced before it appears under its name) and kept from then on.
+     * The store's secret, made by the first server (readable by the store's owner only, or by its
+     * group too in a group store ({@link StoreAccess}); written in full and fsynced before it
+     * appears under its name) and kept from then on.
      */
-    static String makeSecret(Path dir) throws IOException {
+    static String makeSecret(Path dir, StoreAccess access) throws IOException {
         String existing = readSecret(dir);
         if (existing != null) {
+            // A store made private, or made a group store, since: the secret follows (if ours).
+            access.setFileMode(dir.resolve(SECRET), true);
             return existing;
         }
         Path file = dir.resolve(SECRET);
-        Path tmp = Files.createTempFile(dir, ".secret-", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Path tmp = access.createTempFile(dir, ".secret-", true);
         try {
             byte[] key = new byte[16];
             new SecureRandom().nextBytes(key);
@@ -168,9 +170,8 @@ public final class IndexServer {
         return readSecret(dir);
     }
 
-    static void publish(Path dir, int port) throws IOException {
-        Path tmp = Files.createTempFile(dir, ".server-", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    static void publish(Path dir, int port, StoreAccess access) throws IOException {
+        Path tmp = access.createTempFile(dir, ".server-", false);
         Files.writeString(tmp, "port=" + port + "\npid=" + ProcessHandle.current().pid() + "\n",
                 StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve(ADDRESS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

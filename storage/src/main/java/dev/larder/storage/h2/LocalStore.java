@@ -32,6 +32,12 @@ public interface LocalStore extends Storage {
      * Opens (creating if needed) the local store in {@code dir}, taking put and use times from
      * {@code clock}.
      *
+     * <p>The store is private to the user, whatever the umask: {@code dir} is made 0700, every
+     * directory in it 0700 and every file 0600; a store directory open to group or others is
+     * narrowed so, with everything in it, on open (one warning). A directory that has the
+     * set-group-ID bit is a group store, shared by its group: directories 2770, files 0660,
+     * {@code server.secret} 0640, nothing for others.
+     *
      * <p>Opening may start a process that outlives the caller. One process at a time owns a
      * store's index; unless this process {@link #hostInProcess hosts} its stores, an open that
      * finds no owner starts an index server ({@link IndexServer}): a detached JVM, in a session
@@ -39,7 +45,8 @@ public interface LocalStore extends Storage {
      * does not stop it, which listens on
      * a TCP port of 127.0.0.1 that the system picks, and writes {@code server.lock},
      * {@code server.properties} (its port and pid), {@code server.secret} (the index's password,
-     * readable by the owner only) and {@code server.log} (its output) in {@code dir}, beside
+     * readable by the owner only, or by the group of a group store) and {@code server.log} (its
+     * output) in {@code dir}, beside
      * {@code server.start} (the lock of the client starting it). It exits after
      * {@code $LARDER_SERVER_IDLE} seconds (default 600) without a client, or when {@code dir} or
      * its index is deleted. A process that hosts its stores starts no server: it owns the index
@@ -100,9 +107,12 @@ public interface LocalStore extends Storage {
     }
 
     /**
-     * Removes least-recently-used entries until the store fits {@code settings}, never an entry
-     * used within {@link TrimSettings#PROTECTED} (cmd/go may still be reading its file); a blob
-     * goes only when no entry names it any more. Records the result, which {@link #stats} reports.
+     * Removes the blobs no entry has named for {@link TrimSettings#PROTECTED} (outputs a put
+     * replaced, uploads no record named), then least-recently-used entries until the store fits
+     * {@code settings}, never an entry used within {@link TrimSettings#PROTECTED} (cmd/go may
+     * still be reading its file); a blob goes only when no entry names it any more. The size
+     * budget counts every blob, unnamed ones too. Also removes what puts of dead processes left
+     * in {@code tmp/}. Records the result, which {@link #stats} reports.
      */
     TrimResult trim(TrimSettings settings) throws IOException;
 
@@ -129,12 +139,13 @@ public interface LocalStore extends Storage {
     /** The most recent trim, if any (cheap: what auto-trim checks after every session). */
     Optional<TrimResult> lastTrim() throws IOException;
 
-    /** Counts, recent sessions' hit rate, the largest entries and the last trim. */
+    /** Counts (unnamed blobs too), recent sessions' hit rate, the largest entries and the last trim. */
     StoreStats stats(int largest) throws IOException;
 
     /**
-     * Re-hashes every blob the index names and looks for files no entry names; with
-     * {@code repair}, drops the entries of bad blobs, the bad blobs, and leftover files.
+     * Re-hashes every blob the index names and looks for files no entry names (other than blobs
+     * the index counts as unnamed, which are trim's); with {@code repair}, drops the entries of
+     * bad blobs, the bad blobs, and leftover files.
      */
     VerifyResult verify(boolean repair) throws IOException;
 }

@@ -26,6 +26,9 @@ final class Upkeep {
     /** A blob file younger than this that no entry names may be a put between its rename and its row. */
     private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
     private static final int BATCH = 500;
+    /** The condition on a {@code blobs} row {@code b} of a blob that no entry names and trim is to remove. */
+    private static final String UNNAMED = "b.unnamed_nanos IS NOT NULL "
+            + "AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.output = b.output)";
     /** Trim records kept; {@link #lastTrim} reads the newest. */
     private static final int TRIMS_KEPT = 100;
 
@@ -61,8 +64,25 @@ final class Upkeep {
         long entriesRemoved = 0;
         long blobsRemoved = 0;
         long bytesRemoved = 0;
+        // First the blobs no entry has named for the protected hour: replaced outputs, uploads
+        // no record named. They only take space.
+        Digest unnamedAfter = null;
+        while (true) {
+            List<Stored> batch = unnamedBefore(protectFrom, unnamedAfter);
+            if (batch.isEmpty()) {
+                break;
+            }
+            for (Stored u : batch) {
+                unnamedAfter = u.output();
+                if (settings.dryRun() || index.withDb("trim: remove unnamed blob", c -> Index.inTransaction(c,
+                        () -> locks.removeIfUnnamedBefore(c, u.output(), protectFrom)))) {
+                    blobsRemoved++;
+                    bytesRemoved += u.size();
+                }
+            }
+        }
         Candidate after = null;
-        // Oldest first, a batch at a time, so memory stays small whatever the store's size.
+        // Then entries, oldest first, a batch at a time, so memory stays small whatever the store's size.
         while (true) {
             List<Candidate> batch = oldest(after, protectFrom);
             if (batch.isEmpty()) {
@@ -94,6 +114,8 @@ final class Upkeep {
                 bytesLeft <= budget, settings.dryRun());
         if (!settings.dryRun()) {
             record(r);
+            // What puts of dead processes left in tmp/ (a long-lived owner opens the store once).
+            files.removeStaleTemps();
         }
         return r;
     }
@@ -190,9 +212,40 @@ final class Upkeep {
         });
     }
 
-    /** Bytes of the distinct outputs the index names. */
-    private long totalBytes() throws IOException {
+    /** A blob no entry names, as trim sees it. */
+    private record Stored(Digest output, long size) {
+    }
+
+    /**
+     * The next blobs after {@code after} (null: from the start), in byte order, that no entry
+     * has named since before {@code cutoff}.
+     */
+    private List<Stored> unnamedBefore(long cutoff, Digest after) throws IOException {
+        return index.withDb("trim: read unnamed blobs", c -> {
+            List<Stored> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT b.output, b.size FROM blobs b "
+                    + "WHERE b.unnamed_nanos < ? AND b.output > ? AND " + UNNAMED + " ORDER BY b.output LIMIT ?")) {
+                ps.setLong(1, cutoff);
+                ps.setBytes(2, after == null ? new byte[0] : after.bytes());
+                ps.setInt(3, BATCH);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Stored(new Digest(rs.getBytes(1)), rs.getLong(2)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Bytes of the distinct outputs the entries name. */
+    private long namedBytes() throws IOException {
         return count("SELECT COALESCE(SUM(size), 0) FROM (SELECT output, MAX(size) AS size FROM entries GROUP BY output)");
+    }
+
+    /** Bytes of every blob the index knows: the outputs entries name, and the unnamed ones not trimmed yet. */
+    private long totalBytes() throws IOException {
+        return namedBytes() + count("SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE " + UNNAMED);
     }
 
     private long count(String sql) throws IOException {
@@ -209,7 +262,9 @@ final class Upkeep {
     StoreStats stats(int largest) throws IOException {
         long entries = count("SELECT COUNT(*) FROM entries");
         long blobs = count("SELECT COUNT(DISTINCT output) FROM entries");
-        long bytes = totalBytes();
+        long bytes = namedBytes();
+        long unnamed = count("SELECT COUNT(*) FROM blobs b WHERE " + UNNAMED);
+        long unnamedBytes = count("SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE " + UNNAMED);
         StoreStats.Sessions recent = sessions.recent();
         List<StoreStats.Large> large = index.withDb("stats: largest", c -> {
             List<StoreStats.Large> out = new ArrayList<>();
@@ -233,7 +288,7 @@ final class Upkeep {
         } catch (NoSuchFileException e) {
             temps = 0;
         }
-        return new StoreStats(entries, blobs, bytes, recent, large, lastTrim, temps);
+        return new StoreStats(entries, blobs, bytes, unnamed, unnamedBytes, recent, large, lastTrim, temps);
     }
 
     /** The most recent trim recorded, if any: one row read, whatever the store's size. */
@@ -336,8 +391,10 @@ final class Upkeep {
                             continue;
                         }
                         Digest output = Digest.fromHex(name);
-                        boolean named = index.withDb("verify: look up blob", c -> IndexRows.referenced(c, output));
-                        if (!named && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
+                        // A blob recorded as unnamed (a replaced output, an upload) is counted
+                        // by stats and removed by trim an hour later: not a problem.
+                        boolean known = index.withDb("verify: look up blob", c -> BlobLocks.kept(c, output));
+                        if (!known && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff)) {
                             problems.add(new VerifyResult.Problem(VerifyResult.Kind.ORPHAN_BLOB, f, 0,
                                     Files.size(f) + " bytes no entry names"));
                             if (repair) {

@@ -30,8 +30,10 @@ public record VerifyResult(long blobsChecked, long bytesChecked, List<Problem> p
         /** A blob's bytes do not hash to its name. */
         WRONG_HASH,
         /**
-         * A blob file no entry names: left by a put whose index write failed, or the old output of
-         * an action put again while that output was in use (within {@link TrimSettings#PROTECTED}).
+         * A blob file no entry names and the index does not know as unnamed: left by a put whose
+         * index write never happened (its process died), or by an earlier larder, which kept a
+         * replaced output without counting it. (A replaced output or an upload the index records
+         * as unnamed is no problem: {@link LocalStore#trim} removes it after the protected hour.)
          */
         ORPHAN_BLOB,
         /** A file in {@code blobs/} or {@code tmp/} that larder did not put there, or left by a killed put. */

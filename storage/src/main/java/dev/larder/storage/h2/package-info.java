@@ -29,7 +29,8 @@
  * files, the verified receive and the rename into place), {@code BlobLocks} (the row locks every
  * change to a blob file is made under, one object shared by the store and {@code Upkeep}),
  * {@code BlobCheck} (whether a blob may be served), {@code BlobStat} (the "too fresh to trust
- * its stat" rule) and {@code HotRows} (recent hits).
+ * its stat" rule), {@code HotRows} (recent hits) and {@code StoreAccess} (who may read the store's
+ * files: its user alone, or the group of a set-group-ID store directory, and the modes that say so).
  *
  * <p>What does not live here: other backends (it imports none), the server that serves a store
  * to other machines (package {@code server}), the protocol.

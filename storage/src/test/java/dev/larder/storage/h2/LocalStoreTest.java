@@ -373,4 +373,52 @@ class LocalStoreTest extends StorageContract {
         assertEquals(Optional.of(s.root()), s.clientDirectory(), "client directory: got " + s.clientDirectory()
                 + ", want the store's root " + s.root());
     }
+
+    @Test
+    void put_runAgainAfterTheIndexConnectionBroke_leavesNoTempLink() throws Exception {
+        Storage s = store();
+        put(s, action("a"), "first".getBytes(UTF_8));
+        byte[] body = "second, placed twice".getBytes(UTF_8);
+        String hex = Digest.sha256(body).toString();
+        Path blob = dir.toAbsolutePath().resolve("blobs").resolve(hex.substring(0, 2)).resolve(hex);
+        // Another client holds the row lock of the action's entry: the put places its blob, then
+        // waits for the row, and the index server is killed under it (the connection breaks).
+        java.sql.Connection holder = IndexClient.connect(dir.toAbsolutePath());
+        holder.setAutoCommit(false);
+        try (java.sql.PreparedStatement ps = holder.prepareStatement(
+                "SELECT * FROM entries WHERE action = ? FOR UPDATE")) {
+            ps.setBytes(1, action("a").bytes());
+            ps.executeQuery().close();
+        }
+        java.util.concurrent.CompletableFuture<Entry> putting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return put(s, action("a"), body);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertTrue(within10s(() -> Files.exists(blob)), "the put never placed its blob");
+        long pid = Long.parseLong(IndexClient.readAddress(dir.toAbsolutePath()).getProperty("pid").trim());
+        ProcessHandle server = ProcessHandle.of(pid).orElseThrow();
+        server.destroyForcibly();
+        server.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            holder.close();
+        } catch (java.sql.SQLException broken) {
+            // its server is gone
+        }
+        assertHolds(putting.get(60, java.util.concurrent.TimeUnit.SECONDS), body);
+        assertEquals(Set.of(), LocalStoreFiles.under(dir.resolve("tmp")), "files left in tmp/");
+        assertHolds(hit(s, action("a")), body);
+    }
+
+    @Test
+    void open_tempLinkOfAProcessThatIsGone_isRemoved() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path temps = Files.createDirectories(dir.resolve("tmp"));
+        Path link = Files.writeString(temps.resolve("put-" + gone.pid() + "-abc123.tmp.link"), "left by a retried put");
+        store();
+        assertFalse(Files.exists(link), "temp link of a process that is gone: got kept, want removed");
+    }
 }

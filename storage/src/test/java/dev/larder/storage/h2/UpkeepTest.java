@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.LocalStoreFiles;
 import dev.larder.storage.SessionRecord;
 import dev.larder.storage.TestClock;
 import java.io.ByteArrayInputStream;
@@ -151,12 +152,18 @@ class UpkeepTest {
     void trim_dryRun_reportsWithoutRemoving() throws IOException {
         Entry a = put("a", body("a", 100));
         put("b", body("b", 100));
+        Entry replaced = put("c", body("c before", 100));
+        put("c", body("c after", 100));
         clock.advance(Duration.ofHours(2));
-        TrimResult r = store().trim(new TrimSettings(OptionalLong.of(100), Optional.empty(), true));
-        assertEquals(1, r.entriesRemoved());
-        assertEquals(100, r.bytesRemoved());
+        // 400 bytes: the replaced output's 100 go first, then one entry of 100.
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.of(200), Optional.empty(), true));
+        assertEquals(1, r.entriesRemoved(), r.toString());
+        assertEquals(2, r.blobsRemoved(), r.toString());
+        assertEquals(200, r.bytesRemoved(), r.toString());
+        assertEquals(200, r.bytesLeft(), r.toString());
         assertTrue(r.dryRun());
         assertTrue(Files.exists(a.path()));
+        assertTrue(Files.exists(replaced.path()), "a dry run removed a replaced output");
         assertTrue(has("a") && has("b"));
         assertTrue(store().stats(1).lastTrim().isEmpty(), "a dry run was recorded as the last trim");
     }
@@ -257,5 +264,86 @@ class UpkeepTest {
         Entry second = store().get(action("a")).orElseThrow();
         put("a", body("third", 100));
         assertTrue(Files.exists(second.path()), "the replaced output, used just now: got deleted");
+    }
+
+    @Test
+    void rePut_200Times_statsCountTheReplacedOutputsAndTrimRemovesThemAfterTheHour() throws IOException {
+        int size = 4096;
+        Entry last = null;
+        for (int i = 0; i < 200; i++) {
+            last = put("manifest", body("version " + i, size));
+            clock.advance(Duration.ofSeconds(10)); // all 200 within the protected hour
+        }
+        StoreStats s = store().stats(0);
+        assertEquals(1, s.entries(), s.toString());
+        assertEquals(size, s.bytes(), s.toString());
+        assertEquals(199, s.unnamed(), "replaced outputs: " + s);
+        assertEquals(199L * size, s.unnamedBytes(), s.toString());
+        assertEquals(200L * size, s.totalBytes(), s.toString());
+        assertEquals(200, LocalStoreFiles.under(dir.resolve("blobs")).size(), "blob files before the hour");
+
+        TrimResult early = store().trim(maxBytes(0));
+        assertEquals(0, early.blobsRemoved(), "a trim within the hour removed replaced outputs: " + early);
+        assertEquals(200L * size, early.bytesLeft(), "bytes left counts the replaced outputs: " + early);
+        assertTrue(store().verify(false).clean(), "verify with replaced outputs in their hour");
+
+        clock.advance(Duration.ofHours(1));
+        VerifyResult v = store().verify(false);
+        assertTrue(v.clean(), "verify an hour later, before a trim: " + v);
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.empty(), Optional.of(Duration.ofDays(30)), false));
+        assertEquals(199, r.blobsRemoved(), r.toString());
+        assertEquals(199L * size, r.bytesRemoved(), r.toString());
+        assertEquals(0, r.entriesRemoved(), r.toString());
+        assertEquals(size, r.bytesLeft(), r.toString());
+        assertEquals(java.util.Set.of(last.path()), LocalStoreFiles.under(dir.resolve("blobs")), "blob files after the trim");
+        s = store().stats(0);
+        assertEquals(0, s.unnamed(), s.toString());
+        assertEquals(size, s.totalBytes(), s.toString());
+        assertTrue(store().verify(false).clean(), "verify after the trim");
+        assertTrue(has("manifest"));
+    }
+
+    @Test
+    void trim_replacedOutputNamedAgainByAnotherAction_stays() throws IOException {
+        byte[] first = body("first", 100);
+        Entry e = put("a", first);
+        put("a", body("second", 100));
+        put("b", first); // the replaced output is some other action's now
+        clock.advance(Duration.ofMinutes(30));
+        assertTrue(has("b"));
+        clock.advance(Duration.ofMinutes(31));
+        TrimResult r = store().trim(new TrimSettings(OptionalLong.empty(), Optional.of(Duration.ofDays(30)), false));
+        assertEquals(0, r.blobsRemoved(), r.toString());
+        assertTrue(Files.exists(e.path()), "an output named again: got removed");
+        assertEquals(0, store().stats(0).unnamed());
+        assertTrue(has("b"));
+    }
+
+    @Test
+    void trim_uploadNoRecordNamed_isRemovedAfterTheHour() throws IOException {
+        byte[] body = body("uploaded alone", 100);
+        Digest out = Digest.sha256(body);
+        Path blob = store().putBlob(out, body.length, new ByteArrayInputStream(body));
+        assertEquals(1, store().stats(0).unnamed());
+        TrimResult early = store().trim(maxBytes(0));
+        assertEquals(0, early.blobsRemoved(), early.toString());
+        clock.advance(Duration.ofMinutes(61));
+        TrimResult r = store().trim(maxBytes(1000));
+        assertEquals(1, r.blobsRemoved(), r.toString());
+        assertFalse(Files.exists(blob), "an upload no record named for an hour: got kept");
+        assertTrue(store().verify(false).clean());
+    }
+
+    @Test
+    void open_indexServedByAnOlderOwner_addsTheColumnItLacks() throws Exception {
+        LocalStore.open(dir, clock).close();
+        // The owner that stays (its server) made the tables before there was a column for unnamed blobs.
+        try (java.sql.Connection c = IndexClient.connect(dir.toAbsolutePath());
+                java.sql.Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE blobs DROP COLUMN unnamed_nanos");
+        }
+        put("a", body("first", 100));
+        put("a", body("second", 100));
+        assertEquals(1, store().stats(0).unnamed(), "the replaced output");
     }
 }
