@@ -1,5 +1,6 @@
 package dev.larder.cli;
 
+import dev.larder.storage.trust.RecordKeys;
 import dev.larder.storage.trust.SigningKey;
 import dev.larder.storage.trust.TrustedKeys;
 import java.io.IOException;
@@ -17,18 +18,16 @@ import picocli.CommandLine.Option;
  */
 final class KeyOptions {
     @Option(names = "--sign-key", paramLabel = "FILE",
-            description = "Sign every record written to a far tier with the Ed25519 private key in FILE "
-                    + "(or $LARDER_SIGN_KEY); larder keygen writes one.")
+            description = "Sign the records this command writes for others with the Ed25519 private key in FILE "
+                    + "(helper, run: every record written to a far tier; serve: records PUT without a trusted "
+                    + "signature) (or $LARDER_SIGN_KEY); larder keygen writes one.")
     Path signKey;
 
     @Option(names = "--trust-key", paramLabel = "FILE.pub",
-            description = "Use a record read from a far tier only if the key in FILE.pub signed it; repeatable "
-                    + "(or $LARDER_TRUST_KEYS, a file of .pub lines). Without any: far tiers' records are believed.")
+            description = "Believe a record only if the key in FILE.pub signed it (helper, run: records read from "
+                    + "far tiers, others are misses; serve: records PUT to it, others get 403); repeatable "
+                    + "(or $LARDER_TRUST_KEYS, a file of .pub lines). Without any, every record is believed.")
     List<Path> trustKeys = new ArrayList<>();
-
-    /** The keys, read. */
-    record Keys(Optional<SigningKey> signer, Optional<TrustedKeys> trust) {
-    }
 
     /**
      * Reads the keys the options (else the environment) name.
@@ -36,7 +35,7 @@ final class KeyOptions {
      * @throws IllegalArgumentException if a key file cannot be read or is not a key (a bad value
      *                                  of the option: a usage error, reported before anything opens)
      */
-    Keys resolve(Map<String, String> env) {
+    RecordKeys resolve(Map<String, String> env) {
         Invocation inv = Invocation.current();
         Optional<SigningKey> signer = Optional.empty();
         String signWhat = signKey != null ? "--sign-key" : "$LARDER_SIGN_KEY";
@@ -62,7 +61,7 @@ final class KeyOptions {
                 throw new IllegalArgumentException(trustWhat + ": " + Main.message(e), e);
             }
         }
-        return new Keys(signer, trusted);
+        return new RecordKeys(signer, trusted);
     }
 
     /** These options as command-line arguments (absolute paths), for a helper run elsewhere (the daemon). */

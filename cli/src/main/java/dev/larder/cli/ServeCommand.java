@@ -2,6 +2,7 @@ package dev.larder.cli;
 
 import dev.larder.storage.h2.LocalStore;
 import dev.larder.storage.server.CacheServer;
+import dev.larder.storage.trust.RecordKeys;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -43,6 +44,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest body accepted (default: ${DEFAULT-VALUE}).")
     private String maxBody;
 
+    @CommandLine.Mixin
+    private KeyOptions keys;
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -52,11 +56,12 @@ final class ServeCommand implements Callable<Integer> {
         long max = ByteSize.parse(maxBody, "--max-body");
         // A bad token file is an I/O failure of serve (exit 1), as it always was.
         Optional<String> token = tokenFile == null ? Optional.empty() : Optional.of(TokenFile.read(tokenFile));
+        RecordKeys recordKeys = keys.resolve(Invocation.current().env());
         Path root = dir.resolve();
         LocalStore store = LocalStore.open(root, StoreClock.get());
         CacheServer server;
         try {
-            server = CacheServer.start(store, address, token, readOnly, max, System.err);
+            server = CacheServer.start(store, address, token, readOnly, max, System.err, recordKeys);
         } catch (IOException e) {
             closeQuietly(store);
             throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
@@ -69,7 +74,9 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "larder-serve-shutdown"));
         System.err.println("larder serve: http://" + address.getHostString() + ":" + server.port() + "/ serving "
-                + root + (readOnly ? " (read-only)" : "") + (token.isPresent() ? " (PUT needs the token)" : ""));
+                + root + (readOnly ? " (read-only)" : "") + (token.isPresent() ? " (PUT needs the token)" : "")
+                + (recordKeys.trust().isPresent() ? " (records only signed by " + recordKeys.trust().get().size()
+                        + " trusted keys)" : "") + (recordKeys.signer().isPresent() ? " (signing records)" : ""));
         stopped.await();
         return 0;
     }

@@ -5,6 +5,7 @@ import dev.larder.storage.Storage;
 import dev.larder.storage.StorageProvider;
 import dev.larder.storage.h2.LocalStoreProvider;
 import dev.larder.storage.tier.StoreSpec;
+import dev.larder.storage.trust.RecordKeys;
 import dev.larder.storage.tier.Stores;
 import dev.larder.storage.tier.TierSettings;
 import java.io.File;
@@ -137,7 +138,7 @@ final class StoreOptions {
         Duration wait = duration(uploadWait, env.get("LARDER_UPLOAD_WAIT"), "--upload-wait", Duration.ofSeconds(60));
         BackendContext context = new BackendContext(token(env), timeout, StoreClock.get(), env);
         boolean prefetching = prefetch && !"0".equals(env.get("LARDER_PREFETCH"));
-        KeyOptions.Keys k = keys.resolve(env);
+        RecordKeys k = keys.resolve(env);
         TierSettings tiers = TierSettings.defaults().withUploadWait(wait)
                 .withPrefetchKey(prefetching ? Optional.of(cwd.toString()) : Optional.empty())
                 .withKeys(k.signer(), k.trust());

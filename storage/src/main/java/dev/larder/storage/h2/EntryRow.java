@@ -2,6 +2,8 @@ package dev.larder.storage.h2;
 
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.StoredOutput;
+import java.util.Optional;
 import java.nio.file.Path;
 
 /**
@@ -14,15 +16,21 @@ import java.nio.file.Path;
  * @param lastUseNanos when the entry was last used, nanoseconds since the epoch
  * @param verifiedStat the {@link BlobStat#key} the blob's bytes were last found right under;
  *                     null or empty if there is none
+ * @param seal         the record's signed time and signature ({@link Seal}), or null if it came unsigned
  */
-record EntryRow(Digest output, long size, long putNanos, long lastUseNanos, String verifiedStat) {
+record EntryRow(Digest output, long size, long putNanos, long lastUseNanos, String verifiedStat, Seal seal) {
     /** This row with another last use and verified stat. */
     EntryRow with(long lastUse, String stat) {
-        return new EntryRow(output, size, putNanos, lastUse, stat);
+        return new EntryRow(output, size, putNanos, lastUse, stat, seal);
     }
 
-    /** The entry this row describes, its output's file at {@code blob}. */
+    /**
+     * The entry this row describes, its output's file at {@code blob}: a sealed row's record is
+     * the record as it was signed (its signed time and signature), any other's carries the put time.
+     */
     Entry entry(Path blob) {
-        return new Entry(output, size, EpochNanos.toInstant(putNanos), blob);
+        StoredOutput record = seal == null ? new StoredOutput(output, size, EpochNanos.toInstant(putNanos))
+                : new StoredOutput(output, size, seal.time(), Optional.of(seal.signature()));
+        return new Entry(record, blob);
     }
 }

@@ -2,6 +2,7 @@ package dev.larder.storage.h2;
 
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.StoredOutput;
 import dev.larder.storage.SessionRecord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -157,15 +158,24 @@ final class H2Store implements LocalStore {
 
     @Override
     public Entry put(Digest action, Digest output, long size, InputStream body) throws IOException {
+        return put(action, output, size, body, null);
+    }
+
+    @Override
+    public Entry put(Digest action, StoredOutput record, InputStream body) throws IOException {
+        return put(action, record.output(), record.size(), body, Seal.of(record));
+    }
+
+    private Entry put(Digest action, Digest output, long size, InputStream body, Seal seal) throws IOException {
         Instant now = clock.instant();
         hot.remove(action);
         EntryRow[] replaced = new EntryRow[1]; // the last run of the transaction's (it may run again)
-        Path blob = receiveAndPlace(output, size, body, c -> replaced[0] = nameOutput(c, action, output, size, now),
-                "index update for " + action);
+        Path blob = receiveAndPlace(output, size, body,
+                c -> replaced[0] = nameOutput(c, action, output, size, now, seal), "index update for " + action);
         retire(replaced[0], output, now);
         hot.remove(action);
         check.verifySoon(output, size);
-        return new Entry(output, size, now, blob);
+        return new EntryRow(output, size, EpochNanos.of(now), EpochNanos.of(now), null, seal).entry(blob);
     }
 
     @Override
@@ -190,6 +200,15 @@ final class H2Store implements LocalStore {
 
     @Override
     public boolean link(Digest action, Digest output, long size) throws IOException {
+        return link(action, output, size, null);
+    }
+
+    @Override
+    public boolean link(Digest action, StoredOutput record) throws IOException {
+        return link(action, record.output(), record.size(), Seal.of(record));
+    }
+
+    private boolean link(Digest action, Digest output, long size, Seal seal) throws IOException {
         Instant now = clock.instant();
         hot.remove(action);
         Path blob = files.blobPath(output);
@@ -200,7 +219,7 @@ final class H2Store implements LocalStore {
             if (stat == null || stat.size() != size) {
                 return false;
             }
-            replaced[0] = nameOutput(c, action, output, size, now);
+            replaced[0] = nameOutput(c, action, output, size, now, seal);
             return true;
         }));
         if (linked) {
@@ -262,10 +281,10 @@ final class H2Store implements LocalStore {
      *
      * @return the row the action had before (its output is for {@link #retire}), or null
      */
-    private EntryRow nameOutput(Connection c, Digest action, Digest output, long size, Instant now)
+    private EntryRow nameOutput(Connection c, Digest action, Digest output, long size, Instant now, Seal seal)
             throws SQLException {
         EntryRow previous = IndexRows.entry(c, action);
-        IndexRows.putEntry(c, action, output, size, EpochNanos.of(now));
+        IndexRows.putEntry(c, action, output, size, EpochNanos.of(now), seal);
         locks.named(c, output);
         return previous;
     }

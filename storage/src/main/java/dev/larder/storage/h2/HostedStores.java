@@ -2,6 +2,7 @@ package dev.larder.storage.h2;
 
 import dev.larder.storage.Digest;
 import dev.larder.storage.Entry;
+import dev.larder.storage.StoredOutput;
 import dev.larder.storage.SessionRecord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -172,6 +173,11 @@ final class HostedStores {
         }
 
         @Override
+        public Entry put(Digest action, StoredOutput record, InputStream body) throws IOException {
+            return store.put(action, record, body);
+        }
+
+        @Override
         public void recordSession(SessionRecord session) throws IOException {
             store.recordSession(session);
         }
@@ -199,6 +205,11 @@ final class HostedStores {
         @Override
         public boolean link(Digest action, Digest output, long size) throws IOException {
             return store.link(action, output, size);
+        }
+
+        @Override
+        public boolean link(Digest action, StoredOutput record) throws IOException {
+            return store.link(action, record);
         }
 
         @Override

@@ -27,7 +27,7 @@ final class IndexRows {
     /** The row of {@code action} with its blob's verified stat, or null if the index has none. */
     static EntryRow entry(Connection c, Digest action) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT e.output, e.size, e.put_nanos, e.last_use_nanos, b.verified_stat "
+                "SELECT e.output, e.size, e.put_nanos, e.last_use_nanos, b.verified_stat, e.seal "
                         + "FROM entries e LEFT JOIN blobs b ON b.output = e.output WHERE e.action = ?")) {
             ps.setBytes(1, action.bytes());
             try (ResultSet rs = ps.executeQuery()) {
@@ -35,7 +35,7 @@ final class IndexRows {
                     return null;
                 }
                 return new EntryRow(new Digest(rs.getBytes(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                        rs.getString(5));
+                        rs.getString(5), Seal.decode(rs.getBytes(6)));
             }
         }
     }
@@ -61,16 +61,18 @@ final class IndexRows {
         }
     }
 
-    /** Makes {@code action} name {@code output}, put and last used at {@code nowNanos}. */
-    static void putEntry(Connection c, Digest action, Digest output, long size, long nowNanos) throws SQLException {
+    /** Makes {@code action} name {@code output}, put and last used at {@code nowNanos}, with {@code seal} (or none). */
+    static void putEntry(Connection c, Digest action, Digest output, long size, long nowNanos, Seal seal)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos) KEY(action) "
-                        + "VALUES (?, ?, ?, ?, ?)")) {
+                "MERGE INTO entries (action, output, size, put_nanos, last_use_nanos, seal) KEY(action) "
+                        + "VALUES (?, ?, ?, ?, ?, ?)")) {
             ps.setBytes(1, action.bytes());
             ps.setBytes(2, output.bytes());
             ps.setLong(3, size);
             ps.setLong(4, nowNanos);
             ps.setLong(5, nowNanos);
+            ps.setBytes(6, seal == null ? null : seal.encode());
             ps.executeUpdate();
         }
     }

@@ -20,8 +20,9 @@ final class IndexSchema {
      * this process until it exits idle): one look at the catalog when nothing is missing.
      */
     static void upgrade(Connection c) throws SQLException {
-        try (ResultSet rs = c.getMetaData().getColumns(null, null, "BLOBS", "UNNAMED_NANOS")) {
-            if (rs.next()) {
+        try (ResultSet unnamed = c.getMetaData().getColumns(null, null, "BLOBS", "UNNAMED_NANOS");
+                ResultSet seal = c.getMetaData().getColumns(null, null, "ENTRIES", "SEAL")) {
+            if (unnamed.next() && seal.next()) {
                 return;
             }
         }
@@ -39,6 +40,9 @@ final class IndexSchema {
                     + "put_nanos BIGINT NOT NULL, "
                     + "last_use_nanos BIGINT NOT NULL)");
             st.execute("CREATE INDEX IF NOT EXISTS entries_output ON entries(output)");
+            // The signed time and signature of a record that came signed ({@link Seal}): kept so
+            // that the record can be handed on as it was signed. Null for the store's own puts.
+            st.execute("ALTER TABLE entries ADD COLUMN IF NOT EXISTS seal VARBINARY(" + Seal.LENGTH + ")");
             // One row per blob file whose bytes were hashed and found right, keyed by what stat
             // said of the file then: while the file's stat is unchanged, it need not be hashed
             // again before it is served; any write to it (a bit flip, a truncation) changes its

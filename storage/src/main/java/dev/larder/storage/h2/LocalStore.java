@@ -1,6 +1,8 @@
 package dev.larder.storage.h2;
 
 import dev.larder.storage.Digest;
+import dev.larder.storage.Entry;
+import dev.larder.storage.StoredOutput;
 import dev.larder.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -135,6 +137,18 @@ public interface LocalStore extends Storage {
      * @return false if the blob is not stored with {@code size} bytes (nothing changes)
      */
     boolean link(Digest action, Digest output, long size) throws IOException;
+
+    /**
+     * As {@link #link(Digest, Digest, long)} for {@code record}'s output, keeping the record as it
+     * came: a signed record is handed on with its signature and signed time (a get returns it so).
+     */
+    boolean link(Digest action, StoredOutput record) throws IOException;
+
+    /**
+     * As {@link #put(Digest, Digest, long, InputStream)} for {@code record}'s output, keeping the
+     * record as it came: a signed record is handed on with its signature and signed time.
+     */
+    Entry put(Digest action, StoredOutput record, InputStream body) throws IOException;
 
     /** The most recent trim, if any (cheap: what auto-trim checks after every session). */
     Optional<TrimResult> lastTrim() throws IOException;

@@ -93,6 +93,14 @@ public final class LocalStoreProvider implements StorageProvider {
             }
         }
 
+        /** {@inheritDoc} A signed record keeps its signature and signed time. */
+        @Override
+        public void store(Digest action, StoredOutput record, Path file) throws IOException {
+            try (InputStream in = Files.newInputStream(file)) {
+                store.put(action, record, in);
+            }
+        }
+
         @Override
         public Optional<Storage> local() {
             return Optional.of(store);

@@ -7,6 +7,7 @@ import dev.larder.storage.Entry;
 import dev.larder.storage.StoredOutput;
 import dev.larder.storage.bazel.ActionResultCodec;
 import dev.larder.storage.h2.LocalStore;
+import dev.larder.storage.trust.RecordKeys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +29,11 @@ import java.util.regex.Pattern;
  * only when the output they name is already in {@code /cas/}. Status codes are chosen here, at the edge; the store
  * throws. Thread-safe; many clients at once, each connection bounded ({@link ConnectionSettings#DEFAULTS}: clients
  * that stall or trickle are closed, a refused body is never read).
+ *
+ * <p>With trusted keys ({@link RecordKeys#trust()}), an {@code /ac/} PUT is accepted only when one
+ * of them signed the record (403 otherwise). With a signing key, a record accepted without a
+ * signature one of those keys vouches for is signed by the server as it stores it. A record is
+ * kept with its signature and served as it came ({@link LocalStore#link(Digest, StoredOutput)}).
  */
 public final class CacheServer implements AutoCloseable {
     private static final Pattern PATH = Pattern.compile("/(ac|cas)/([0-9a-f]{64})");
@@ -37,11 +44,13 @@ public final class CacheServer implements AutoCloseable {
     private final boolean readOnly;
     private final long maxBody;
     private final PrintStream accessLog;
+    private final RecordKeys keys;
     private final BoundedHttpServer http;
 
     private CacheServer(LocalStore store, InetSocketAddress listen, Optional<String> token, boolean readOnly, long maxBody,
-            PrintStream accessLog, ConnectionSettings limits) throws IOException {
+            PrintStream accessLog, RecordKeys keys, ConnectionSettings limits) throws IOException {
         this.store = store;
+        this.keys = keys;
         this.token = token;
         this.readOnly = readOnly;
         this.maxBody = maxBody;
@@ -59,13 +68,23 @@ public final class CacheServer implements AutoCloseable {
      */
     public static CacheServer start(LocalStore store, InetSocketAddress listen, Optional<String> token,
             boolean readOnly, long maxBody, PrintStream accessLog) throws IOException {
-        return start(store, listen, token, readOnly, maxBody, accessLog, ConnectionSettings.DEFAULTS);
+        return start(store, listen, token, readOnly, maxBody, accessLog, RecordKeys.NONE);
+    }
+
+    /**
+     * As {@link #start(LocalStore, InetSocketAddress, Optional, boolean, long, PrintStream)}, with
+     * {@code keys}: the records it accepts must be signed by a trusted key, if any; those that
+     * are not signed so are signed with the signing key, if any.
+     */
+    public static CacheServer start(LocalStore store, InetSocketAddress listen, Optional<String> token,
+            boolean readOnly, long maxBody, PrintStream accessLog, RecordKeys keys) throws IOException {
+        return new CacheServer(store, listen, token, readOnly, maxBody, accessLog, keys, ConnectionSettings.DEFAULTS);
     }
 
     /** As {@link #start(LocalStore, InetSocketAddress, Optional, boolean, long, PrintStream)}, with {@code limits} on connections. */
     static CacheServer start(LocalStore store, InetSocketAddress listen, Optional<String> token, boolean readOnly,
             long maxBody, PrintStream accessLog, ConnectionSettings limits) throws IOException {
-        return new CacheServer(store, listen, token, readOnly, maxBody, accessLog, limits);
+        return new CacheServer(store, listen, token, readOnly, maxBody, accessLog, RecordKeys.NONE, limits);
     }
 
     /** The port it listens on (useful when started on port 0). */
@@ -179,7 +198,16 @@ public final class CacheServer implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 return reply(x, 400, e.getMessage());
             }
-            if (!store.link(key, r.output(), r.size())) {
+            boolean vouched = keys.trust().isPresent() && keys.trust().get().trusts(key, r);
+            if (keys.trust().isPresent() && !vouched) {
+                return reply(x, 403, "the record is " + (r.signature().isEmpty() ? "not signed" : "signed by no key this "
+                        + "cache trusts") + "; this cache stores only records its trusted keys signed");
+            }
+            if (!vouched && keys.signer().isPresent()) {
+                StoredOutput plain = new StoredOutput(r.output(), r.size(), Instant.now());
+                r = plain.signed(keys.signer().get().sign(key, plain));
+            }
+            if (!store.link(key, r)) {
                 return reply(x, 400, "the output it names (" + r.output() + ", " + r.size()
                         + " bytes) is not in /cas/: upload it first");
             }

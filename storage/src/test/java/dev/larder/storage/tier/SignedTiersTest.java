@@ -222,4 +222,24 @@ class SignedTiersTest {
         assertUntrustedMiss(b, action("victim"), 1);
         assertFalse(b.get(action("victim")).isPresent(), "still a miss the second time");
     }
+
+    @Test
+    void aLocalStoreAsFarTier_keepsSignatures() throws IOException {
+        Path a = key("a");
+        Path shared = tmp.resolve("shared");
+        List<Storage> machines = new ArrayList<>();
+        for (String m : List.of("a", "b", "c")) {
+            Optional<SigningKey> signer = m.equals("a") ? Optional.of(SigningKey.read(a)) : Optional.empty();
+            Optional<TrustedKeys> trust = m.equals("a") ? Optional.empty() : m.equals("b") ? trusting(a) : trusting(key("c"));
+            Storage s = Stores.open(List.of(StoreSpec.parse("h2:" + tmp.resolve(m)), StoreSpec.parse("h2:" + shared)),
+                    tmp.resolve(m), Stores.providers(getClass().getClassLoader()),
+                    new BackendContext(Optional.empty(), Duration.ofSeconds(30), clock, Map.of()),
+                    TierSettings.defaults().withKeys(signer, trust));
+            opened.add(s);
+            machines.add(s);
+        }
+        put(machines.get(0), action("x"), "built on a");
+        assertHit(machines.get(1), action("x"), "built on a");
+        assertUntrustedMiss(machines.get(2), action("x"), 1);
+    }
 }
