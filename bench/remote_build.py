@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """go build through larder tiers with a remote cache (larder serve) behind a simulated WAN.
 
-Usage: bench/remote_build.py [-n RUNS] [--rtt MS] [--go PATH/TO/go]
+Usage: bench/remote_build.py [-n RUNS] [--rtt MS] [--signed] [--go PATH/TO/go]
 Default go: $LARDER_TOOLCHAINS/go1.24/bin/go (see .ci/install-go-toolchains).
 
 Starts `larder serve` on loopback and, in front of it, a TCP proxy that delays every byte by
@@ -12,6 +12,8 @@ a fresh GOCACHE each time and interleaved so that machine noise hits them alike:
   remote-prefetch   local store emptied by `larder trim` but its prefetch record kept: the
                     helper fetches last session's actions in the background as it starts
   remote-noprefetch the same with --no-prefetch: each hit fetched when cmd/go asks
+  remote-trusted    with --signed: the remote was filled with --sign-key, and this fresh machine
+                    reads it with --trust-key (every record's signature checked)
 Prints the median seconds of each and the prefetch ratio.
 """
 import argparse, os, queue, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
@@ -80,6 +82,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=3)
     ap.add_argument("--rtt", type=float, default=20.0, help="simulated round-trip time in ms (default 20)")
+    ap.add_argument("--signed", action="store_true",
+                    help="fill the remote with signed records and add a fresh machine that checks them")
     ap.add_argument("--go", default=default_go())
     a = ap.parse_args()
     check_go(a.go)
@@ -119,11 +123,18 @@ def main():
             subprocess.run([larder, "trim", "--dir", store, "--max-size", "0"], check=True,
                            stdout=subprocess.DEVNULL, env=dict(os.environ, LARDER_TEST_CLOCK_OFFSET="7200"))
 
-        build(fresh(os.path.join(work, "machine-a")), "--store", url)  # fills the remote
+        fill = ["--store", url]
+        key = os.path.join(work, "ci.key")
+        if a.signed:
+            subprocess.run([larder, "keygen", "--out", key], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            fill += ["--sign-key", key]
+        build(fresh(os.path.join(work, "machine-a")), *fill)  # fills the remote
         local = os.path.join(work, "local")
         build(fresh(local))
         remote = os.path.join(work, "machine-b")
-        results = {k: [] for k in ["local-warm", "remote-fresh", "remote-prefetch", "remote-noprefetch"]}
+        results = {k: [] for k in ["local-warm", "remote-fresh", "remote-prefetch", "remote-noprefetch"]
+                   + (["remote-trusted"] if a.signed else [])}
         for i in range(a.n):
             results["local-warm"].append(build(local))
             results["remote-fresh"].append(build(fresh(remote), "--store", url))
@@ -131,6 +142,8 @@ def main():
             results["remote-prefetch"].append(build(remote, "--store", url))
             empty_keeping_record(remote)
             results["remote-noprefetch"].append(build(remote, "--store", url, "--no-prefetch"))
+            if a.signed:
+                results["remote-trusted"].append(build(fresh(remote), "--store", url, "--trust-key", key + ".pub"))
             print("run %d/%d done" % (i + 1, a.n), file=sys.stderr)
         med = {k: statistics.median(v) for k, v in results.items()}
         out = subprocess.run([a.go, "version"], stdout=subprocess.PIPE, text=True).stdout.strip()
@@ -139,6 +152,8 @@ def main():
             print("  %-18s %7.2f  (%.2f-%.2f)" % (k, med[k], min(v), max(v)))
         print("  remote-prefetch / remote-noprefetch  %.2fx" % (med["remote-prefetch"] / med["remote-noprefetch"]))
         print("  remote-fresh / local-warm            %.2fx" % (med["remote-fresh"] / med["local-warm"]))
+        if a.signed:
+            print("  remote-trusted / remote-fresh        %.2fx" % (med["remote-trusted"] / med["remote-fresh"]))
     finally:
         if serve:
             serve.kill()

@@ -22,6 +22,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Signed records end to end: keys from {@code larder keygen}, real go builds on "machines" (each
@@ -76,22 +78,36 @@ class SignedRecordsIT {
         }
     }
 
-    @Test
-    void ciSigns_developerTrustsItsKey_hitsEverything_otherKeysMissAndRebuild() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"nginx", "larder serve --trust-key"})
+    void ciSigns_developerTrustsItsKey_hitsEverything_otherKeysMissAndRebuild(String server) throws Exception {
         Path ci = keygen("ci");
         Path old = keygen("old");
         Path stranger = keygen("stranger");
         Path mod = GoModule.write(tmp.resolve("mod"), "example.com/signed");
-        try (Nginx nginx = Nginx.start(tmp.resolve("nginx"), Optional.empty())) {
-            buildHello(machine("ci", Map.of(), "--store", nginx.url(), "--sign-key", ci.toString()), mod, "ci");
+        boolean nginxRemote = server.equals("nginx");
+        try (AutoCloseable remote = nginxRemote ? Nginx.start(tmp.resolve("nginx"), Optional.empty())
+                : LarderServe.start(tmp.resolve("served"), "--trust-key", pub(ci).toString())) {
+            String url = remote instanceof Nginx n ? n.url() : ((LarderServe) remote).url();
+            if (!nginxRemote) {
+                // A writer without CI's key: larder serve refuses its records (403), the build is fine.
+                buildHello(machine("intruder", Map.of(), "--store", url), mod, "intruder");
+                HelperStats si = stats("intruder");
+                assertEquals(0, si.errors(), "intruder: " + si);
+                assertTrue(si.store().uploadErrors() > 0, "intruder's records were refused: " + si);
+                assertEquals(0, si.store().uploads(), "intruder: " + si);
+            }
+            buildHello(machine("ci", Map.of(), "--store", url, "--sign-key", ci.toString()), mod, "ci");
             HelperStats sc = stats("ci");
             assertEquals(sc.puts(), sc.store().uploads(), "CI uploads one record per put: " + sc);
-            for (Path r : records(nginx)) {
-                StoredOutput rec = ActionResultCodec.decode(Files.readAllBytes(r));
-                assertTrue(rec.signature().isPresent(), "unsigned record on the remote: " + r);
+            if (remote instanceof Nginx nginx) {
+                for (Path r : records(nginx)) {
+                    StoredOutput rec = ActionResultCodec.decode(Files.readAllBytes(r));
+                    assertTrue(rec.signature().isPresent(), "unsigned record on the remote: " + r);
+                }
             }
 
-            GoRun.Result dev = buildHello(machine("dev", Map.of(), "--store", nginx.url(), "--trust-key",
+            GoRun.Result dev = buildHello(machine("dev", Map.of(), "--store", url, "--trust-key",
                     pub(ci).toString()), mod, "dev");
             assertFalse(COMPILE_STEP.matcher(dev.output()).find(), "dev compiled, want all hits:\n" + dev.output());
             HelperStats sd = stats("dev");
@@ -102,11 +118,11 @@ class SignedRecordsIT {
             Path both = tmp.resolve("team.pub");
             Files.writeString(both, "# old, then new\n" + Files.readString(pub(old)) + Files.readString(pub(ci)));
             GoRun.Result rotated = buildHello(machine("rotated", Map.of("LARDER_TRUST_KEYS", both.toString()),
-                    "--store", nginx.url()), mod, "rotated");
+                    "--store", url), mod, "rotated");
             assertFalse(COMPILE_STEP.matcher(rotated.output()).find(), "rotated compiled:\n" + rotated.output());
             assertEquals(0, stats("rotated").store().untrusted(), "rotated: " + stats("rotated"));
 
-            GoRun.Result other = buildHello(machine("other", Map.of(), "--store", nginx.url(), "--trust-key",
+            GoRun.Result other = buildHello(machine("other", Map.of(), "--store", url, "--trust-key",
                     pub(stranger).toString()), mod, "other");
             assertTrue(COMPILE_STEP.matcher(other.output()).find(), "trusting another key, yet nothing compiled");
             HelperStats so = stats("other");
