@@ -67,6 +67,15 @@ public interface Storage extends Closeable {
     Entry put(Digest action, Digest output, long size, InputStream body) throws IOException;
 
     /**
+     * As {@link #put(Digest, Digest, long, InputStream)} for {@code record}'s output; a store that
+     * keeps signatures (the local store) keeps {@code record}'s signature and signed time, so the
+     * record is handed on as it came. The default keeps neither.
+     */
+    default Entry put(Digest action, StoredOutput record, InputStream body) throws IOException {
+        return put(action, record.output(), record.size(), body);
+    }
+
+    /**
      * Notes a finished session's counters, for stores that report hit rates over recent sessions;
      * the default keeps nothing. Called once per session, after the session's last reply.
      *

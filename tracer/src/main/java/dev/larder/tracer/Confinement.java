@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,8 +28,9 @@ import java.util.Set;
  *       root, or the change would replace a root itself;
  *   <li>its parent is a symlink an earlier change of the same record makes (a record never
  *       writes through a link it plants);
- *   <li>it is a symlink whose target, resolved from the link's real parent, leads outside the
- *       allowed roots (a later, ordinary write through it would escape);
+ *   <li>it is a symlink whose target, resolved from the link's real parent as the kernel would
+ *       (each link followed before a later {@code ..}, the record's own links included), leads
+ *       outside the allowed roots (a later, ordinary write through it would escape);
  *   <li>it deletes or replaces a directory that holds entries the record does not delete
  *       first (deletes are never recursive).
  * </ul>
@@ -92,9 +95,10 @@ final class Confinement {
     String violation(Outputs o) {
         Set<Path> linksMade = new HashSet<>();
         Set<Path> deleted = new HashSet<>();
+        Map<Path, String> planned = new HashMap<>();
         for (Outputs.FileOp f : o.files()) {
             Path p = Path.of(f.path());
-            String why = rule(f, p, linksMade, deleted);
+            String why = rule(f, p, linksMade, deleted, planned);
             if (why != null) {
                 return f.path() + ": " + why;
             }
@@ -112,7 +116,8 @@ final class Confinement {
         return null;
     }
 
-    private String rule(Outputs.FileOp f, Path p, Set<Path> linksMade, Set<Path> deleted) {
+    /** The rule {@code f} (at {@code p}) breaks, or null; {@code planned} learns the links the record makes, by real path. */
+    private String rule(Outputs.FileOp f, Path p, Set<Path> linksMade, Set<Path> deleted, Map<Path, String> planned) {
         if ((f.mode() & 07000) != 0) {
             return "mode " + Integer.toOctalString(f.mode()) + " sets the setuid, setgid or sticky bit";
         }
@@ -139,11 +144,21 @@ final class Confinement {
         if (where.equals(root) && !f.op().equals("mkdir")) {
             return "is an allowed root itself";
         }
+        if (!f.op().equals("symlink")) {
+            planned.remove(where);
+        }
         switch (f.op()) {
             case "symlink": {
-                Path target = where.getParent().resolve(f.target()).normalize();
+                planned.put(where, f.target());
+                Path target;
+                try {
+                    target = follow(where.getParent(), f.target(), planned);
+                } catch (IOException e) {
+                    return "symlink target " + Records.quote(f.target()) + " cannot be resolved (" + e.getMessage() + ")";
+                }
                 if (rootOf(target) == null) {
-                    return "symlink target " + Records.quote(f.target()) + " leads outside the allowed roots";
+                    return "symlink target " + Records.quote(f.target()) + " leads outside the allowed roots"
+                            + (target.toString().equals(f.target()) ? "" : " (it resolves to " + target + ")");
                 }
                 return nonEmptyDirectory(p, deleted, "replace");
             }
@@ -185,6 +200,61 @@ final class Confinement {
         if (rootOf(real) == null) {
             throw new IOException(parent + " now resolves to " + real + ", outside the allowed roots");
         }
+    }
+
+    /**
+     * Where {@code target}, read from the real directory {@code dir}, leads as the kernel resolves
+     * it: name by name, following each symlink (the record's own {@code planned} links, by real
+     * path, before those on disk) before a later {@code ..} is applied, so {@code s/../x} through
+     * a link {@code s -> .} is not mistaken for {@code x}. Names that do not exist are taken as
+     * they are.
+     *
+     * @throws IOException if links nest more than 40 deep (a loop), or one cannot be read
+     */
+    private static Path follow(Path dir, String target, Map<Path, String> planned) throws IOException {
+        Deque<String> todo = new ArrayDeque<>();
+        push(todo, target);
+        Path cur = target.startsWith("/") ? dir.getRoot() : dir;
+        int links = 0;
+        while (!todo.isEmpty()) {
+            String name = todo.pop();
+            if (name.equals("..")) {
+                cur = cur.getParent() == null ? cur : cur.getParent();
+                continue;
+            }
+            Path next = cur.resolve(name);
+            String link = planned.get(next);
+            if (link == null && Files.isSymbolicLink(next)) {
+                link = Files.readSymbolicLink(next).toString();
+            }
+            if (link == null) {
+                cur = next;
+                continue;
+            }
+            if (++links > 40) {
+                throw new IOException("more than 40 links (a loop)");
+            }
+            push(todo, link);
+            if (link.startsWith("/")) {
+                cur = cur.getRoot();
+            }
+        }
+        return cur;
+    }
+
+    /** Puts the names of {@code path} in front of {@code todo}, in order ({@code .} and empty names dropped). */
+    private static void push(Deque<String> todo, String path) {
+        String[] names = path.split("/");
+        for (int i = names.length - 1; i >= 0; i--) {
+            if (!names[i].isEmpty() && !names[i].equals(".")) {
+                todo.push(names[i]);
+            }
+        }
+    }
+
+    /** Whether {@code real} is one of the allowed roots (the working directory included). */
+    boolean isRoot(Path real) {
+        return roots.contains(real);
     }
 
     private Path rootOf(Path real) {

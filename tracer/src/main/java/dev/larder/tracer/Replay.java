@@ -152,11 +152,16 @@ final class Replay {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             Files.delete(dir); // a file or a symlink where the run left a directory: unlinked, never followed
         }
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        boolean existed = Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        if (!existed) {
             Files.createDirectory(dir);
         }
         confinement.recheck(dir);
-        chmod(dir, mode);
+        // An allowed root that was there already (the working directory, a --allow-write
+        // directory) keeps its mode: a record never opens the user's directories to others.
+        if (!(existed && confinement.isRoot(dir.toRealPath()))) {
+            chmod(dir, mode);
+        }
     }
 
     private void write(Path target, Path content, int mode) throws IOException {

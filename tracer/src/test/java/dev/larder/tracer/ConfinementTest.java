@@ -218,4 +218,42 @@ class ConfinementTest {
         assertTrue(Files.isDirectory(work.resolve("d"), LinkOption.NOFOLLOW_LINKS), "d is a directory now");
         assertEquals(before, PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)), "mode outside");
     }
+
+    @Test
+    void symlinkTargetThatDotDotsThroughALink_isResolvedAsTheKernelWould() throws IOException {
+        Path home = work.getParent();
+        // A link the record makes (s -> .), then one whose target walks through it: textually
+        // work/.ssh, really ../.ssh (the kernel follows s before the ..).
+        assertRefused(cwdOnly(), "leads outside the allowed roots",
+                Outputs.FileOp.symlink(work.resolve("s").toString(), "."),
+                Outputs.FileOp.symlink(work.resolve("keys").toString(), "s/../.ssh"));
+        // The same through a link already in the tree.
+        Files.createSymbolicLink(work.resolve("here"), Path.of("."));
+        assertRefused(cwdOnly(), "it resolves to " + home.resolve(".ssh"),
+                Outputs.FileOp.symlink(work.resolve("keys").toString(), "here/../.ssh"));
+        // A loop is refused, not followed for ever.
+        assertRefused(cwdOnly(), "a loop",
+                Outputs.FileOp.symlink(work.resolve("a").toString(), "b/x"),
+                Outputs.FileOp.symlink(work.resolve("b").toString(), "a/y"));
+    }
+
+    @Test
+    void ordinaryRelativeLinks_withDotDotInside_areAllowed() throws IOException {
+        Files.createDirectories(work.resolve("lib"));
+        Outputs o = outputs(Outputs.FileOp.mkdir(work.resolve("bin").toString(), 0755),
+                Outputs.FileOp.symlink(work.resolve("lib/libz.so").toString(), "libz.so.1"),
+                Outputs.FileOp.symlink(work.resolve("bin/tool").toString(), "../lib/libz.so"));
+        assertNull(cwdOnly().violation(o), "a library link and a link into ../lib");
+    }
+
+    @Test
+    void mkdirOfTheWorkingDirectory_neverChangesItsMode() throws IOException {
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx------"));
+        Outputs o = outputs(Outputs.FileOp.mkdir(work.toString(), 0777), write(work.resolve("a.txt")));
+        Replay.Staged s = Replay.stage(o, b -> Optional.of(content), cwdOnly());
+        assertInstanceOf(Replay.Ready.class, s, "staged: " + s).replay().apply();
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(work)),
+                "the working directory's mode after a record's mkdir of it");
+        assertEquals("new\n", Files.readString(work.resolve("a.txt")));
+    }
 }

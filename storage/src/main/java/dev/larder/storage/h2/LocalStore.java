@@ -148,6 +148,7 @@ public interface LocalStore extends Storage {
      * As {@link #put(Digest, Digest, long, InputStream)} for {@code record}'s output, keeping the
      * record as it came: a signed record is handed on with its signature and signed time.
      */
+    @Override
     Entry put(Digest action, StoredOutput record, InputStream body) throws IOException;
 
     /** The most recent trim, if any (cheap: what auto-trim checks after every session). */

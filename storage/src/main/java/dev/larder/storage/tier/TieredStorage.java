@@ -218,8 +218,9 @@ final class TieredStorage implements Storage {
             }
             Entry entry;
             try (InputStream in = body.get()) {
+                // As it came: a signed record stays signed for whoever reads this store next.
                 entry = nearWritable
-                        ? near.put(action, found.output(), found.size(), in)
+                        ? near.put(action, found, in)
                         : spool.put(found.output(), found.size(), in);
             }
             t.reads.ok();

@@ -241,5 +241,13 @@ class SignedTiersTest {
         put(machines.get(0), action("x"), "built on a");
         assertHit(machines.get(1), action("x"), "built on a");
         assertUntrustedMiss(machines.get(2), action("x"), 1);
+        // b copied the trusted record near as it came: b's own store, read as a far tier, still
+        // hands it on signed.
+        Storage d = Stores.open(List.of(StoreSpec.parse("h2:" + tmp.resolve("d")), StoreSpec.parse("h2:" + tmp.resolve("b"))),
+                tmp.resolve("d"), Stores.providers(getClass().getClassLoader()),
+                new BackendContext(Optional.empty(), Duration.ofSeconds(30), clock, Map.of()),
+                TierSettings.defaults().withKeys(Optional.empty(), trusting(a)));
+        opened.add(d);
+        assertHit(d, action("x"), "built on a");
     }
 }
