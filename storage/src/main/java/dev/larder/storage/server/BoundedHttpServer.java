@@ -100,6 +100,11 @@ final class BoundedHttpServer implements AutoCloseable {
         return open.size();
     }
 
+    /** The connections open now that wait for their next (or first) request. */
+    int waiting() {
+        return (int) open.stream().filter(c -> c.waiting).count();
+    }
+
     /**
      * Stops accepting, closes connections waiting for a request, lets requests in progress finish
      * (up to 5 s), then closes every connection.

@@ -222,17 +222,6 @@ class CacheServerLimitsTest {
     }
 
     @Test
-    @Timeout(60)
-    void tooManyConnections_theNextIs503() throws Exception {
-        start(new ConnectionSettings(2, Duration.ofMinutes(10), Duration.ofMinutes(10), 1));
-        connect();
-        connect();
-        Socket third = connect();
-        String reply = readToEnd(third);
-        assertTrue(reply.startsWith("HTTP/1.1 503 "), reply);
-    }
-
-    @Test
     void accessLog_escapesControlCharacters() throws Exception {
         start(ConnectionSettings.DEFAULTS);
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
