@@ -1,15 +1,14 @@
 package dev.larder.storage.server;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static dev.larder.storage.server.LoopbackClients.head;
+import static dev.larder.storage.server.LoopbackClients.send;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -32,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 class BoundedHttpServerTest {
     private static final int CAP = 8;
     private BoundedHttpServer server;
-    private final List<Socket> sockets = new ArrayList<>();
+    private final LoopbackClients clients = new LoopbackClients();
     private final Semaphore entered = new Semaphore(0);
     private final CountDownLatch release = new CountDownLatch(1);
 
@@ -64,38 +63,14 @@ class BoundedHttpServerTest {
     @AfterEach
     void stop() throws IOException {
         release.countDown();
-        for (Socket s : sockets) {
-            s.close();
-        }
+        clients.close();
         if (server != null) {
             server.close();
         }
     }
 
     private Socket connect() throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
-        s.setSoTimeout(30_000); // a bound on the test's own reads, not a claim about the server
-        sockets.add(s);
-        return s;
-    }
-
-    private static void send(Socket s, String text) throws IOException {
-        s.getOutputStream().write(text.getBytes(ISO_8859_1));
-        s.getOutputStream().flush();
-    }
-
-    /** The status line and headers of the next response on {@code s}, without its body. */
-    private static String head(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        while (!b.toString(ISO_8859_1).endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) {
-                break;
-            }
-            b.write(c);
-        }
-        return b.toString(ISO_8859_1);
+        return clients.connect(server.port());
     }
 
     /** Waits, up to 20 s, for {@code condition}, which the server reaches on its own threads. */
@@ -134,14 +109,13 @@ class BoundedHttpServerTest {
         assertEquals(-1, idle.get(0).getInputStream().read());
     }
 
-    @Test
-    @Timeout(60)
-    void atCap_connectionsMidHeaders_theNextIs503() throws Exception {
+    /** Fills the server with connections that each sent {@code request}, waits for {@code busy}, and checks that one more is answered 503. */
+    private void atCapNoneIdle_theNextIs503(String request, BooleanSupplier busy, String what) throws Exception {
         start(longDeadlines(CAP));
         for (int i = 0; i < CAP; i++) {
-            send(connect(), "GET /ok HTTP/1.1\r\nX-Slow: a");
+            send(connect(), request);
         }
-        await(() -> server.connections() == CAP && server.waiting() == 0, CAP + " connections mid-headers");
+        await(() -> server.connections() == CAP && server.waiting() == 0 && busy.getAsBoolean(), CAP + " connections " + what);
 
         String h = head(connect());
         assertTrue(h.startsWith("HTTP/1.1 503 "), "got " + h + ", want 503: no connection is idle");
@@ -149,15 +123,15 @@ class BoundedHttpServerTest {
 
     @Test
     @Timeout(60)
-    void atCap_connectionsMidResponse_theNextIs503() throws Exception {
-        start(longDeadlines(CAP));
-        for (int i = 0; i < CAP; i++) {
-            send(connect(), "GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
-        }
-        assertTrue(entered.tryAcquire(CAP, 20, TimeUnit.SECONDS), "the handlers did not all start");
+    void atCap_connectionsMidHeaders_theNextIs503() throws Exception {
+        atCapNoneIdle_theNextIs503("GET /ok HTTP/1.1\r\nX-Slow: a", () -> true, "mid-headers");
+    }
 
-        String h = head(connect());
-        assertTrue(h.startsWith("HTTP/1.1 503 "), "got " + h + ", want 503: no connection is idle");
+    @Test
+    @Timeout(60)
+    void atCap_connectionsMidResponse_theNextIs503() throws Exception {
+        atCapNoneIdle_theNextIs503("GET /block HTTP/1.1\r\nHost: x\r\n\r\n", () -> entered.availablePermits() == CAP,
+                "in their handlers");
     }
 
     @Test
@@ -168,11 +142,7 @@ class BoundedHttpServerTest {
         // response would take some 40 s.
         long n = 8L << 20;
         start(new ConnectionSettings(CAP, Duration.ofSeconds(5), Duration.ofSeconds(5), 8L << 20));
-        Socket s = new Socket();
-        s.setReceiveBufferSize(4096);
-        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
-        s.setSoTimeout(30_000);
-        sockets.add(s);
+        Socket s = clients.connect(server.port(), 4096);
         send(s, "GET /bytes/" + n + " HTTP/1.1\r\nHost: x\r\n\r\n");
         String h = head(s);
         assertTrue(h.startsWith("HTTP/1.1 200 "), h);
