@@ -82,6 +82,11 @@ final class BoundedHttpServer implements AutoCloseable {
             listener.close();
             throw e;
         }
+        return serve(listener, settings, handler);
+    }
+
+    /** Serves every connection {@code listener} (bound) accepts with {@code handler}, until {@link #close()}, which closes it. */
+    static BoundedHttpServer serve(ServerSocket listener, ConnectionSettings settings, HttpHandler handler) {
         BoundedHttpServer s = new BoundedHttpServer(listener, settings, handler);
         long tick = Math.max(10, Math.min(250, Math.min(settings.idleTimeout().toMillis(),
                 settings.headerTimeout().toMillis()) / 4));

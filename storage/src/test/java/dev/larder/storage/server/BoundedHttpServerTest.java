@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -132,6 +134,31 @@ class BoundedHttpServerTest {
     void atCap_connectionsMidResponse_theNextIs503() throws Exception {
         atCapNoneIdle_theNextIs503("GET /block HTTP/1.1\r\nHost: x\r\n\r\n", () -> entered.availablePermits() == CAP,
                 "in their handlers");
+    }
+
+    @Test
+    @Timeout(60)
+    void acceptFailures_anErrorAndFailingAccepts_serverKeepsAccepting() throws Exception {
+        // An Error where the accept loop once had no catch, then accepts that fail at once, as
+        // they do when the process is out of file descriptors.
+        AtomicInteger failures = new AtomicInteger();
+        ServerSocket listener = new ServerSocket() {
+            @Override
+            public Socket accept() throws IOException {
+                switch (failures.getAndIncrement()) {
+                    case 0: throw new OutOfMemoryError("injected");
+                    case 1: case 2: throw new IOException("injected: too many open files");
+                    default: return super.accept();
+                }
+            }
+        };
+        listener.bind(new InetSocketAddress("127.0.0.1", 0));
+        server = BoundedHttpServer.serve(listener, longDeadlines(CAP), this::handle);
+
+        Socket s = connect();
+        send(s, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+        String h = head(s);
+        assertTrue(h.startsWith("HTTP/1.1 200 "), "got " + h + ", want 200 after the accept failures");
     }
 
     @Test
