@@ -403,6 +403,7 @@ final class BoundedHttpServer implements AutoCloseable {
                 x.close();
             }
             out.flush();
+            responding = false; // written whole: a deadline from here on must not reset what the kernel still sends
             if (x.reusable() && !closing) {
                 return true;
             }
