@@ -16,6 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /**
  * One request and its response on a {@link BoundedHttpServer} connection, behind the JDK's
@@ -37,6 +38,7 @@ final class BoundedExchange extends HttpExchange {
     private final OutputStream socketOut;
     private final Map<String, Object> attributes = new HashMap<>();
     private final RequestBody requestBody;
+    private final LongConsumer responding;
     private InputStream in;
     private OutputStream out;
     private final boolean keepAlive;
@@ -49,10 +51,11 @@ final class BoundedExchange extends HttpExchange {
      * @param length    the request body's declared length; its bytes are read from {@code socketIn}
      * @param continue100 whether the client waits for {@code 100 Continue} before sending the body
      * @param bodyDone  run once the request body has been read to its end
+     * @param responding given the response body's length (0 for none, -1 for unknown) before its headers are written
      */
     BoundedExchange(String method, URI uri, String protocol, Headers requestHeaders, boolean keepAlive,
-            InputStream socketIn, long length, boolean continue100, Runnable bodyDone, OutputStream socketOut,
-            InetSocketAddress remote, InetSocketAddress local) {
+            InputStream socketIn, long length, boolean continue100, Runnable bodyDone, LongConsumer responding,
+            OutputStream socketOut, InetSocketAddress remote, InetSocketAddress local) {
         this.method = method;
         this.uri = uri;
         this.protocol = protocol;
@@ -62,6 +65,7 @@ final class BoundedExchange extends HttpExchange {
         this.remote = remote;
         this.local = local;
         this.requestBody = new RequestBody(socketIn, length, continue100, bodyDone);
+        this.responding = responding;
         this.in = requestBody;
         this.out = new OutputStream() {
             @Override
@@ -163,6 +167,7 @@ final class BoundedExchange extends HttpExchange {
             }
         }
         h.append("\r\n");
+        responding.accept(length);
         socketOut.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         responseBody = new ResponseBody(socketOut, length);
         if (length == 0) {

@@ -31,10 +31,12 @@ import java.util.regex.Pattern;
  * 100-continue}) whose every connection is bounded by {@link ConnectionSettings}, for {@code
  * larder serve}. The JDK's {@code com.sun.net.httpserver} reads request headers on its worker
  * threads with no deadline and drains refused bodies, so a few connections that never finish
- * their headers stop it answering anyone; here each connection has its own thread (up to
- * {@link ConnectionSettings#maxConnections()}, beyond which a connection is answered 503 and
- * closed), and a watchdog closes a connection that waits too long for a request, takes too long
- * over its headers or its body, or makes no progress on a read or a write for the idle timeout.
+ * their headers stop it answering anyone; here each connection has its own thread, up to
+ * {@link ConnectionSettings#maxConnections()}: past it, the connection that has waited longest
+ * for its next request is closed to make room, and only when none is waiting is the newcomer
+ * answered 503 and closed. A watchdog closes a connection that waits too long for a request,
+ * takes too long over its headers, its body or its response, or makes no progress on a read or
+ * a write for the idle timeout; a response closed so is reset, so its unsent bytes are dropped.
  * A request body the handler did not read is never drained: the connection is closed after the
  * response. A chunked request body is not supported (the handler sees no body and the connection
  * closes after the response). Thread-safe.
@@ -46,6 +48,9 @@ final class BoundedHttpServer implements AutoCloseable {
     /** The longest a closing connection keeps reading (and discarding) what the client still sends. */
     private static final long LINGER_NANOS = Duration.ofSeconds(2).toNanos();
     private static final int LINGER_BYTES = 64 * 1024;
+    /** How long the accept thread waits after a failure before it accepts again. */
+    private static final long ACCEPT_RETRY_MILLIS = 100;
+    private static final long COMPLAINT_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
 
@@ -56,6 +61,8 @@ final class BoundedHttpServer implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private final long t0 = System.nanoTime();
     private volatile boolean closing;
+    /** When the accept thread last wrote to stderr, in {@link #now()} nanoseconds; MIN_VALUE for never. */
+    private long lastComplaint = Long.MIN_VALUE;
 
     private BoundedHttpServer(ServerSocket listener, ConnectionSettings settings, HttpHandler handler) {
         this.listener = listener;
@@ -75,6 +82,11 @@ final class BoundedHttpServer implements AutoCloseable {
             listener.close();
             throw e;
         }
+        return serve(listener, settings, handler);
+    }
+
+    /** Serves every connection {@code listener} (bound) accepts with {@code handler}, until {@link #close()}, which closes it. */
+    static BoundedHttpServer serve(ServerSocket listener, ConnectionSettings settings, HttpHandler handler) {
         BoundedHttpServer s = new BoundedHttpServer(listener, settings, handler);
         long tick = Math.max(10, Math.min(250, Math.min(settings.idleTimeout().toMillis(),
                 settings.headerTimeout().toMillis()) / 4));
@@ -93,6 +105,11 @@ final class BoundedHttpServer implements AutoCloseable {
         return open.size();
     }
 
+    /** The connections open now that wait for their next (or first) request. */
+    int waiting() {
+        return (int) open.stream().filter(c -> c.waiting).count();
+    }
+
     /**
      * Stops accepting, closes connections waiting for a request, lets requests in progress finish
      * (up to 5 s), then closes every connection.
@@ -103,9 +120,7 @@ final class BoundedHttpServer implements AutoCloseable {
         closeQuietly(listener);
         long stop = now() + TimeUnit.SECONDS.toNanos(5);
         for (Connection c : open) {
-            if (c.waiting) {
-                c.abort();
-            }
+            c.evict();
         }
         while (!open.isEmpty() && now() < stop) {
             try {
@@ -125,29 +140,89 @@ final class BoundedHttpServer implements AutoCloseable {
         return System.nanoTime() - t0;
     }
 
+    /** The accept thread: nothing it meets ends it but {@link #close()}. */
     private void accept() {
         while (!closing) {
             Socket s;
             try {
                 s = listener.accept();
-            } catch (IOException e) {
+            } catch (Throwable e) {
                 if (closing) {
                     return;
                 }
-                continue; // e.g. too many open files: the listener is still good
-            }
-            if (open.size() >= settings.maxConnections()) {
-                refuse(s);
+                // e.g. too many open files: the listener is still good, but accept fails at once
+                // until a descriptor is freed, so wait a little rather than spin.
+                complain("accept failed", e);
+                pause();
                 continue;
             }
-            Connection c = new Connection(s);
-            open.add(c);
             try {
-                daemon(c, "larder-serve", 0).start();
-            } catch (OutOfMemoryError | RuntimeException e) {
-                open.remove(c);
-                refuse(s);
+                admit(s);
+            } catch (Throwable e) {
+                closeQuietly(s);
+                complain("could not serve a connection", e);
+                pause();
             }
+        }
+    }
+
+    /** Gives {@code s} a thread, after making room for it if need be, or answers 503. */
+    private void admit(Socket s) {
+        if (open.size() >= settings.maxConnections() && !evictLongestIdle()) {
+            refuse(s);
+            return;
+        }
+        Connection c = new Connection(s);
+        open.add(c);
+        try {
+            daemon(c, "larder-serve", 0).start();
+        } catch (Throwable e) {
+            open.remove(c);
+            refuse(s);
+            throw e;
+        }
+    }
+
+    /**
+     * Closes the connection that has waited longest for its next request (never one in the middle
+     * of a request or its response); whether there was one. Idle keep-alive connections would
+     * otherwise hold every place: one client that sends a request now and then on each of them
+     * would keep everyone else out.
+     */
+    private boolean evictLongestIdle() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Connection oldest = null;
+            for (Connection c : open) {
+                if (c.waiting && (oldest == null || c.idleSince - oldest.idleSince < 0)) {
+                    oldest = c;
+                }
+            }
+            if (oldest == null) {
+                return false;
+            }
+            if (oldest.evict()) {
+                open.remove(oldest);
+                return true;
+            }
+            // its next request began meanwhile: look again
+        }
+        return false;
+    }
+
+    /** One line on stderr, at most every few seconds, so that a failure repeated at once does not flood it. */
+    private void complain(String what, Throwable e) {
+        long now = now();
+        if (now - lastComplaint >= COMPLAINT_INTERVAL_NANOS || lastComplaint == Long.MIN_VALUE) {
+            lastComplaint = now;
+            System.err.println("larder serve: " + what + ": " + e);
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(ACCEPT_RETRY_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -167,7 +242,7 @@ final class BoundedHttpServer implements AutoCloseable {
         long now = now();
         for (Connection c : open) {
             if (now >= c.deadline || now >= c.ioDeadline) {
-                c.abort();
+                c.expire();
             }
         }
     }
@@ -202,7 +277,16 @@ final class BoundedHttpServer implements AutoCloseable {
         private final Socket socket;
         volatile long deadline = Long.MAX_VALUE;
         volatile long ioDeadline = Long.MAX_VALUE;
+        /** Whether it waits for its next (or first) request, since {@link #idleSince}; changed under its lock. */
         volatile boolean waiting = true;
+        volatile long idleSince = now();
+        private boolean evicted;
+        /** Whether a response is being written, since {@link #responseStart}; for the watchdog. */
+        private volatile boolean responding;
+        private long responseStart;
+        /** A response of unknown length: its deadline grows with what is written, {@link #responseSent} bytes. */
+        private boolean openEnded;
+        private long responseSent;
         private InputStream in;
         private OutputStream out;
 
@@ -212,6 +296,62 @@ final class BoundedHttpServer implements AutoCloseable {
 
         void abort() {
             closeQuietly(socket);
+        }
+
+        /** Closes it past a deadline; a response cut short is reset, so its unsent bytes are dropped rather than delivered. */
+        void expire() {
+            if (responding) {
+                try {
+                    socket.setSoLinger(true, 0);
+                } catch (IOException ignored) {
+                    // already closed
+                }
+            }
+            abort();
+        }
+
+        /** Marks it waiting for its next request, from now. */
+        private synchronized void idle() {
+            waiting = true;
+            idleSince = now();
+        }
+
+        /** Claims it for a request whose first byte arrived; false when it was evicted first. */
+        private synchronized boolean busy() {
+            if (evicted) {
+                return false;
+            }
+            waiting = false;
+            return true;
+        }
+
+        /** Closes it if it is waiting for a request; whether it did. */
+        synchronized boolean evict() {
+            if (!waiting || evicted) {
+                return false;
+            }
+            evicted = true;
+            abort();
+            return true;
+        }
+
+        /** Lifts the body's deadline once it has arrived whole; the handler's own work has none, its response has its own. */
+        private void bodyRead() {
+            if (!responding) {
+                deadline = Long.MAX_VALUE;
+            }
+        }
+
+        /**
+         * Starts the response's deadline: {@code length} bytes (-1: as many as are written) must be
+         * written within {@link ConnectionSettings#bodyTimeout(long)} of now, as a request body must arrive.
+         */
+        private void responding(long length) {
+            responseStart = now();
+            openEnded = length < 0;
+            responseSent = 0;
+            deadline = responseStart + settings.bodyTimeout(Math.max(length, 0)).toNanos();
+            responding = true;
         }
 
         @Override
@@ -233,16 +373,16 @@ final class BoundedHttpServer implements AutoCloseable {
 
         /** Serves one request; whether the connection can carry another. */
         private boolean exchange() throws IOException {
-            waiting = true;
+            responding = false;
+            idle();
             deadline = now() + settings.idleTimeout().toNanos();
             int first = in.read();
             while (first == '\r' || first == '\n') {
                 first = in.read(); // RFC 9112 2.2: empty lines before a request line are ignored
             }
-            if (first < 0) {
+            if (first < 0 || !busy()) {
                 return false;
             }
-            waiting = false;
             deadline = now() + settings.headerTimeout().toNanos();
             BoundedExchange x;
             try {
@@ -263,6 +403,7 @@ final class BoundedHttpServer implements AutoCloseable {
                 x.close();
             }
             out.flush();
+            responding = false; // written whole: a deadline from here on must not reset what the kernel still sends
             if (x.reusable() && !closing) {
                 return true;
             }
@@ -370,7 +511,7 @@ final class BoundedHttpServer implements AutoCloseable {
             }
             // A chunked body is not read (the handler sees none): the connection closes after the response.
             return new BoundedExchange(method, uri, version, headers, keepAlive, in, length, continue100,
-                    () -> deadline = Long.MAX_VALUE, out, remote, local);
+                    this::bodyRead, this::responding, out, remote, local);
         }
 
         /** One header line without its CRLF (or bare LF), ISO-8859-1, taken from {@code budget}. */
@@ -439,6 +580,10 @@ final class BoundedHttpServer implements AutoCloseable {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 ioDeadline = now() + settings.idleTimeout().toNanos();
+                if (openEnded) {
+                    responseSent += len;
+                    deadline = responseStart + settings.bodyTimeout(responseSent).toNanos();
+                }
                 try {
                     out.write(b, off, len);
                 } finally {

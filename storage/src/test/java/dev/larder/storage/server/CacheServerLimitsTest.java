@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.larder.storage.server.LoopbackClients.readToEnd;
+import static dev.larder.storage.server.LoopbackClients.send;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.storage.Digest;
@@ -11,7 +13,6 @@ import dev.larder.storage.h2.LocalStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -42,7 +43,7 @@ class CacheServerLimitsTest {
     private CacheServer server;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private final List<Socket> sockets = new ArrayList<>();
+    private final LoopbackClients clients = new LoopbackClients();
 
     private void start(ConnectionSettings limits) throws IOException {
         store = LocalStore.open(dir.resolve("store"));
@@ -52,9 +53,7 @@ class CacheServerLimitsTest {
 
     @AfterEach
     void stop() throws IOException {
-        for (Socket s : sockets) {
-            s.close();
-        }
+        clients.close();
         if (server != null) {
             server.close();
         }
@@ -64,22 +63,7 @@ class CacheServerLimitsTest {
     }
 
     private Socket connect() throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
-        s.setSoTimeout(30_000); // a bound on the test's own reads, not a claim about the server
-        synchronized (sockets) {
-            sockets.add(s);
-        }
-        return s;
-    }
-
-    private static void send(Socket s, String text) throws IOException {
-        s.getOutputStream().write(text.getBytes(ISO_8859_1));
-        s.getOutputStream().flush();
-    }
-
-    /** Everything the server sends on {@code s} until it closes it. */
-    private static String readToEnd(Socket s) throws IOException {
-        return new String(s.getInputStream().readAllBytes(), ISO_8859_1);
+        return clients.connect(server.port());
     }
 
     /** A normal client's PUT then GET of a body; each must be answered within the client's timeout. */
@@ -219,17 +203,6 @@ class CacheServerLimitsTest {
                 + body.length + "\r\n\r\nnever");
         readToEnd(s);
         assertEquals(Optional.empty(), store.blob(d));
-    }
-
-    @Test
-    @Timeout(60)
-    void tooManyConnections_theNextIs503() throws Exception {
-        start(new ConnectionSettings(2, Duration.ofMinutes(10), Duration.ofMinutes(10), 1));
-        connect();
-        connect();
-        Socket third = connect();
-        String reply = readToEnd(third);
-        assertTrue(reply.startsWith("HTTP/1.1 503 "), reply);
     }
 
     @Test
