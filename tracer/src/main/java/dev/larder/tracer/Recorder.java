@@ -41,6 +41,7 @@ final class Recorder implements SyscallListener {
     private static final int O_DIRECTORY = 0x10000;
     private static final int O_PATH = 0x200000;
     private static final int O_TMPFILE = 0x400000;
+    private static final int O_NOFOLLOW = 0x20000;
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AF_UNIX = 1;
@@ -263,10 +264,12 @@ final class Recorder implements SyscallListener {
             return null;
         }
         if (p.startsWith("/")) {
-            return clean(p);
+            return withoutDotDot(clean(p));
         }
         String base = dirFd == Syscalls.AT_FDCWD ? cwd(tid) : fdPath(tid, dirFd);
-        return base == null ? null : clean(base + "/" + p);
+        // One canonical name per file (no ..: resolved now, as the kernel resolves it), so that an
+        // output read back through lib/../x is known as the run's own, and keys name it alike.
+        return base == null ? null : withoutDotDot(clean(base + "/" + p));
     }
 
     private String cwd(int tid) {
@@ -331,6 +334,30 @@ final class Recorder implements SyscallListener {
         }
     }
 
+    /**
+     * Where {@code path} leads when it is a symlink (the file an open that follows links reaches:
+     * its real path, or, for a link to a file not there yet, the link's target from its
+     * directory); null if it is not a symlink.
+     */
+    static String followedLink(String path) {
+        Path p = Path.of(path);
+        if (!Files.isSymbolicLink(p)) {
+            return null;
+        }
+        try {
+            return p.toRealPath().toString();
+        } catch (IOException e) {
+            try {
+                Path target = p.getParent().toRealPath().resolve(Files.readSymbolicLink(p));
+                return withoutDotDot(clean(target.toString()));
+            } catch (IOException | RuntimeException again) {
+                return null;
+            }
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** /proc, /sys and /dev are the kernel's, not inputs. */
     private static boolean special(String path) {
         return path.startsWith("/proc/") || path.equals("/proc") || path.startsWith("/sys/") || path.equals("/sys")
@@ -370,6 +397,15 @@ final class Recorder implements SyscallListener {
         if (!writes) {
             observe(path, Probe.Kind.CONTENT);
             return null;
+        }
+        if ((flags & O_NOFOLLOW) == 0 && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL)) {
+            String through = followedLink(path);
+            if (through != null) {
+                // A write through a symlink writes its target: the link (what it points at) is an
+                // input, the target the output.
+                observe(path, Probe.Kind.LSTAT);
+                return open(tid, through, flags);
+            }
         }
         if ((flags & O_TRUNC) == 0) {
             // Appended to or rewritten in place: what it held before may stay in the result.

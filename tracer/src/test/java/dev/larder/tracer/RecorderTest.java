@@ -53,6 +53,27 @@ class RecorderTest {
     }
 
     @Test
+    void outputReadBackThroughDotDot_isTheRunsOwn_notAnInput() throws IOException {
+        Files.createDirectories(dir.resolve("lib"));
+        Files.createDirectories(dir.resolve("prog"));
+        Traced.Run run = record("echo obj > lib/a.o; cat prog/../lib/a.o > prog/out");
+        assertTrue(run.recording().preconditions().stream().noneMatch(p -> p.path().contains("a.o")),
+                "a.o is the run's own output, read back through ..: got " + run.recording().preconditions());
+        assertOp(run, "write", dir.toRealPath().resolve("lib/a.o"));
+    }
+
+    @Test
+    void writeThroughASymlink_writesItsTarget_andTheLinkIsAnInput() throws IOException {
+        Files.writeString(dir.resolve("real"), "old\n");
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("real"));
+        Traced.Run run = record("echo new > link");
+        assertOp(run, "write", dir.toRealPath().resolve("real"));
+        assertTrue(ops(run).stream().noneMatch(o -> o.endsWith("/link")), "the link is not changed: " + ops(run));
+        assertTrue(pre(run, dir.toRealPath().resolve("link"), Probe.Kind.LSTAT).isPresent(),
+                "where the link points is an input: " + run.recording().preconditions());
+    }
+
+    @Test
     void withoutDotDot_resolvesThePrefixAsTheKernelDoes() throws IOException {
         Path real = Files.createDirectories(dir.resolve("sub/deep")).toRealPath().getParent().getParent();
         Files.createSymbolicLink(dir.resolve("up"), real.resolve("sub/deep"));
