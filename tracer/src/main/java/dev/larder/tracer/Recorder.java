@@ -652,6 +652,12 @@ final class Recorder implements SyscallListener {
                 }
             }
         } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            Object links = Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+            if (links instanceof Integer n && n > 1) {
+                // A replay writes each output as a file of its own: which names shared an inode
+                // (ln pre b; echo more >> b changes pre too) would be lost.
+                notCacheable("changed a file with " + n + " hard links (" + path + "); links are not replayed");
+            }
             OutputId sha = probe.hasher().hash(p);
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);

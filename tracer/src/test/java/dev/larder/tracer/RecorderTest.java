@@ -74,6 +74,16 @@ class RecorderTest {
     }
 
     @Test
+    void changedFileWithASecondHardLink_isUncacheable() throws IOException {
+        Files.writeString(dir.resolve("pre"), "old\n");
+        Traced.Run run = Traced.record("cd '" + dir + "' && ln pre b && echo more >> b");
+        assertNotNull(run.recorder().uncacheable(), "a replay would break the link between pre and b");
+        assertTrue(run.recorder().uncacheable().contains("hard links"), run.recorder().uncacheable());
+        Traced.Run alone = record("echo x > single");
+        assertOp(alone, "write", dir.resolve("single"));
+    }
+
+    @Test
     void withoutDotDot_resolvesThePrefixAsTheKernelDoes() throws IOException {
         Path real = Files.createDirectories(dir.resolve("sub/deep")).toRealPath().getParent().getParent();
         Files.createSymbolicLink(dir.resolve("up"), real.resolve("sub/deep"));
