@@ -88,4 +88,16 @@ class RunReplayCasesIT {
         assertEquals("miss", moved.stats().result(), moved.describe());
         assertEquals("new\n", Files.readString(work.resolve("other")));
     }
+
+    @Test
+    void chmodOfAnExistingDirectory_isReplayed() throws Exception {
+        Path d = Files.createDirectories(work.resolve("d"));
+        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertEquals("miss", larder("chmod 700 d").stats().result());
+        Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run again = larder("chmod 700 d");
+        assertEquals("hit", again.stats().result(), again.describe());
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(d)),
+                "d's mode after the replay");
+    }
 }

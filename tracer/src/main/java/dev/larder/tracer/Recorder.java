@@ -641,9 +641,8 @@ final class Recorder implements SyscallListener {
         if (Files.isSymbolicLink(p)) {
             dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            if (!c.before.equals("dir")) {
-                dirsAndLinks.add(Outputs.FileOp.mkdir(name, Probe.mode(p, true) & REPLAYED_MODE));
-            }
+            // Made, or there before and changed (a chmod): either way the replay leaves it so.
+            dirsAndLinks.add(Outputs.FileOp.mkdir(name, Probe.mode(p, true) & REPLAYED_MODE));
             if (c.renamedInto) {
                 try (Stream<Path> all = Files.walk(p)) {
                     for (Path q : (Iterable<Path>) all.skip(1)::iterator) {

@@ -84,6 +84,16 @@ class RecorderTest {
     }
 
     @Test
+    void chmodOfAnExistingDirectory_isAnOutput() throws IOException {
+        Files.createDirectories(dir.resolve("d"));
+        Traced.Run run = record("chmod 700 d");
+        Outputs.FileOp op = run.recording().files().stream().filter(f -> f.path().equals(dir.resolve("d").toString()))
+                .findFirst().orElseThrow(() -> new AssertionError("no change of d in " + ops(run)));
+        assertEquals("mkdir", op.op());
+        assertEquals(0700, op.mode(), "the mode the run left");
+    }
+
+    @Test
     void withoutDotDot_resolvesThePrefixAsTheKernelDoes() throws IOException {
         Path real = Files.createDirectories(dir.resolve("sub/deep")).toRealPath().getParent().getParent();
         Files.createSymbolicLink(dir.resolve("up"), real.resolve("sub/deep"));
