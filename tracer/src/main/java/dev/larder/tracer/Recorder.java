@@ -156,6 +156,9 @@ final class Recorder implements SyscallListener {
         }, Syscalls.CONNECT);
         see(t, (tid, a) -> signal((int) a[0], (int) a[1]), Syscalls.KILL, Syscalls.TKILL);
         see(t, (tid, a) -> signal((int) a[1], (int) a[2]), Syscalls.TGKILL);
+        // A debugger or strace in the tree fails under this tracer (one tracer per process):
+        // its failure is not the command's result, whatever the call returns.
+        see(t, (tid, a) -> notCacheable("used ptrace (gdb, strace and the like fail under larder's tracer)"), Syscalls.PTRACE);
         if (watchStdin) {
             see(t, (tid, a) -> readStdin(tid, a[0]), Syscalls.READ);
         }
