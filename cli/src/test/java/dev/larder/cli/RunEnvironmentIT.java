@@ -110,6 +110,15 @@ class RunEnvironmentIT {
     }
 
     @Test
+    void run_envIgnoreNotAName_isAUsageErrorAndRunsNothing() throws Exception {
+        LarderRun r = LarderRun.in(work, tmp, Map.of(), "run", "--dir", tmp.resolve("store").toString(),
+                "--env-ignore", "FOO=1", "--", "touch", "ran");
+        assertEquals(2, r.exit(), "exit; stderr:\n" + r.stderr());
+        assertTrue(r.stderr().contains("--env-ignore: got 'FOO=1', want a variable name"), "got " + r.stderr());
+        assertTrue(Files.notExists(work.resolve("ran")), "the command ran");
+    }
+
+    @Test
     void run_strace_isUncacheableAndRunsAgain() throws Exception {
         assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
                 .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, "strace"))),

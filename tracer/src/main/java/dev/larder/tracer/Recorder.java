@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * <p>Not recorded: {@code /proc}, {@code /sys} and {@code /dev} (a terminal there makes the run
  * uncacheable), descriptor-based calls (their path was seen when the descriptor was opened),
  * timestamps and ownership. Temporary files the run created and removed are neither inputs nor
- * outputs.
+ * outputs. A tree that calls ptrace (a debugger, strace) is not cacheable: under this tracer
+ * that call fails, and the failure is no result to replay.
  *
  * <p>The syscalls it decodes are one table, syscall number to handler ({@link #handlers}); its
  * keys are {@link #syscalls()}, the list the seccomp filter is built from.
