@@ -16,9 +16,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,6 +62,8 @@ final class RunCommand implements Callable<Integer> {
      * so it is neither keyed (a CI job setting it still hits what a laptop recorded) nor passed on.
      */
     private static final String ALLOW_WRITE = "LARDER_ALLOW_WRITE";
+    /** More variables to leave out of the key, besides --env-ignore: larder's setting, as ALLOW_WRITE. */
+    private static final String ENV_IGNORE = "LARDER_ENV_IGNORE";
 
     @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command and its arguments, after --.")
     private List<String> command = new ArrayList<>();
@@ -80,6 +84,12 @@ final class RunCommand implements Callable<Integer> {
                     + "always allowed). $LARDER_ALLOW_WRITE adds a colon-separated list. --explain names the paths "
                     + "a recorded run wrote outside the working directory.")
     private List<Path> allowWrite = new ArrayList<>();
+
+    @Option(names = "--env-ignore", paramLabel = "NAME",
+            description = "Leave environment variable NAME out of the run's key (repeatable): runs that differ only "
+                    + "in it hit. The command still gets it. $LARDER_ENV_IGNORE adds a colon-separated list. Never "
+                    + "keyed: OLDPWD, SHLVL, _ and the jobserver options of MAKEFLAGS and MFLAGS.")
+    private List<String> envIgnore = new ArrayList<>();
 
     @Option(names = "--stats-json", paramLabel = "FILE",
             description = "Write the run's counters (executions, skipped, hits, misses, uncacheable, tracedSyscalls, "
@@ -114,6 +124,7 @@ final class RunCommand implements Callable<Integer> {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
         String allowWriteList = env.remove(ALLOW_WRITE);
+        Set<String> ignored = ignoredVariables(env.remove(ENV_IGNORE));
         Path store = dir.resolve();
         ProtocolClient client;
         Thread served = null;
@@ -148,7 +159,7 @@ final class RunCommand implements Callable<Integer> {
             return runUncached(env);
         }
         RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
-                explain, System.err, !traceAll, allowedRoots(allowWriteList));
+                explain, System.err, !traceAll, allowedRoots(allowWriteList), ignored);
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);
@@ -215,6 +226,26 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return roots;
+    }
+
+    /** The --env-ignore names, then those of {@code envList} (colon-separated; empty entries skipped). */
+    private Set<String> ignoredVariables(String envList) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : envIgnore) {
+            if (name.isEmpty() || name.contains("=")) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--env-ignore: got '" + name + "', want a variable name (no '=')");
+            }
+            names.add(name);
+        }
+        if (envList != null) {
+            for (String name : envList.split(":")) {
+                if (!name.isEmpty()) {
+                    names.add(name);
+                }
+            }
+        }
+        return names;
     }
 
     private int runUncached(Map<String, String> env) {

@@ -4,6 +4,9 @@ import dev.larder.protocol.ActionId;
 import dev.larder.protocol.OutputId;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +18,8 @@ import org.apache.commons.codec.digest.DigestUtils;
  * or a file's content.
  * <ul>
  *   <li>{@link #identity}: SHA-256 over (version, executable path and content hash, argv, the
- *       environment, cwd, umask, what stdin is) names the command's {@link Manifest};
+ *       {@link #keyedEnvironment keyed environment}, cwd, umask, what stdin is) names the
+ *       command's {@link Manifest};
  *   <li>{@link #digest}: SHA-256 over (that id, one candidate's preconditions) is the candidate's
  *       digest, recomputed whenever a manifest is read;
  *   <li>{@link #outputs}: SHA-256 over (that id, one candidate's digest) names that recorded
@@ -26,6 +30,16 @@ import org.apache.commons.codec.digest.DigestUtils;
  */
 final class CacheKeys {
     private static final String VERSION = "larder-run/1";
+    /**
+     * The shell's and make's bookkeeping variables, never keyed: they differ between identical
+     * runs (the previous {@code cd}, the nesting depth, the last command's path) and no build
+     * reads them for its result.
+     */
+    static final List<String> UNKEYED = List.of("OLDPWD", "SHLVL", "_");
+    /** The variables whose jobserver options are not keyed (make's own words for its flags). */
+    private static final List<String> MAKE_FLAGS = List.of("MAKEFLAGS", "MFLAGS");
+    /** The options naming make's jobserver: descriptors or a fifo, new at every top-level make. */
+    private static final List<String> JOBSERVER = List.of("--jobserver-auth=", "--jobserver-fds=");
 
     private CacheKeys() {
     }
@@ -46,6 +60,34 @@ final class CacheKeys {
         field(md, Integer.toOctalString(umask));
         field(md, stdin);
         return new ActionId(md.digest());
+    }
+
+    /**
+     * {@code env} as a run's identity holds it: without the {@link #UNKEYED} variables and those
+     * named in {@code ignored}, and with the jobserver options left out of {@code MAKEFLAGS} and
+     * {@code MFLAGS} (the rest of them, {@code -j2} or {@code -k}, is kept). The command itself
+     * still gets the whole {@code env}.
+     */
+    static Map<String, String> keyedEnvironment(Map<String, String> env, Collection<String> ignored) {
+        Map<String, String> keyed = new TreeMap<>(env);
+        keyed.keySet().removeAll(UNKEYED);
+        keyed.keySet().removeAll(ignored);
+        for (String name : MAKE_FLAGS) {
+            keyed.computeIfPresent(name, (k, v) -> withoutJobserver(v));
+        }
+        return keyed;
+    }
+
+    /**
+     * Make's flags without the jobserver options: they are among the words before a {@code --}
+     * word (after it come variable assignments, kept as they are).
+     */
+    static String withoutJobserver(String flags) {
+        List<String> words = new ArrayList<>(Arrays.asList(flags.split(" ", -1)));
+        int end = words.indexOf("--");
+        List<String> options = words.subList(0, end < 0 ? words.size() : end);
+        options.removeIf(w -> JOBSERVER.stream().anyMatch(w::startsWith));
+        return String.join(" ", words);
     }
 
     /**

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * <p>Not recorded: {@code /proc}, {@code /sys} and {@code /dev} (a terminal there makes the run
  * uncacheable), descriptor-based calls (their path was seen when the descriptor was opened),
  * timestamps and ownership. Temporary files the run created and removed are neither inputs nor
- * outputs.
+ * outputs. A tree that calls ptrace (a debugger, strace) is not cacheable: under this tracer
+ * that call fails, and the failure is no result to replay.
  *
  * <p>The syscalls it decodes are one table, syscall number to handler ({@link #handlers}); its
  * keys are {@link #syscalls()}, the list the seccomp filter is built from.
@@ -157,6 +158,9 @@ final class Recorder implements SyscallListener {
         }, Syscalls.CONNECT);
         see(t, (tid, a) -> signal((int) a[0], (int) a[1]), Syscalls.KILL, Syscalls.TKILL);
         see(t, (tid, a) -> signal((int) a[1], (int) a[2]), Syscalls.TGKILL);
+        // A debugger or strace in the tree fails under this tracer (one tracer per process):
+        // its failure is not the command's result, whatever the call returns.
+        see(t, (tid, a) -> notCacheable("used ptrace (gdb, strace and the like fail under larder's tracer)"), Syscalls.PTRACE);
         if (watchStdin) {
             see(t, (tid, a) -> readStdin(tid, a[0]), Syscalls.READ);
         }

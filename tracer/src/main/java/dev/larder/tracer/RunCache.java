@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -22,7 +23,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs a command through the cache: {@code larder run -- CMD}. If a recorded run of the same
- * command (same executable, argv, environment, cwd, umask and stdin) has preconditions that all
+ * command (same executable, argv, environment but for the variables {@link CacheKeys#keyedEnvironment}
+ * leaves out, cwd, umask and stdin) has preconditions that all
  * still hold, its outputs are replayed and the command is not run; otherwise the command runs
  * traced, and what it read and did is recorded for next time.
  *
@@ -50,11 +52,14 @@ public final class RunCache {
      * @param seccomp   stop only on the syscalls that matter (false: on every syscall)
      * @param allowWrite where a replay may change files besides the working directory (relative
      *                   paths against it); see {@link Confinement}
+     * @param envIgnore  environment variables left out of the run's identity besides the shell's
+     *                   bookkeeping ones (the command still gets them)
      */
     public record Settings(Optional<Path> hashCache, boolean explain, PrintStream log, boolean seccomp,
-            List<Path> allowWrite) {
+            List<Path> allowWrite, Set<String> envIgnore) {
         public Settings {
             allowWrite = List.copyOf(allowWrite);
+            envIgnore = Set.copyOf(envIgnore);
         }
     }
 
@@ -100,8 +105,8 @@ public final class RunCache {
         Stdin stdin = Stdin.of();
         Optional<Path> exe = Executables.find(command.get(0), env.get("PATH"), cwd);
         String exeHash = exe.map(p -> probe.value(p.toString(), Probe.Kind.CONTENT, List.of())).orElse("missing");
-        ActionId identity = CacheKeys.identity(exe.map(Path::toString).orElse(command.get(0)), exeHash, command, env,
-                cwd, umask(), stdin.identity(probe));
+        ActionId identity = CacheKeys.identity(exe.map(Path::toString).orElse(command.get(0)), exeHash, command,
+                CacheKeys.keyedEnvironment(env, settings.envIgnore()), cwd, umask(), stdin.identity(probe));
 
         Confinement confinement = Confinement.of(Path.of(cwd), settings.allowWrite());
         ManifestRead read = fetchManifest(identity);

@@ -28,6 +28,7 @@ final class Syscalls {
     static final int SYMLINK = 88;
     static final int READLINK = 89;
     static final int CHMOD = 90;
+    static final int PTRACE = 101;
     static final int MKNOD = 133;
     static final int TKILL = 200;
     static final int GETDENTS64 = 217;

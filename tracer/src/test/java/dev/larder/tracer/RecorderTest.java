@@ -202,6 +202,14 @@ class RecorderTest {
     }
 
     @Test
+    void ptrace_isUncacheable_evenWhenItFails() {
+        // PTRACE_TRACEME (request 0) fails here: the caller is already traced, by us.
+        Traced.Run run = Traced.record("python3 -c 'import ctypes; print(ctypes.CDLL(None).ptrace(0, 0, 0, 0))'");
+        assertNotNull(run.recorder().uncacheable(), "a run that called ptrace was cacheable");
+        assertTrue(run.recorder().uncacheable().startsWith("used ptrace"), "got " + run.recorder().uncacheable());
+    }
+
+    @Test
     void signalOutsideTheTree_isUncacheable() {
         // pid 1 exists everywhere; signal 0 only probes it, but that still looks outside the tree.
         Traced.Run run = Traced.record("kill -0 1 2>/dev/null; true");
