@@ -113,6 +113,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
+        env.remove(RunCache.CALLER_FDS);
         String allowWriteList = env.remove(ALLOW_WRITE);
         Path store = dir.resolve();
         ProtocolClient client;

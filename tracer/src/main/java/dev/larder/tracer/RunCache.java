@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.function.IntConsumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -40,6 +41,14 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RunCache {
     private static final long GET_TIMEOUT_SECONDS = 120;
+
+    /**
+     * The environment variable in which {@code bin/larder} lists the descriptors above 2 that its
+     * caller passed (comma-separated, those without close-on-exec), read before the JVM opens any:
+     * the command inherits these, as it would untraced. Without it every descriptor above 2 is
+     * closed.
+     */
+    public static final String CALLER_FDS = "LARDER_CALLER_FDS";
 
     /**
      * How to run.
@@ -206,22 +215,39 @@ public final class RunCache {
         Path dir = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
+            GuardedListener guarded = new GuardedListener(recorder);
             OutputCapture capture = OutputCapture.start(dir);
             TraceLoop.Outcome traced;
             try {
-                traced = trace(command, env, capture, recorder);
+                traced = trace(command, env, capture, guarded, recorder::root);
             } finally {
                 capture.await();
             }
             RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
                     traced.stops(), traced.seccomp());
-            Recorder.Recording rec = recording(recorder, traced, capture);
+            if (guarded.failure() != null) {
+                recorder.notCacheable(tracerFailed(guarded.failure()));
+            }
+            Recorder.Recording rec;
+            try {
+                rec = recording(recorder, traced, capture);
+            } catch (RuntimeException e) {
+                rec = null;
+                recorder.notCacheable(tracerFailed(e));
+            }
             if (rec == null) {
                 explain("not cacheable: " + recorder.uncacheable());
                 return new RunOutcome.Uncacheable(recorder.uncacheable(), ran);
             }
             explain("miss: " + missReason);
-            boolean stored = store(identity, manifest, rec, capture, ran);
+            boolean stored;
+            try {
+                stored = store(identity, manifest, rec, capture, ran);
+            } catch (RuntimeException e) {
+                String why = tracerFailed(e);
+                explain("not cacheable: " + why);
+                return new RunOutcome.Uncacheable(why, ran);
+            }
             if (stored) {
                 explain("recorded " + rec.preconditions().size() + " preconditions and " + rec.files().size()
                         + " file changes");
@@ -243,11 +269,11 @@ public final class RunCache {
      * @throws IOException if the command could not be spawned
      */
     private TraceLoop.Outcome trace(List<String> command, Map<String, String> env, OutputCapture capture,
-            Recorder recorder) throws IOException {
+            SyscallListener listener, IntConsumer onRoot) throws IOException {
         FutureTask<TraceLoop.Outcome> task = new FutureTask<>(() -> {
             try {
-                return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), recorder,
-                        settings.seccomp(), recorder::root);
+                return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), listener,
+                        settings.seccomp(), onRoot);
             } finally {
                 capture.closeWriteEnds();
             }
@@ -272,6 +298,18 @@ public final class RunCache {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+    }
+
+    /**
+     * Why the run cannot be cached after {@code e} failed larder itself (say, a file name the
+     * JVM's file-name encoding cannot represent), told on the log in one line (with the stack
+     * trace at the debug level): the command still ran to its end.
+     */
+    private String tracerFailed(Throwable e) {
+        String why = "larder failed while tracing (" + e + ")";
+        settings.log().println("larder run: warning: " + why + "; the command ran to its end, not cached");
+        System.getLogger("dev.larder.tracer").log(System.Logger.Level.DEBUG, why, e);
+        return why;
     }
 
     /** The recording, or null (the recorder saying why) if the run cannot be cached. */
