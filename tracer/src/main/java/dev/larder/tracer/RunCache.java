@@ -113,6 +113,12 @@ public final class RunCache {
                 cwd, umask(), stdin.identity(probe));
 
         Confinement confinement = Confinement.of(Path.of(cwd), settings.allowWrite());
+        String inherited = CallerFds.unreplayable(CallerFds.of(System.getenv(CALLER_FDS)));
+        if (inherited != null) {
+            // Not replayed either: a replay would leave that file as it is.
+            return record(command, env, identity, new Manifest(Manifest.VERSION, List.of()), stdin, confinement,
+                    inherited, inherited);
+        }
         ManifestRead read = fetchManifest(identity);
         Manifest manifest = read.manifest();
         List<Manifest.Candidate> usable = new ArrayList<>();
@@ -212,9 +218,18 @@ public final class RunCache {
     /** Runs the command traced and stores what it did under {@code identity}, unless it cannot be cached. */
     private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
             Stdin stdin, Confinement confinement, String missReason) throws IOException {
+        return record(command, env, identity, manifest, stdin, confinement, missReason, null);
+    }
+
+    /** As {@link #record}; a non-null {@code notCacheable} says why the run cannot be cached before it starts. */
+    private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
+            Stdin stdin, Confinement confinement, String missReason, String notCacheable) throws IOException {
         Path dir = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
+            if (notCacheable != null) {
+                recorder.notCacheable(notCacheable);
+            }
             GuardedListener guarded = new GuardedListener(recorder);
             OutputCapture capture = OutputCapture.start(dir);
             TraceLoop.Outcome traced;

@@ -334,12 +334,12 @@ final class TraceLoop {
                 Libc.posix_spawn_file_actions_adddup2(addr(fileActions), stderrFd, 2);
             }
             // The JVM's own descriptors (jars, pipes, sockets) are closed; the caller's stay open.
-            Set<Integer> caller = callerFds(System.getenv(RunCache.CALLER_FDS));
-            Set<Integer> open = caller.isEmpty() ? null : openFds();
+            Set<Integer> caller = CallerFds.of(System.getenv(RunCache.CALLER_FDS));
+            Set<Integer> open = caller.isEmpty() ? null : CallerFds.open();
             if (open == null) {
                 Libc.posix_spawn_file_actions_addclosefrom_np(addr(fileActions), 3);
             } else {
-                for (int fd : closable(open, caller)) {
+                for (int fd : CallerFds.closable(open, caller)) {
                     Libc.posix_spawn_file_actions_addclose(addr(fileActions), fd);
                 }
             }
@@ -360,47 +360,6 @@ final class TraceLoop {
             Libc.posix_spawn_file_actions_destroy(addr(fileActions));
             Libc.posix_spawnattr_destroy(addr(attr));
         }
-    }
-
-    /** The descriptors listed in {@code spec} (a {@link RunCache#CALLER_FDS} value); bad entries are skipped. */
-    static Set<Integer> callerFds(String spec) {
-        Set<Integer> fds = new HashSet<>();
-        if (spec == null) {
-            return fds;
-        }
-        for (String part : spec.split(",")) {
-            try {
-                int fd = Integer.parseInt(part.trim());
-                if (fd > 2) {
-                    fds.add(fd);
-                }
-            } catch (NumberFormatException e) {
-                // Not a descriptor: nothing to keep.
-            }
-        }
-        return fds;
-    }
-
-    /** The descriptors above 2 in {@code open} that are not the caller's, ascending. */
-    static List<Integer> closable(Set<Integer> open, Set<Integer> caller) {
-        return open.stream().filter(fd -> fd > 2 && !caller.contains(fd)).sorted().toList();
-    }
-
-    /**
-     * The descriptors this process has open now (the listing's own one included: closing it in the
-     * child is harmless, posix_spawn ignores EBADF for a close action); null if they cannot be listed.
-     */
-    private static Set<Integer> openFds() {
-        Set<Integer> fds = new HashSet<>();
-        try (java.nio.file.DirectoryStream<java.nio.file.Path> ds =
-                java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/fd"))) {
-            for (java.nio.file.Path e : ds) {
-                fds.add(Integer.parseInt(e.getFileName().toString()));
-            }
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        return fds;
     }
 
     private int waitFor(int pid, int options) {
