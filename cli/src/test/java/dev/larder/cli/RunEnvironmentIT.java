@@ -108,11 +108,7 @@ class RunEnvironmentIT {
 
     @Test
     void run_nonAsciiNameInTheCLocale_finishesUncachedWithOneLine() throws Exception {
-        Map<String, String> cLocale = new java.util.HashMap<>();
-        cLocale.put("LC_ALL", "C");
-        cLocale.put("LANG", null);
-        cLocale.put("LC_CTYPE", null);
-        cLocale.put("LARDER_LOG", null);
+        Map<String, String> cLocale = locale("C");
         String script = "printf x > $(printf '" + CAFE_PRINTF + "'); echo after > done";
         Run r = viaShell("exec \"$@\"", cLocale, "sh", "-c", script);
         assertEquals(0, r.exit(), r.describe());
@@ -127,10 +123,7 @@ class RunEnvironmentIT {
 
     @Test
     void run_nonAsciiNameInAUtf8Locale_isCached() throws Exception {
-        Map<String, String> utf8 = new java.util.HashMap<>();
-        utf8.put("LC_ALL", "C.UTF-8");
-        utf8.put("LANG", null);
-        utf8.put("LC_CTYPE", null);
+        Map<String, String> utf8 = locale("C.UTF-8");
         String script = "printf x > $(printf '" + CAFE_PRINTF + "')";
         Run first = viaShell("exec \"$@\"", utf8, "sh", "-c", script);
         assertEquals(0, first.exit(), first.describe());
@@ -139,6 +132,16 @@ class RunEnvironmentIT {
         Run second = viaShell("exec \"$@\"", utf8, "sh", "-c", script);
         assertEquals("hit", second.stats().result(), second.describe());
         assertArrayEquals("x".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(cafe()), second.describe());
+    }
+
+    /** An environment change for {@link #viaShell}: LC_ALL={@code lcAll}, no LANG, LC_CTYPE or LARDER_LOG. */
+    private static Map<String, String> locale(String lcAll) {
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("LC_ALL", lcAll);
+        env.put("LANG", null);
+        env.put("LC_CTYPE", null);
+        env.put("LARDER_LOG", null);
+        return env;
     }
 
     /** The work dir's file named with {@link #CAFE}'s bytes, found by listing (any JVM locale). */
