@@ -153,6 +153,10 @@ final class RunCommand implements Callable<Integer> {
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);
+        } catch (RunCache.NotStarted e) {
+            // Told on stderr already; the command runs as it would without larder.
+            client.abort();
+            return runUncached(env);
         } catch (IOException e) {
             client.abort();
             throw e;

@@ -36,8 +36,14 @@ class RunEnvironmentIT {
     private Path store;
     private int launches;
 
-    /** One finished {@code larder run}: its exit status, stderr and --stats-json counters. */
+    /** One finished {@code larder run}: its exit status, stderr and --stats-json counters (or null). */
     record Run(int exit, String stderr, RunStats stats) {
+        @Override
+        public RunStats stats() {
+            assertTrue(stats != null, "larder run wrote no --stats-json file: " + stderr);
+            return stats;
+        }
+
         String describe() {
             return "exit " + exit + ", stats " + stats + "\nstderr:\n" + stderr;
         }
@@ -75,8 +81,8 @@ class RunEnvironmentIT {
         Process p = pb.start();
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), String.join(" ", cmd) + " did not finish");
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
-        assertTrue(Files.isRegularFile(stats), "larder run wrote no --stats-json file: " + stderr);
-        return new Run(p.exitValue(), stderr, StatsJson.run(stats));
+        // No stats when larder ran the command untraced.
+        return new Run(p.exitValue(), stderr, Files.isRegularFile(stats) ? StatsJson.run(stats) : null);
     }
 
     @Test
@@ -119,6 +125,20 @@ class RunEnvironmentIT {
         assertEquals(1, lines.size(), "one line on stderr; " + r.describe());
         assertTrue(lines.get(0).startsWith("larder run: warning: "), r.describe());
         assertFalse(r.stderr().contains("\tat "), "no stack trace; " + r.describe());
+    }
+
+    @Test
+    void run_failureBeforeTheCommandStarts_runsItUntracedWithOneLine() throws Exception {
+        // A PATH entry the C locale cannot represent fails the executable's lookup, before any spawn.
+        Files.createDirectories(work.resolve("bin"));
+        Map<String, String> cLocale = locale("C");
+        Run r = viaShell("PATH=$PWD/bin/$(printf '" + CAFE_PRINTF + "'):$PATH exec \"$@\"", cLocale, "sh", "-c",
+                "echo ran > done; exit 3");
+        assertEquals(3, r.exit(), r.describe());
+        assertEquals("ran\n", Files.readString(work.resolve("done")), r.describe());
+        List<String> lines = r.stderr().lines().toList();
+        assertEquals(1, lines.size(), "one line on stderr; " + r.describe());
+        assertTrue(lines.get(0).startsWith("larder run: warning: "), r.describe());
     }
 
     @Test

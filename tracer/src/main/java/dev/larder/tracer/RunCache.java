@@ -51,6 +51,18 @@ public final class RunCache {
     public static final String CALLER_FDS = "LARDER_CALLER_FDS";
 
     /**
+     * larder failed before the command was started (already told on the log, in one line): the
+     * caller runs the command untraced, as it would without larder.
+     */
+    public static final class NotStarted extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotStarted(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
      * How to run.
      *
      * @param hashCache file of the stat-keyed hash cache (kept across runs), if any
@@ -77,6 +89,9 @@ public final class RunCache {
     private final Probe probe;
     private final long start = System.nanoTime();
 
+    /** Set before the command is spawned: from then on a failure must not run it again. */
+    private boolean mayHaveRun;
+
     private RunCache(ProtocolClient cache, Settings settings) {
         this.cache = cache;
         this.settings = settings;
@@ -99,6 +114,11 @@ public final class RunCache {
         try {
             RunStats stats = r.runOrReplay(command, env).stats(r.hasher.bytesHashed(), r.millis());
             return new Result(stats.exitCode(), stats);
+        } catch (RuntimeException e) {
+            if (r.mayHaveRun) {
+                throw e;
+            }
+            throw new NotStarted(r.failed(e, "the command runs untraced"), e);
         } finally {
             r.hasher.save();
         }
@@ -233,6 +253,7 @@ public final class RunCache {
             GuardedListener guarded = new GuardedListener(recorder);
             OutputCapture capture = OutputCapture.start(dir);
             TraceLoop.Outcome traced;
+            mayHaveRun = true;
             try {
                 traced = trace(command, env, capture, guarded, recorder::root);
             } finally {
@@ -321,8 +342,13 @@ public final class RunCache {
      * trace at the debug level): the command still ran to its end.
      */
     private String tracerFailed(Throwable e) {
+        return failed(e, "the command ran to its end, not cached");
+    }
+
+    /** Tells on the log, in one line (the stack trace at the debug level), that {@code e} failed larder. */
+    private String failed(Throwable e, String consequence) {
         String why = "larder failed while tracing (" + e + ")";
-        settings.log().println("larder run: warning: " + why + "; the command ran to its end, not cached");
+        settings.log().println("larder run: warning: " + why + "; " + consequence);
         System.getLogger("dev.larder.tracer").log(System.Logger.Level.DEBUG, why, e);
         return why;
     }
