@@ -123,6 +123,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.remove(LAUNCH_EPOCH);
+        env.remove(RunCache.CALLER_FDS);
         String allowWriteList = env.remove(ALLOW_WRITE);
         Set<String> ignored = ignoredVariables(env.remove(ENV_IGNORE));
         Path store = dir.resolve();
@@ -163,6 +164,10 @@ final class RunCommand implements Callable<Integer> {
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);
+        } catch (RunCache.NotStarted e) {
+            // Told on stderr already; the command runs as it would without larder.
+            client.abort();
+            return runUncached(env);
         } catch (IOException e) {
             client.abort();
             throw e;

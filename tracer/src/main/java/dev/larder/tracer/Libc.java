@@ -91,6 +91,8 @@ final class Libc {
 
     static native int posix_spawn_file_actions_addclosefrom_np(long fileActions, int from);
 
+    static native int posix_spawn_file_actions_addclose(long fileActions, int fd);
+
     static native int posix_spawnattr_init(long attr);
 
     static native int posix_spawnattr_destroy(long attr);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -77,7 +78,12 @@ final class Probe {
 
     /** The value of {@code kind} for {@code path} now; {@code except} only matters for LIST. */
     String value(String path, Kind kind, Collection<String> except) {
-        Path p = Path.of(path);
+        Path p;
+        try {
+            p = Path.of(path);
+        } catch (InvalidPathException e) {
+            return "error " + e.getMessage();
+        }
         try {
             switch (kind) {
                 case CONTENT:

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.function.IntConsumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -42,6 +43,26 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RunCache {
     private static final long GET_TIMEOUT_SECONDS = 120;
+
+    /**
+     * The environment variable in which {@code bin/larder} lists the descriptors above 2 that its
+     * caller passed (comma-separated, those without close-on-exec), read before the JVM opens any:
+     * the command inherits these, as it would untraced. Without it every descriptor above 2 is
+     * closed.
+     */
+    public static final String CALLER_FDS = "LARDER_CALLER_FDS";
+
+    /**
+     * larder failed before the command was started (already told on the log, in one line): the
+     * caller runs the command untraced, as it would without larder.
+     */
+    public static final class NotStarted extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotStarted(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     /**
      * How to run.
@@ -73,6 +94,9 @@ public final class RunCache {
     private final Probe probe;
     private final long start = System.nanoTime();
 
+    /** Set before the command is spawned: from then on a failure must not run it again. */
+    private boolean mayHaveRun;
+
     private RunCache(ProtocolClient cache, Settings settings) {
         this.cache = cache;
         this.settings = settings;
@@ -95,6 +119,11 @@ public final class RunCache {
         try {
             RunStats stats = r.runOrReplay(command, env).stats(r.hasher.bytesHashed(), r.millis());
             return new Result(stats.exitCode(), stats);
+        } catch (RuntimeException e) {
+            if (r.mayHaveRun) {
+                throw e;
+            }
+            throw new NotStarted(r.failed(e, "the command runs untraced"), e);
         } finally {
             r.hasher.save();
         }
@@ -109,6 +138,12 @@ public final class RunCache {
                 CacheKeys.keyedEnvironment(env, settings.envIgnore()), cwd, umask(), stdin.identity(probe));
 
         Confinement confinement = Confinement.of(Path.of(cwd), settings.allowWrite());
+        String inherited = CallerFds.unreplayable(CallerFds.of(System.getenv(CALLER_FDS)));
+        if (inherited != null) {
+            // Not replayed either: a replay would leave that file as it is.
+            return record(command, env, identity, new Manifest(Manifest.VERSION, List.of()), stdin, confinement,
+                    inherited, inherited);
+        }
         ManifestRead read = fetchManifest(identity);
         Manifest manifest = read.manifest();
         List<Manifest.Candidate> usable = new ArrayList<>();
@@ -208,25 +243,52 @@ public final class RunCache {
     /** Runs the command traced and stores what it did under {@code identity}, unless it cannot be cached. */
     private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
             Stdin stdin, Confinement confinement, String missReason) throws IOException {
+        return record(command, env, identity, manifest, stdin, confinement, missReason, null);
+    }
+
+    /** As {@link #record}; a non-null {@code notCacheable} says why the run cannot be cached before it starts. */
+    private RunOutcome record(List<String> command, Map<String, String> env, ActionId identity, Manifest manifest,
+            Stdin stdin, Confinement confinement, String missReason, String notCacheable) throws IOException {
         Path dir = Files.createTempDirectory("larder-run-");
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
+            if (notCacheable != null) {
+                recorder.notCacheable(notCacheable);
+            }
+            GuardedListener guarded = new GuardedListener(recorder);
             OutputCapture capture = OutputCapture.start(dir);
             TraceLoop.Outcome traced;
+            mayHaveRun = true;
             try {
-                traced = trace(command, env, capture, recorder);
+                traced = trace(command, env, capture, guarded, recorder::root);
             } finally {
                 capture.await();
             }
             RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
                     traced.stops(), traced.seccomp());
-            Recorder.Recording rec = recording(recorder, traced, capture);
+            if (guarded.failure() != null) {
+                recorder.notCacheable(tracerFailed(guarded.failure()));
+            }
+            Recorder.Recording rec;
+            try {
+                rec = recording(recorder, traced, capture);
+            } catch (RuntimeException e) {
+                rec = null;
+                recorder.notCacheable(tracerFailed(e));
+            }
             if (rec == null) {
                 explain("not cacheable: " + recorder.uncacheable());
                 return new RunOutcome.Uncacheable(recorder.uncacheable(), ran);
             }
             explain("miss: " + missReason);
-            boolean stored = store(identity, manifest, rec, capture, ran);
+            boolean stored;
+            try {
+                stored = store(identity, manifest, rec, capture, ran);
+            } catch (RuntimeException e) {
+                String why = tracerFailed(e);
+                explain("not cacheable: " + why);
+                return new RunOutcome.Uncacheable(why, ran);
+            }
             if (stored) {
                 explain("recorded " + rec.preconditions().size() + " preconditions and " + rec.files().size()
                         + " file changes");
@@ -248,11 +310,11 @@ public final class RunCache {
      * @throws IOException if the command could not be spawned
      */
     private TraceLoop.Outcome trace(List<String> command, Map<String, String> env, OutputCapture capture,
-            Recorder recorder) throws IOException {
+            SyscallListener listener, IntConsumer onRoot) throws IOException {
         FutureTask<TraceLoop.Outcome> task = new FutureTask<>(() -> {
             try {
-                return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), recorder,
-                        settings.seccomp(), recorder::root);
+                return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), listener,
+                        settings.seccomp(), onRoot);
             } finally {
                 capture.closeWriteEnds();
             }
@@ -277,6 +339,23 @@ public final class RunCache {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+    }
+
+    /**
+     * Why the run cannot be cached after {@code e} failed larder itself (say, a file name the
+     * JVM's file-name encoding cannot represent), told on the log in one line (with the stack
+     * trace at the debug level): the command still ran to its end.
+     */
+    private String tracerFailed(Throwable e) {
+        return failed(e, "the command ran to its end, not cached");
+    }
+
+    /** Tells on the log, in one line (the stack trace at the debug level), that {@code e} failed larder. */
+    private String failed(Throwable e, String consequence) {
+        String why = "larder failed while tracing (" + e + ")";
+        settings.log().println("larder run: warning: " + why + "; " + consequence);
+        System.getLogger("dev.larder.tracer").log(System.Logger.Level.DEBUG, why, e);
+        return why;
     }
 
     /** The recording, or null (the recorder saying why) if the run cannot be cached. */

@@ -19,7 +19,8 @@ import java.util.function.IntConsumer;
  *
  * <p>How: {@code posix_spawnp} starts {@code /bin/sh -c 'kill -STOP $$; exec "$@"' sh CMD...}
  * (not ProcessBuilder, whose reaper thread would steal the ptrace stops), with an empty signal
- * mask, default dispositions and every JVM descriptor above 2 closed. Once the trampoline has
+ * mask, default dispositions and every JVM descriptor above 2 closed but the caller's (see
+ * {@link RunCache#CALLER_FDS}). Once the trampoline has
  * stopped itself it is seized; a seccomp filter that stops only on the listener's syscalls is
  * installed in it by making it run prctl and seccomp itself (at that stop its instruction
  * pointer follows a {@code syscall} instruction); then it continues into the command. If the
@@ -332,7 +333,16 @@ final class TraceLoop {
             if (stderrFd >= 0) {
                 Libc.posix_spawn_file_actions_adddup2(addr(fileActions), stderrFd, 2);
             }
-            Libc.posix_spawn_file_actions_addclosefrom_np(addr(fileActions), 3);
+            // The JVM's own descriptors (jars, pipes, sockets) are closed; the caller's stay open.
+            Set<Integer> caller = CallerFds.of(System.getenv(RunCache.CALLER_FDS));
+            Set<Integer> open = caller.isEmpty() ? null : CallerFds.open();
+            if (open == null) {
+                Libc.posix_spawn_file_actions_addclosefrom_np(addr(fileActions), 3);
+            } else {
+                for (int fd : CallerFds.closable(open, caller)) {
+                    Libc.posix_spawn_file_actions_addclose(addr(fileActions), fd);
+                }
+            }
             // JVM threads block some signals (SIGQUIT) and ignore others: the child gets neither.
             Libc.sigemptyset(addr(sigset));
             Libc.posix_spawnattr_setsigmask(addr(attr), addr(sigset));
