@@ -207,14 +207,22 @@ public final class RunCache {
         try {
             Recorder recorder = new Recorder(probe, stdin.watch());
             OutputCapture capture = OutputCapture.start(dir);
-            TraceLoop.Outcome traced;
-            try {
-                traced = trace(command, env, capture, recorder);
-            } finally {
-                capture.await();
+            TraceLoop.Outcome traced = null;
+            int interrupted;
+            try (SignalForwarding signals = SignalForwarding.install()) {
+                try {
+                    traced = trace(command, env, capture, recorder, signals);
+                } finally {
+                    // Processes left running may hold the pipes open: what they write later is not the run's.
+                    capture.await(traced != null && traced.leftRunning() > 0);
+                }
+                interrupted = signals.received();
             }
             RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
                     traced.stops(), traced.seccomp());
+            if (interrupted != 0) {
+                recorder.notCacheable("interrupted by signal " + interrupted);
+            }
             Recorder.Recording rec = recording(recorder, traced, capture);
             if (rec == null) {
                 explain("not cacheable: " + recorder.uncacheable());
@@ -243,11 +251,14 @@ public final class RunCache {
      * @throws IOException if the command could not be spawned
      */
     private TraceLoop.Outcome trace(List<String> command, Map<String, String> env, OutputCapture capture,
-            Recorder recorder) throws IOException {
+            Recorder recorder, SignalForwarding signals) throws IOException {
         FutureTask<TraceLoop.Outcome> task = new FutureTask<>(() -> {
             try {
                 return TraceLoop.run(command, env, capture.outWrite(), capture.errWrite(), recorder,
-                        settings.seccomp(), recorder::root);
+                        settings.seccomp(), pid -> {
+                            recorder.root(pid);
+                            signals.root(pid);
+                        });
             } finally {
                 capture.closeWriteEnds();
             }
@@ -280,6 +291,9 @@ public final class RunCache {
             recorder.notCacheable("tracing failed: " + traced.traceFailure());
         } else if (traced.signalled()) {
             recorder.notCacheable("killed by signal " + (traced.waitStatus() & 0x7f));
+        } else if (traced.leftRunning() > 0) {
+            // Its outputs may still change after the command's end, unseen.
+            recorder.notCacheable("left a process running");
         }
         if (capture.failure() != null) {
             recorder.notCacheable("could not capture the output: " + capture.failure().getMessage());
