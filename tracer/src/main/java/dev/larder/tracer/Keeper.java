@@ -4,6 +4,9 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,12 +19,28 @@ import java.util.Optional;
  * stop until they have all ended. It runs in a session of its own with its stdio on /dev/null:
  * it holds no pipe of larder's caller and no terminal's signals reach it.
  *
- * <p>If a process cannot be seized (another tracer, or a ptrace policy such as Yama's
- * {@code ptrace_scope=1}) it is continued all the same; its traced syscalls then fail with
+ * <p>Used only where {@link #canAttach} (no Yama restriction); there, if a process still cannot
+ * be seized (another tracer) it is continued all the same and its traced syscalls fail with
  * ENOSYS.
  */
 public final class Keeper {
     private Keeper() {
+    }
+
+    /**
+     * Whether a keeper may attach to processes it did not start: true unless Yama restricts
+     * ptrace ({@code /proc/sys/kernel/yama/ptrace_scope} above 0) and larder is not root (or
+     * it is 3: no attaching at all).
+     */
+    static boolean canAttach() {
+        try {
+            String scope = Files.readString(Path.of("/proc/sys/kernel/yama/ptrace_scope")).strip();
+            return scope.equals("0") || !scope.equals("3") && Libc.geteuid() == 0;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Starts a keeper for {@code tids} (detached, stopped); false if it could not be started. */

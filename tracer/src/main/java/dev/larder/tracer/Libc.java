@@ -125,6 +125,8 @@ final class Libc {
 
     static native int setsid();
 
+    static native int geteuid();
+
     static native int tcgetpgrp(int fd);
 
     static native int open(String path, int flags);

@@ -114,13 +114,20 @@ final class TraceLoop {
         Libc.kill(root, Libc.SIGCONT);
         Libc.ptrace(resume, root, 0, 0);
         int rootStatus = loop(root, resume);
-        int leftRunning = alive.isEmpty() ? 0 : detachAll(seccomp);
+        int leftRunning = 0;
+        if (!alive.isEmpty() && (!seccomp || Keeper.canAttach())) {
+            leftRunning = detachAll(seccomp);
+        } else if (!alive.isEmpty()) {
+            // No keeper could take them over: trace them to their end, as the whole run.
+            loop(0, resume);
+        }
         return new Outcome(rootStatus, true, null, stops, seccomp, leftRunning);
     }
 
     /**
      * Traces until the command itself (the root process) has ended, as a shell sees a command
-     * end: processes it left running in the background are not waited for.
+     * end: processes it left running in the background are not waited for. With no root (0),
+     * traces until every tracee has ended.
      */
     private int loop(int root, int resume) {
         while (true) {
