@@ -49,8 +49,11 @@ import picocli.CommandLine.Parameters;
             "use the network, open a terminal, read a non-file stdin, signal outside their tree,",
             "or die by a signal. A replay changes files only under the working directory and the",
             "--allow-write roots; a record that would change anything else is not replayed (the",
-            "command runs; --explain says which path and why). Exit status: CMD's (128+N if killed",
-            "by signal N); 125 if larder itself failed; 2 for bad usage.",
+            "command runs; --explain says which path and why). SIGINT, SIGTERM and SIGHUP sent to",
+            "larder are passed to CMD (a terminal's Ctrl-C has reached it already) and larder waits",
+            "for it; an interrupted run is not recorded. The run ends when CMD itself exits: processes",
+            "it left running go on untraced, and such a run is not recorded. Exit status: CMD's",
+            "(128+N if killed by signal N); 125 if larder itself failed; 2 for bad usage.",
         })
 final class RunCommand implements Callable<Integer> {
     /** Exit status when larder itself fails (as env(1) and nice(1) use it). */

@@ -58,6 +58,7 @@ final class Libc {
     static final int POSIX_SPAWN_SETSIGDEF = 0x04;
     static final int POSIX_SPAWN_SETSIGMASK = 0x08;
 
+    static final int SIGINT = 2;
     static final int SIGKILL = 9;
     static final int SIGTRAP = 5;
     static final int SIGSTOP = 19;
@@ -66,7 +67,10 @@ final class Libc {
     static final int SIGTTIN = 21;
     static final int SIGTTOU = 22;
 
+    static final int O_RDONLY = 0;
+    static final int O_NOCTTY = 0x100;
     static final int O_CLOEXEC = 0x80000;
+    static final int POLLIN = 1;
     static final int EINTR = 4;
     static final int ECHILD = 10;
     static final int ESRCH = 3;
@@ -114,6 +118,33 @@ final class Libc {
     static native int close(int fd);
 
     static native long read(int fd, long buf, long count);
+
+    static native long write(int fd, long buf, long count);
+
+    static native int poll(long fds, long nfds, int timeout);
+
+    static native int getpgrp();
+
+    static native int setsid();
+
+    static native int geteuid();
+
+    static native int tcgetpgrp(int fd);
+
+    static native int open(String path, int flags);
+
+    /** Whether this process's group is the foreground group of its controlling terminal. */
+    static boolean inForegroundOfTerminal() {
+        int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+            return false;
+        }
+        try {
+            return tcgetpgrp(fd) == getpgrp();
+        } finally {
+            close(fd);
+        }
+    }
 
     static native int faccessat(int dirFd, String path, int mode, int flags);
 }

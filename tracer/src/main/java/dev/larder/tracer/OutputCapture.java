@@ -24,15 +24,20 @@ final class OutputCapture {
     private final OutputPump errPump;
     private final Thread outThread;
     private final Thread errThread;
+    /** A pipe made readable to tell the pumps to stop once their pipe is empty. */
+    private final int[] wake;
+    private final Memory wakeByte = new Memory(1);
 
-    private OutputCapture(int[] out, int[] err, Path dir) throws IOException {
+    private OutputCapture(int[] out, int[] err, int[] wake, Path dir) throws IOException {
+        this.wake = wake;
+        this.wakeByte.setByte(0, (byte) 1);
         this.outWrite = out[1];
         this.errWrite = err[1];
         this.stdout = dir.resolve("stdout");
         this.stderr = dir.resolve("stderr");
-        this.outPump = new OutputPump(out[0], new FileOutputStream(FileDescriptor.out),
+        this.outPump = new OutputPump(out[0], wake[0], new FileOutputStream(FileDescriptor.out),
                 new BufferedOutputStream(Files.newOutputStream(stdout)));
-        this.errPump = new OutputPump(err[0], new FileOutputStream(FileDescriptor.err),
+        this.errPump = new OutputPump(err[0], wake[0], new FileOutputStream(FileDescriptor.err),
                 new BufferedOutputStream(Files.newOutputStream(stderr)));
         this.outThread = new Thread(outPump, "larder-run-stdout");
         this.errThread = new Thread(errPump, "larder-run-stderr");
@@ -42,14 +47,21 @@ final class OutputCapture {
     static OutputCapture start(Path dir) throws IOException {
         int[] out = pipe();
         int[] err;
+        int[] wake;
         try {
             err = pipe();
         } catch (IOException e) {
-            Libc.close(out[0]);
-            Libc.close(out[1]);
+            closeBoth(out);
             throw e;
         }
-        OutputCapture c = new OutputCapture(out, err, dir);
+        try {
+            wake = pipe();
+        } catch (IOException e) {
+            closeBoth(out);
+            closeBoth(err);
+            throw e;
+        }
+        OutputCapture c = new OutputCapture(out, err, wake, dir);
         c.outThread.start();
         c.errThread.start();
         return c;
@@ -71,18 +83,28 @@ final class OutputCapture {
         Libc.close(errWrite);
     }
 
-    /** Waits until both pipes are drained and the files closed. */
-    void await() {
+    /**
+     * Waits until both pipes are drained and the files closed: until every writer has closed
+     * them, or, if {@code leftRunning} (the command ended but processes it started still hold
+     * the pipes), until what was written so far has been read. Those processes then get EPIPE
+     * (or SIGPIPE) if they write to stdout or stderr later.
+     */
+    void await(boolean leftRunning) {
+        if (leftRunning) {
+            Libc.write(wake[1], TraceLoop.addr(wakeByte), 1);
+        }
         RunCache.join(outThread);
         RunCache.join(errThread);
+        Libc.close(wake[0]);
+        Libc.close(wake[1]);
     }
 
-    /** Why a capture file is incomplete, or null; valid after {@link #await()}. */
+    /** Why a capture file is incomplete, or null; valid after {@link #await(boolean)}. */
     IOException failure() {
         return outPump.captureFailure() != null ? outPump.captureFailure() : errPump.captureFailure();
     }
 
-    /** Bytes captured from both pipes; valid after {@link #await()}. */
+    /** Bytes captured from both pipes; valid after {@link #await(boolean)}. */
     long bytes() {
         return outPump.bytes() + errPump.bytes();
     }
@@ -93,6 +115,11 @@ final class OutputCapture {
 
     Path stderr() {
         return stderr;
+    }
+
+    private static void closeBoth(int[] fds) {
+        Libc.close(fds[0]);
+        Libc.close(fds[1]);
     }
 
     /** A close-on-exec pipe: {read end, write end}. */

@@ -12,13 +12,20 @@ import java.io.OutputStream;
  */
 final class OutputPump implements Runnable {
     private final int fd;
+    private final int wake;
     private final OutputStream through;
     private final OutputStream capture;
     private volatile IOException captureFailure;
     private long bytes;
 
-    OutputPump(int fd, OutputStream through, OutputStream capture) {
+    /**
+     * @param fd   the pipe's read end (closed when the pump ends)
+     * @param wake a descriptor that becomes readable when the pump is to stop as soon as
+     *             {@code fd} has nothing to read (not closed by the pump)
+     */
+    OutputPump(int fd, int wake, OutputStream through, OutputStream capture) {
         this.fd = fd;
+        this.wake = wake;
         this.through = through;
         this.capture = capture;
     }
@@ -27,8 +34,28 @@ final class OutputPump implements Runnable {
     public void run() {
         Memory buf = new Memory(64 * 1024);
         byte[] chunk = new byte[64 * 1024];
+        // struct pollfd[2]: {int fd; short events; short revents;}, the pipe then the wake-up.
+        Memory fds = new Memory(16);
+        fds.setInt(0, fd);
+        fds.setShort(4, (short) Libc.POLLIN);
+        fds.setInt(8, wake);
+        fds.setShort(12, (short) Libc.POLLIN);
         try {
             while (true) {
+                fds.setShort(6, (short) 0);
+                fds.setShort(14, (short) 0);
+                if (Libc.poll(TraceLoop.addr(fds), 2, -1) < 0) {
+                    if (Native.getLastError() == Libc.EINTR) {
+                        continue;
+                    }
+                    break;
+                }
+                if (fds.getShort(6) == 0) {
+                    if (fds.getShort(14) != 0) {
+                        break; // told to stop, and the pipe is empty
+                    }
+                    continue;
+                }
                 long n = Libc.read(fd, TraceLoop.addr(buf), chunk.length);
                 if (n < 0 && Native.getLastError() == Libc.EINTR) {
                     continue;

@@ -257,15 +257,26 @@ public final class RunCache {
             }
             GuardedListener guarded = new GuardedListener(recorder);
             OutputCapture capture = OutputCapture.start(dir);
-            TraceLoop.Outcome traced;
+            TraceLoop.Outcome traced = null;
+            int interrupted;
             mayHaveRun = true;
-            try {
-                traced = trace(command, env, capture, guarded, recorder::root);
-            } finally {
-                capture.await();
+            try (SignalForwarding signals = SignalForwarding.install()) {
+                try {
+                    traced = trace(command, env, capture, guarded, pid -> {
+                        recorder.root(pid);
+                        signals.root(pid);
+                    });
+                } finally {
+                    // Processes left running may hold the pipes open: what they write later is not the run's.
+                    capture.await(traced != null && traced.leftRunning() > 0);
+                }
+                interrupted = signals.received();
             }
             RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
                     traced.stops(), traced.seccomp());
+            if (interrupted != 0) {
+                recorder.notCacheable("interrupted by signal " + interrupted);
+            }
             if (guarded.failure() != null) {
                 recorder.notCacheable(tracerFailed(guarded.failure()));
             }
@@ -364,6 +375,9 @@ public final class RunCache {
             recorder.notCacheable("tracing failed: " + traced.traceFailure());
         } else if (traced.signalled()) {
             recorder.notCacheable("killed by signal " + (traced.waitStatus() & 0x7f));
+        } else if (traced.leftRunning() > 0) {
+            // Its outputs may still change after the command's end, unseen.
+            recorder.notCacheable("left a process running");
         }
         if (capture.failure() != null) {
             recorder.notCacheable("could not capture the output: " + capture.failure().getMessage());

@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -32,8 +33,18 @@ final class TraceLoop {
     private static final int SECCOMP_RET_TRACE = 0x7ff00000;
     private static final String TRAMPOLINE = "kill -STOP $$; exec \"$@\"";
 
-    /** The end of a traced run. */
-    record Outcome(int waitStatus, boolean traced, String traceFailure, long stops, boolean seccomp) {
+    /**
+     * The end of a traced run.
+     *
+     * @param leftRunning processes (threads) of the tree still running when the command itself
+     *                    ended; they were detached and go on untraced
+     */
+    record Outcome(int waitStatus, boolean traced, String traceFailure, long stops, boolean seccomp,
+            int leftRunning) {
+        Outcome(int waitStatus, boolean traced, String traceFailure, long stops, boolean seccomp) {
+            this(waitStatus, traced, traceFailure, stops, seccomp, 0);
+        }
+
         /** The exit code a shell would report: the status, or 128 + the signal that killed it. */
         int exitCode() {
             int sig = waitStatus & 0x7f;
@@ -104,11 +115,22 @@ final class TraceLoop {
         Libc.kill(root, Libc.SIGCONT);
         Libc.ptrace(resume, root, 0, 0);
         int rootStatus = loop(root, resume);
-        return new Outcome(rootStatus, true, null, stops, seccomp);
+        int leftRunning = 0;
+        if (!alive.isEmpty() && (!seccomp || Keeper.canAttach())) {
+            leftRunning = detachAll(seccomp);
+        } else if (!alive.isEmpty()) {
+            // No keeper could take them over: trace them to their end, as the whole run.
+            loop(0, resume);
+        }
+        return new Outcome(rootStatus, true, null, stops, seccomp, leftRunning);
     }
 
+    /**
+     * Traces until the command itself (the root process) has ended, as a shell sees a command
+     * end: processes it left running in the background are not waited for. With no root (0),
+     * traces until every tracee has ended.
+     */
     private int loop(int root, int resume) {
-        int rootStatus = 0;
         while (true) {
             int tid = Libc.waitpid(-1, addr(status), Libc.__WALL | Libc.__WNOTHREAD);
             if (tid < 0) {
@@ -116,14 +138,14 @@ final class TraceLoop {
                 if (errno == Libc.EINTR) {
                     continue;
                 }
-                return rootStatus; // ECHILD: the whole tree has ended
+                return 0; // ECHILD: cannot happen before the root is reaped
             }
             int st = status.getInt(0);
             if (!stopped(st)) {
                 alive.remove(tid);
                 awaitingExit.remove(tid);
                 if (tid == root) {
-                    rootStatus = st;
+                    return st;
                 }
                 continue;
             }
@@ -153,6 +175,64 @@ final class TraceLoop {
                 Libc.ptrace(resumeOf(tid, resume), tid, 0, sig);
             }
         }
+    }
+
+    /**
+     * Lets go of the tracees still running once the command has ended, without killing them:
+     * each is interrupted into a ptrace-stop and detached (a signal it was about to receive is
+     * passed on); children they fork meanwhile are detached as they report. With the seccomp
+     * filter they are sent SIGSTOP instead, detached and handed to a {@link Keeper} (untraced,
+     * their filtered syscalls would fail with ENOSYS). Returns how many were running.
+     */
+    private int detachAll(boolean seccomp) {
+        int count = alive.size();
+        List<Integer> detached = new ArrayList<>();
+        for (int tid : alive) {
+            // A queued SIGSTOP outlives the detach: the process stops before its next syscall.
+            if (seccomp) {
+                Libc.kill(tid, Libc.SIGSTOP);
+            } else {
+                Libc.ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
+            }
+        }
+        // The root is reaped, so waitpid ends (ECHILD) once no tracee is left attached.
+        while (!alive.isEmpty()) {
+            int tid = Libc.waitpid(-1, addr(status), Libc.__WALL | Libc.__WNOTHREAD);
+            if (tid < 0) {
+                if (Native.getLastError() == Libc.EINTR) {
+                    continue;
+                }
+                break;
+            }
+            int st = status.getInt(0);
+            if (!stopped(st)) {
+                alive.remove(tid);
+                continue;
+            }
+            int sig = (st >> 8) & 0xff;
+            int event = st >>> 16;
+            if (sig == Libc.SIGTRAP && (event == Libc.PTRACE_EVENT_FORK || event == Libc.PTRACE_EVENT_VFORK
+                    || event == Libc.PTRACE_EVENT_CLONE)) {
+                Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
+                int child = (int) status.getLong(0);
+                if (alive.add(child)) {
+                    count++;
+                    if (seccomp) {
+                        Libc.kill(child, Libc.SIGSTOP);
+                    }
+                }
+            }
+            boolean delivers = event == 0 && sig != Libc.SIGTRAP && sig != (Libc.SIGTRAP | 0x80);
+            Libc.ptrace(Libc.PTRACE_DETACH, tid, 0, delivers ? sig : 0);
+            if (seccomp) {
+                detached.add(tid);
+            }
+            alive.remove(tid);
+        }
+        if (!detached.isEmpty() && !Keeper.start(detached)) {
+            detached.forEach(tid -> Libc.kill(tid, Libc.SIGCONT));
+        }
+        return count;
     }
 
     /** A thread waiting for its syscall's exit stop is resumed with PTRACE_SYSCALL. */

@@ -3,15 +3,21 @@ package dev.larder.tracer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -137,5 +143,25 @@ class TraceLoopTest {
             assertEquals(trace, pc + 1 + jt, "jeq at " + pc + " jumps to " + (pc + 1 + jt) + ", want " + trace);
             assertFalse(b.get(8 * pc + 3) != 0, "jeq at " + pc + " should fall through when not equal");
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void run_backgroundProcess_isLetGoRunningAndFinishesItsWork(boolean seccomp, @TempDir Path dir) throws Exception {
+        // Under Yama's ptrace_scope, with the filter, they are traced to their end instead.
+        assumeTrue(!seccomp || Keeper.canAttach(), "a keeper may not attach here");
+        Path pidFile = dir.resolve("bg.pid");
+        Path done = dir.resolve("bg.done");
+        TraceLoop.Outcome o = Traced.trace(new Log(), seccomp, "sh", "-c",
+                "(sleep 10; cat /dev/null && echo done > '" + done + "') & echo $! > '" + pidFile + "'");
+        assertEquals(0, o.exitCode(), "exit code");
+        assertTrue(o.leftRunning() >= 1, "leftRunning: got " + o.leftRunning() + ", want >= 1");
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        Optional<ProcessHandle> bg = ProcessHandle.of(pid);
+        assertTrue(bg.isPresent() && bg.get().isAlive() && !Files.exists(done),
+                "the background process had ended when the run returned");
+        // Let go, not killed: its syscalls (exec, open, write) still work untraced.
+        bg.get().onExit().get(2, TimeUnit.MINUTES);
+        assertEquals("done\n", Files.readString(done), "what the background process wrote");
     }
 }
