@@ -1,6 +1,5 @@
 package dev.larder.cli;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,29 +37,16 @@ class RemoteCacheIT {
     @TempDir
     Path tmp;
 
-    /** A go command on machine {@code name}: its own local store, GOCACHE and stats, with {@code stores}. */
     private GoRun machine(String name, Map<String, String> extraEnv, String... helperArgs) throws IOException {
-        Path m = Files.createDirectories(tmp.resolve("machine-" + name));
-        Map<String, String> env = new HashMap<>(extraEnv);
-        env.put("GOCACHEPROG", GoCacheProgIT.larder() + " helper --dir " + m.resolve("local") + " --stats-json "
-                + m.resolve("stats.json") + " " + String.join(" ", helperArgs));
-        env.put("GOCACHE", Files.createDirectories(m.resolve("gocache")).toString());
-        return new GoRun(GoToolchain.require(GoToolchain.GO124), Files.createDirectories(m.resolve("home")), env);
+        return new GoMachines(tmp).machine(name, extraEnv, helperArgs);
     }
 
     private HelperStats stats(String name) throws IOException {
-        return StatsJson.helper(tmp.resolve("machine-" + name).resolve("stats.json"));
+        return new GoMachines(tmp).stats(name);
     }
 
-    /** Builds cmd/hello on machine {@code name} and checks the binary greets as it should. */
     private GoRun.Result buildHello(GoRun go, Path mod, String name) throws Exception {
-        Path bin = tmp.resolve("machine-" + name).resolve("hello");
-        GoRun.Result r = go.run(mod, "build", "-x", "-o", bin.toString(), "./cmd/hello").assertSuccess();
-        Process p = new ProcessBuilder(bin.toString(), "remote").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), UTF_8);
-        assertTrue(p.waitFor(1, TimeUnit.MINUTES));
-        assertEquals("Hello, remote!\n", out, "the binary built on " + name);
-        return r;
+        return new GoMachines(tmp).buildHello(go, mod, name, "remote");
     }
 
     private void assertLocalVerifiesClean(String name) throws Exception {

@@ -1,6 +1,5 @@
 package dev.larder.cli;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,11 +11,9 @@ import dev.larder.storage.bazel.ActionResultCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
@@ -50,26 +47,15 @@ class SignedRecordsIT {
     }
 
     private GoRun machine(String name, Map<String, String> extraEnv, String... helperArgs) throws IOException {
-        Path m = Files.createDirectories(tmp.resolve("machine-" + name));
-        Map<String, String> env = new HashMap<>(extraEnv);
-        env.put("GOCACHEPROG", GoCacheProgIT.larder() + " helper --dir " + m.resolve("local") + " --stats-json "
-                + m.resolve("stats.json") + " " + String.join(" ", helperArgs));
-        env.put("GOCACHE", Files.createDirectories(m.resolve("gocache")).toString());
-        return new GoRun(GoToolchain.require(GoToolchain.GO124), Files.createDirectories(m.resolve("home")), env);
+        return new GoMachines(tmp).machine(name, extraEnv, helperArgs);
     }
 
     private HelperStats stats(String name) throws IOException {
-        return StatsJson.helper(tmp.resolve("machine-" + name).resolve("stats.json"));
+        return new GoMachines(tmp).stats(name);
     }
 
     private GoRun.Result buildHello(GoRun go, Path mod, String name) throws Exception {
-        Path bin = tmp.resolve("machine-" + name).resolve("hello");
-        GoRun.Result r = go.run(mod, "build", "-x", "-o", bin.toString(), "./cmd/hello").assertSuccess();
-        Process p = new ProcessBuilder(bin.toString(), "signed").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), UTF_8);
-        assertTrue(p.waitFor(1, TimeUnit.MINUTES));
-        assertEquals("Hello, signed!\n", out, "the binary built on " + name);
-        return r;
+        return new GoMachines(tmp).buildHello(go, mod, name, "signed");
     }
 
     private static List<Path> records(Nginx nginx) throws IOException {
