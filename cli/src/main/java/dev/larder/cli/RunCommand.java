@@ -79,8 +79,11 @@ final class RunCommand implements Callable<Integer> {
                     + "e.g. --helper \"larder helper --store http://cache:8080\".")
     private String helperCommand;
 
-    @Option(names = "--explain", description = "Say on stderr why the run hit, missed or could not be cached.")
-    private boolean explain;
+    @Option(names = "--explain", arity = "0..1", fallbackValue = "closest", paramLabel = "all",
+            description = "Say on stderr why the run hit, missed (what no longer holds in the closest recording, or what "
+                    + "differs from the last run of the command here) or could not be cached. --explain=all also gives a "
+                    + "line for each recording.")
+    private String explain;
 
     @Option(names = "--allow-write", paramLabel = "DIR",
             description = "Also let a replay change files under DIR (repeatable; besides the working directory, "
@@ -111,6 +114,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        RunCache.Explain explained = explainLevel();
         if (command.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "no command: put it after --, e.g. larder run -- make -j2");
@@ -162,8 +166,9 @@ final class RunCommand implements Callable<Integer> {
                     + "); running the command without it");
             return runUncached(env);
         }
-        RunCache.Settings settings = new RunCache.Settings(Optional.of(store.resolve("tracer").resolve("hashes")),
-                explain, System.err, !traceAll, allowedRoots(allowWriteList), ignored);
+        Path tracerDir = store.resolve("tracer");
+        RunCache.Settings settings = new RunCache.Settings(Optional.of(tracerDir.resolve("hashes")), explained,
+                System.err, !traceAll, allowedRoots(allowWriteList), ignored, Optional.of(tracerDir.resolve("identities")));
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);
@@ -234,6 +239,22 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return roots;
+    }
+
+    /** What --explain asked for: nothing, the reason (--explain), or a line per recording as well (--explain=all). */
+    private RunCache.Explain explainLevel() {
+        if (explain == null) {
+            return RunCache.Explain.OFF;
+        }
+        switch (explain) {
+            case "closest":
+                return RunCache.Explain.CLOSEST;
+            case "all":
+                return RunCache.Explain.ALL;
+            default:
+                throw new CommandLine.ParameterException(spec.commandLine(), "--explain: got '" + explain
+                        + "', want --explain or --explain=all (and the command after --)");
+        }
     }
 
     /** The --env-ignore names, then those of {@code envList} (colon-separated; empty entries skipped). */

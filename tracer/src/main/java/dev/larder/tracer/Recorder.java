@@ -646,7 +646,9 @@ final class Recorder implements SyscallListener {
             dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             // Made, or there before and changed (a chmod): either way the replay leaves it so.
-            dirsAndLinks.add(Outputs.FileOp.mkdir(name, Probe.mode(p, true) & REPLAYED_MODE));
+            int mode = Probe.mode(p, true);
+            specialBits(p, mode, true);
+            dirsAndLinks.add(Outputs.FileOp.mkdir(name, mode & REPLAYED_MODE));
             if (c.renamedInto) {
                 try (Stream<Path> all = Files.walk(p)) {
                     for (Path q : (Iterable<Path>) all.skip(1)::iterator) {
@@ -661,16 +663,35 @@ final class Recorder implements SyscallListener {
                 // (ln pre b; echo more >> b changes pre too) would be lost.
                 notCacheable("changed a file with " + n + " hard links (" + path + "); links are not replayed");
             }
+            int mode = Probe.mode(p, true);
+            specialBits(p, mode, false);
             OutputId sha = probe.hasher().hash(p);
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
             Outputs.Blob blob = Outputs.Blob.of(sha, size);
-            writes.add(Outputs.FileOp.write(name, blob, Probe.mode(p, true) & REPLAYED_MODE,
-                    mtime.to(TimeUnit.NANOSECONDS)));
+            writes.add(Outputs.FileOp.write(name, blob, mode & REPLAYED_MODE, mtime.to(TimeUnit.NANOSECONDS)));
             contents.add(new Content(p, blob));
         } else {
             notCacheable("left a fifo, socket or device file behind: " + path);
         }
         return true;
+    }
+
+    /**
+     * Makes the run not cacheable if output {@code p} has a setuid, setgid or sticky bit: a replay
+     * never sets those (a shared cache must not hand out setuid programs), and leaving them off
+     * would be a wrong result. A directory's setgid bit inherited from its parent is fine: the
+     * replay's mkdir in that parent inherits it too.
+     */
+    private void specialBits(Path p, int mode, boolean directory) throws IOException {
+        int special = mode & 07000;
+        if (directory && special == 02000 && p.getParent() != null
+                && (Probe.mode(p.getParent(), false) & 02000) != 0) {
+            return;
+        }
+        if (special != 0) {
+            notCacheable("left " + p + " with mode " + Integer.toOctalString(mode & 07777)
+                    + ": a setuid, setgid or sticky bit, which larder never replays");
+        }
     }
 }

@@ -43,6 +43,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RunCache {
     private static final long GET_TIMEOUT_SECONDS = 120;
+    private static final String GONE = "the outputs of a matching recorded run are no longer in the cache";
 
     /**
      * The environment variable in which {@code bin/larder} lists the descriptors above 2 that its
@@ -68,7 +69,9 @@ public final class RunCache {
      * How to run.
      *
      * @param hashCache file of the stat-keyed hash cache (kept across runs), if any
-     * @param explain   print why a run hit, missed or could not be cached, on {@code log}
+     * @param explain   whether to print why a run hit, missed or could not be cached, on {@code log}
+     * @param identityLog directory where the identities each command ran with are kept (across
+     *                   runs), so a miss can say what differs from the last run; none: not kept
      * @param log       where larder's own messages go (stderr)
      * @param seccomp   stop only on the syscalls that matter (false: on every syscall)
      * @param allowWrite where a replay may change files besides the working directory (relative
@@ -76,12 +79,22 @@ public final class RunCache {
      * @param envIgnore  environment variables left out of the run's identity besides the shell's
      *                   bookkeeping ones (the command still gets them)
      */
-    public record Settings(Optional<Path> hashCache, boolean explain, PrintStream log, boolean seccomp,
-            List<Path> allowWrite, Set<String> envIgnore) {
+    public record Settings(Optional<Path> hashCache, Explain explain, PrintStream log, boolean seccomp,
+            List<Path> allowWrite, Set<String> envIgnore, Optional<Path> identityLog) {
         public Settings {
             allowWrite = List.copyOf(allowWrite);
             envIgnore = Set.copyOf(envIgnore);
         }
+    }
+
+    /** How much {@code --explain} says. */
+    public enum Explain {
+        /** Nothing. */
+        OFF,
+        /** Why the run hit, missed (the closest recording's reason) or could not be cached. */
+        CLOSEST,
+        /** That, and a line for each recording saying which of its preconditions no longer hold. */
+        ALL
     }
 
     /** The run's exit code and counters. */
@@ -92,6 +105,7 @@ public final class RunCache {
     private final Settings settings;
     private final FileHasher hasher;
     private final Probe probe;
+    private final IdentityLog identities;
     private final long start = System.nanoTime();
 
     /** Set before the command is spawned: from then on a failure must not run it again. */
@@ -102,6 +116,7 @@ public final class RunCache {
         this.settings = settings;
         this.hasher = FileHasher.open(settings.hashCache());
         this.probe = new Probe(hasher);
+        this.identities = new IdentityLog(settings.identityLog());
     }
 
     /**
@@ -133,9 +148,16 @@ public final class RunCache {
         String cwd = Path.of("").toAbsolutePath().toString();
         Stdin stdin = Stdin.of();
         Optional<Path> exe = Executables.find(command.get(0), env.get("PATH"), cwd);
+        String exePath = exe.map(Path::toString).orElse(command.get(0));
         String exeHash = exe.map(p -> probe.value(p.toString(), Probe.Kind.CONTENT, List.of())).orElse("missing");
-        ActionId identity = CacheKeys.identity(exe.map(Path::toString).orElse(command.get(0)), exeHash, command,
-                CacheKeys.keyedEnvironment(env, settings.envIgnore()), cwd, umask(), stdin.identity(probe));
+        Map<String, String> keyedEnv = CacheKeys.keyedEnvironment(env, settings.envIgnore());
+        int umask = umask();
+        String stdinIdentity = stdin.identity(probe);
+        ActionId identity = CacheKeys.identity(exePath, exeHash, command, keyedEnv, cwd, umask, stdinIdentity);
+        IdentityLog.Entry entry = IdentityLog.Entry.of(identity.toString(), cwd, command, exePath, exeHash, keyedEnv,
+                umask, stdinIdentity);
+        List<IdentityLog.Entry> earlier = identities.read(command.get(0));
+        identities.remember(earlier, entry);
 
         Confinement confinement = Confinement.of(Path.of(cwd), settings.allowWrite());
         String inherited = CallerFds.unreplayable(CallerFds.of(System.getenv(CALLER_FDS)));
@@ -147,36 +169,33 @@ public final class RunCache {
         ManifestRead read = fetchManifest(identity);
         Manifest manifest = read.manifest();
         List<Manifest.Candidate> usable = new ArrayList<>();
-        String reason = read.refused() == null ? null : "the recorded manifest was not used: " + read.refused();
+        boolean complete = settings.explain() != Explain.OFF;
+        MissExplanation misses = new MissExplanation(complete);
         for (Manifest.Candidate c : manifest.candidates()) {
             String bad = Records.candidateProblem(identity, c);
-            if (bad == null) {
-                usable.add(c);
-            } else {
+            if (bad != null) {
                 warn("refused a manifest entry from the cache: " + bad);
-                reason = firstOf(reason, "the recorded run was not used: " + bad);
-            }
-        }
-        if (manifest.candidates().isEmpty() && reason == null) {
-            reason = "not run before with this command line, environment, directory and executable";
-        }
-        for (Manifest.Candidate c : usable) {
-            String failed = firstChanged(c);
-            if (failed != null) {
-                reason = firstOf(reason, failed);
+                misses.add(MissExplanation.Verdict.refused("the recorded run was not used: " + bad));
                 continue;
             }
+            usable.add(c);
+            List<String> failed = changed(c, complete);
+            if (!failed.isEmpty()) {
+                misses.add(MissExplanation.Verdict.changed(c.preconditions().size(), failed));
+                continue;
+            }
+            int held = c.preconditions().size();
             Optional<Outputs> outputs;
             try {
                 outputs = fetchOutputs(identity, c);
             } catch (Records.Refused e) {
                 warn("refused the outputs list from the cache: " + e.getMessage());
                 explain("refused to replay the recorded run: " + e.getMessage());
-                reason = firstOf(reason, "the recorded run was not replayed: " + e.getMessage());
+                misses.add(MissExplanation.Verdict.problem(held, "the recorded run was not replayed: " + e.getMessage()));
                 continue;
             }
             if (outputs.isEmpty()) {
-                reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
+                misses.add(MissExplanation.Verdict.problem(held, GONE));
                 continue;
             }
             Outputs o = outputs.get();
@@ -185,7 +204,7 @@ public final class RunCache {
             if (staged instanceof Replay.RuleBroken r) {
                 explain("refused to replay the recorded run: " + r.violation());
                 explainOutside("the recorded run wrote", outside);
-                reason = firstOf(reason, "the recorded run was not replayed: " + r.violation());
+                misses.add(MissExplanation.Verdict.problem(held, "the recorded run was not replayed: " + r.violation()));
                 continue;
             }
             if (staged instanceof Replay.Ready ready) {
@@ -198,20 +217,25 @@ public final class RunCache {
                             "replay failed: " + e.getMessage());
                 }
                 explain("hit: replayed " + o.files().size() + " file changes and the output of "
-                        + o.executions() + " programs (" + c.preconditions().size() + " preconditions hold)");
+                        + o.executions() + " programs (" + held + " preconditions hold)");
                 explainOutside("replayed", outside, "under allowed roots");
-                return new RunOutcome.Hit(o, c.preconditions().size(), ready.replay().bytes());
+                return new RunOutcome.Hit(o, held, ready.replay().bytes());
             }
-            reason = firstOf(reason, "the outputs of a matching recorded run are no longer in the cache");
+            misses.add(MissExplanation.Verdict.problem(held, GONE));
         }
-        if (usable.size() > 1) {
-            reason += " (and " + (usable.size() - 1) + " older recordings did not match either)";
+        String reason;
+        if (read.refused() != null) {
+            reason = "the recorded manifest was not used: " + read.refused();
+        } else if (misses.isEmpty()) {
+            reason = IdentityLog.difference(earlier, entry)
+                    .orElse("not run before with this command line, environment, directory and executable");
+        } else {
+            reason = misses.reason();
+            if (settings.explain() == Explain.ALL) {
+                misses.lines().forEach(this::explain);
+            }
         }
         return record(command, env, identity, new Manifest(Manifest.VERSION, usable), stdin, confinement, reason);
-    }
-
-    private static String firstOf(String reason, String next) {
-        return reason == null ? next : reason;
     }
 
     /** Under --explain: the changes outside the working directory, which need --allow-write to replay. */
@@ -229,15 +253,22 @@ public final class RunCache {
                 + (outside.size() > shown ? ", and " + (outside.size() - shown) + " more" : ""));
     }
 
-    /** The first precondition of {@code c} that no longer holds, described; null if all hold. */
-    private String firstChanged(Manifest.Candidate c) {
+    /**
+     * The preconditions of {@code c} that no longer hold, described: every one if {@code all},
+     * else only the first (the check stops there); empty if all hold.
+     */
+    private List<String> changed(Manifest.Candidate c, boolean all) {
+        List<String> failed = new ArrayList<>();
         for (Precondition p : c.preconditions()) {
             String now = p.current(probe);
             if (!now.equals(p.value())) {
-                return p.describeChange(now);
+                failed.add(p.describeChange(now));
+                if (!all) {
+                    break;
+                }
             }
         }
-        return null;
+        return failed;
     }
 
     /** Runs the command traced and stores what it did under {@code identity}, unless it cannot be cached. */
@@ -534,7 +565,7 @@ public final class RunCache {
     }
 
     private void explain(String message) {
-        if (settings.explain()) {
+        if (settings.explain() != Explain.OFF) {
             settings.log().println("larder run: " + message);
         }
     }

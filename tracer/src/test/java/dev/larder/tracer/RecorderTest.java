@@ -105,13 +105,27 @@ class RecorderTest {
     }
 
     @Test
-    void setuidBit_isNotRecorded() {
-        Traced.Run run = record("echo x > s && chmod 4755 s && mkdir d && chmod 3775 d");
+    void specialBits_makeTheRunNotCacheable() {
+        for (String script : List.of("echo x > s && chmod 4755 s", "echo x > s && chmod 2755 s",
+                "mkdir d && chmod 1777 d", "mkdir d && chmod 3775 d")) {
+            Traced.Run run = Traced.record("cd '" + dir + "' && rm -rf s d && " + script);
+            assertNull(run.recording(), script + ": recorded");
+            assertNotNull(run.recorder().uncacheable(), script + ": a replay would leave the special bit off");
+            assertTrue(run.recorder().uncacheable().contains("setuid, setgid or sticky"), run.recorder().uncacheable());
+        }
+    }
+
+    @Test
+    void setgidInheritedFromTheParent_isCacheable_andOnlyPermissionBitsAreRecorded() throws IOException {
+        Path shared = Files.createDirectories(dir.resolve("shared"));
+        Files.setAttribute(shared, "unix:mode", 02775);
+        Traced.Run run = record("mkdir shared/sub && echo x > shared/sub/f");
+        assertNull(run.recorder().uncacheable(), "got uncacheable: " + run.recorder().uncacheable());
         for (Outputs.FileOp f : run.recording().files()) {
             assertEquals(0, f.mode() & 07000, "got mode " + Integer.toOctalString(f.mode()) + " for " + f.path()
-                    + ", want only permission bits");
+                    + ", want only permission bits (the replay's mkdir inherits setgid)");
         }
-        assertOp(run, "write", dir.resolve("s"));
+        assertOp(run, "mkdir", dir.resolve("shared/sub"));
     }
 
     @Test
