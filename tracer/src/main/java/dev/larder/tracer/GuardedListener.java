@@ -53,6 +53,24 @@ final class GuardedListener implements SyscallListener {
         guard(() -> inner.foreignAbi(tid));
     }
 
+    @Override
+    public Substitute substitute(int tid) {
+        if (failure != null) {
+            return null;
+        }
+        try {
+            return inner.substitute(tid);
+        } catch (RuntimeException | StackOverflowError e) {
+            failure = e;
+            return null;
+        }
+    }
+
+    @Override
+    public void exiting(int tid, int status) {
+        guard(() -> inner.exiting(tid, status));
+    }
+
     private void guard(Runnable call) {
         if (failure != null) {
             return;

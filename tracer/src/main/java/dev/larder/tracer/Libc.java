@@ -36,6 +36,7 @@ final class Libc {
     static final int PTRACE_O_TRACEVFORK = 1 << 2;
     static final int PTRACE_O_TRACECLONE = 1 << 3;
     static final int PTRACE_O_TRACEEXEC = 1 << 4;
+    static final int PTRACE_O_TRACEEXIT = 1 << 6;
     static final int PTRACE_O_TRACESECCOMP = 1 << 7;
     static final int PTRACE_O_EXITKILL = 1 << 20;
 
@@ -43,6 +44,7 @@ final class Libc {
     static final int PTRACE_EVENT_VFORK = 2;
     static final int PTRACE_EVENT_CLONE = 3;
     static final int PTRACE_EVENT_EXEC = 4;
+    static final int PTRACE_EVENT_EXIT = 6;
     static final int PTRACE_EVENT_SECCOMP = 7;
     static final int PTRACE_EVENT_STOP = 128;
 
@@ -72,6 +74,7 @@ final class Libc {
     static final int O_CLOEXEC = 0x80000;
     static final int POLLIN = 1;
     static final int EINTR = 4;
+    static final int EAGAIN = 11;
     static final int ECHILD = 10;
     static final int ESRCH = 3;
 

@@ -25,4 +25,21 @@ interface SyscallListener {
 
     /** A thread used a syscall ABI the tracer does not decode (32-bit or x32). */
     void foreignAbi(int tid);
+
+    /**
+     * Asked right after {@link #entry} (the thread still at the syscall's entry): what the thread
+     * does instead of that syscall, or null to let it run. Only an execve or execveat may be
+     * substituted.
+     */
+    default Substitute substitute(int tid) {
+        return null;
+    }
+
+    /**
+     * A thread is exiting ({@code PTRACE_EVENT_EXIT}): its process's memory, descriptors and
+     * {@code /proc} entries are still there, and its parent has not seen the exit yet.
+     * {@code status} is its wait status as the parent will see it.
+     */
+    default void exiting(int tid, int status) {
+    }
 }

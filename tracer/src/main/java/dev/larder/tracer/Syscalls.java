@@ -6,6 +6,9 @@ final class Syscalls {
     }
 
     static final int READ = 0;
+    static final int WRITE = 1;
+    static final int MMAP = 9;
+    static final int MUNMAP = 11;
     static final int OPEN = 2;
     static final int STAT = 4;
     static final int LSTAT = 6;
@@ -32,6 +35,7 @@ final class Syscalls {
     static final int MKNOD = 133;
     static final int TKILL = 200;
     static final int GETDENTS64 = 217;
+    static final int EXIT_GROUP = 231;
     static final int TGKILL = 234;
     static final int OPENAT = 257;
     static final int MKDIRAT = 258;

@@ -3,6 +3,9 @@ package dev.larder.tracer;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,7 +64,14 @@ final class TraceLoop {
     private final Memory info = new Memory(128);
     private final Memory regs = new Memory(27 * 8);
     private final Map<Integer, Integer> awaitingExit = new HashMap<>();
+    /** Threads doing a {@link Substitute} instead of their execve, one injected syscall at a time. */
+    private final Map<Integer, Injection> injecting = new HashMap<>();
     private final Set<Integer> alive = new HashSet<>();
+    /**
+     * vfork children that have not exec'd or exited yet: their parent waits for that, in a sleep
+     * no stop request ends, so they must be let run to their exec before they are stopped.
+     */
+    private final Set<Integer> vforking = new HashSet<>();
     private final long[] args = new long[6];
     private long stops;
 
@@ -93,7 +103,7 @@ final class TraceLoop {
             return new Outcome(st, false, "the trampoline shell ended before it could be traced", 0, false);
         }
         int options = Libc.PTRACE_O_TRACESYSGOOD | Libc.PTRACE_O_TRACEEXEC | Libc.PTRACE_O_TRACECLONE
-                | Libc.PTRACE_O_TRACEFORK | Libc.PTRACE_O_TRACEVFORK | Libc.PTRACE_O_EXITKILL;
+                | Libc.PTRACE_O_TRACEFORK | Libc.PTRACE_O_TRACEVFORK | Libc.PTRACE_O_TRACEEXIT | Libc.PTRACE_O_EXITKILL;
         if (useSeccomp) {
             options |= Libc.PTRACE_O_TRACESECCOMP;
         }
@@ -144,6 +154,11 @@ final class TraceLoop {
             if (!stopped(st)) {
                 alive.remove(tid);
                 awaitingExit.remove(tid);
+                vforking.remove(tid);
+                Injection gone = injecting.remove(tid);
+                if (gone != null) {
+                    gone.close();
+                }
                 if (tid == root) {
                     return st;
                 }
@@ -162,10 +177,18 @@ final class TraceLoop {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
                 int child = (int) status.getLong(0);
                 alive.add(child);
+                if (event == Libc.PTRACE_EVENT_VFORK) {
+                    vforking.add(child);
+                }
                 listener.spawned(tid, child);
+                Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+            } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXIT) {
+                Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
+                listener.exiting(tid, (int) status.getLong(0));
                 Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
             } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXEC) {
                 // execve succeeded; its exit stop (if asked for) follows.
+                vforking.remove(tid);
                 Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
             } else if (event == Libc.PTRACE_EVENT_STOP) {
                 // A group-stop, or a new child's first stop. Builds are not job-controlled: go on.
@@ -189,7 +212,9 @@ final class TraceLoop {
         List<Integer> detached = new ArrayList<>();
         for (int tid : alive) {
             // A queued SIGSTOP outlives the detach: the process stops before its next syscall.
-            if (seccomp) {
+            if (seccomp && vforking.contains(tid)) {
+                continue; // stopped at its exec: its parent cannot stop before that
+            } else if (seccomp) {
                 Libc.kill(tid, Libc.SIGSTOP);
             } else {
                 Libc.ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
@@ -207,6 +232,7 @@ final class TraceLoop {
             int st = status.getInt(0);
             if (!stopped(st)) {
                 alive.remove(tid);
+                vforking.remove(tid);
                 continue;
             }
             int sig = (st >> 8) & 0xff;
@@ -217,12 +243,23 @@ final class TraceLoop {
                 int child = (int) status.getLong(0);
                 if (alive.add(child)) {
                     count++;
-                    if (seccomp) {
+                    if (seccomp && event == Libc.PTRACE_EVENT_VFORK) {
+                        vforking.add(child);
+                    } else if (seccomp) {
                         Libc.kill(child, Libc.SIGSTOP);
                     }
                 }
             }
             boolean delivers = event == 0 && sig != Libc.SIGTRAP && sig != (Libc.SIGTRAP | 0x80);
+            if (seccomp && vforking.contains(tid)) {
+                // Traced on to its exec (its filtered syscalls need a tracer), then stopped.
+                if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXEC) {
+                    vforking.remove(tid);
+                    Libc.kill(tid, Libc.SIGSTOP);
+                }
+                Libc.ptrace(Libc.PTRACE_CONT, tid, 0, delivers ? sig : 0);
+                continue;
+            }
             Libc.ptrace(Libc.PTRACE_DETACH, tid, 0, delivers ? sig : 0);
             if (seccomp) {
                 detached.add(tid);
@@ -235,17 +272,18 @@ final class TraceLoop {
         return count;
     }
 
-    /** A thread waiting for its syscall's exit stop is resumed with PTRACE_SYSCALL. */
+    /** A thread waiting for its syscall's exit stop (or injecting) is resumed with PTRACE_SYSCALL. */
     private int resumeOf(int tid, int resume) {
-        return awaitingExit.containsKey(tid) ? Libc.PTRACE_SYSCALL : resume;
+        return awaitingExit.containsKey(tid) || injecting.containsKey(tid) ? Libc.PTRACE_SYSCALL : resume;
     }
 
     private void seccompStop(int tid) {
-        if (Libc.ptrace(Libc.PTRACE_GET_SYSCALL_INFO, tid, info.size(), addr(info)) <= 0) {
-            Libc.ptrace(Libc.PTRACE_CONT, tid, 0, 0);
+        if (injecting.containsKey(tid)
+                || Libc.ptrace(Libc.PTRACE_GET_SYSCALL_INFO, tid, info.size(), addr(info)) <= 0) {
+            Libc.ptrace(resumeOf(tid, Libc.PTRACE_CONT), tid, 0, 0);
             return;
         }
-        boolean wantsExit = entry(tid);
+        boolean wantsExit = entry(tid) || injecting.containsKey(tid);
         Libc.ptrace(wantsExit ? Libc.PTRACE_SYSCALL : Libc.PTRACE_CONT, tid, 0, 0);
     }
 
@@ -255,6 +293,15 @@ final class TraceLoop {
             return;
         }
         int op = info.getByte(0);
+        Injection inj = injecting.get(tid);
+        if (inj != null) {
+            // One of the injected syscalls: its entry runs as set up, its exit sets up the next.
+            if (op == Libc.PTRACE_SYSCALL_INFO_EXIT) {
+                inj.returned(tid, info.getLong(24));
+            }
+            Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
+            return;
+        }
         if (op == Libc.PTRACE_SYSCALL_INFO_ENTRY && resume == Libc.PTRACE_SYSCALL) {
             entry(tid);
             // Without seccomp every syscall stops twice; the exit is only reported if wanted.
@@ -290,10 +337,167 @@ final class TraceLoop {
             return false;
         }
         boolean wantsExit = listener.entry(tid, (int) nr, args);
+        if (nr == Syscalls.EXECVE || nr == Syscalls.EXECVEAT) {
+            Substitute instead = listener.substitute(tid);
+            if (instead != null && substitute(tid, instead)) {
+                // The execve does not happen: the listener hears of no exit; injected steps want theirs.
+                return injecting.containsKey(tid);
+            }
+        }
         if (wantsExit) {
             awaitingExit.put(tid, (int) nr);
         }
         return wantsExit;
+    }
+
+    // ---- substituting an execve ----
+
+    /** Bytes each injected write moves: the tracee's buffer is one anonymous mapping of this size. */
+    private static final int CHUNK = 64 * 1024;
+    private static final int PROT_READ_WRITE = 3;
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x22;
+    /** How often an injected write that made no progress (EINTR, EAGAIN) is tried again. */
+    private static final int RETRIES = 10_000;
+
+    /**
+     * Replaces the syscall {@code tid} is entering with the first step of {@code instead}: an
+     * mmap for the buffer its writes go through (the thread is then {@link #injecting}), or at
+     * once its exit_group when there is nothing to write. Returns false if the registers could
+     * not be changed: the execve then runs as it was.
+     */
+    private boolean substitute(int tid, Substitute instead) {
+        if (instead.writes().isEmpty()) {
+            return setSyscall(tid, false, Syscalls.EXIT_GROUP, instead.exitStatus(), 0, 0, 0, 0, 0);
+        }
+        if (!setSyscall(tid, false, Syscalls.MMAP, 0, CHUNK, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0)) {
+            return false;
+        }
+        injecting.put(tid, new Injection(instead));
+        return true;
+    }
+
+    /**
+     * Sets the syscall {@code tid} makes: at an entry stop the one it is entering
+     * ({@code again} false: orig_rax); at an exit stop one more, by moving its instruction
+     * pointer back onto the {@code syscall} instruction ({@code again} true).
+     */
+    private boolean setSyscall(int tid, boolean again, int nr, long a0, long a1, long a2, long a3, long a4,
+            long a5) {
+        if (Libc.ptrace(Libc.PTRACE_GETREGS, tid, 0, addr(regs)) != 0) {
+            return false;
+        }
+        long[] r = regs.getLongArray(0, 27);
+        if (again) {
+            r[Regs.RIP] -= 2;
+            r[Regs.RAX] = nr;
+        } else {
+            r[Regs.ORIG_RAX] = nr;
+        }
+        r[Regs.RDI] = a0;
+        r[Regs.RSI] = a1;
+        r[Regs.RDX] = a2;
+        r[Regs.R10] = a3;
+        r[Regs.R8] = a4;
+        r[Regs.R9] = a5;
+        regs.write(0, r, 0, 27);
+        return Libc.ptrace(Libc.PTRACE_SETREGS, tid, 0, addr(regs)) == 0;
+    }
+
+    /**
+     * A {@link Substitute} in progress: mmap a buffer, write each chunk of each content to its
+     * descriptor (a partial write continues where it stopped), munmap the buffer (a vfork child
+     * shares its parent's memory), exit_group. Each step is set up at the previous one's exit
+     * stop, so the tracer never waits for the thread: a write that blocks on a full pipe blocks
+     * only it, while its reader (perhaps another tracee) runs on.
+     */
+    private final class Injection {
+        private final Substitute what;
+        private int next;
+        private long position;
+        private FileChannel content;
+        private long buffer;
+        private int retries;
+        private boolean unmapping;
+        private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
+
+        Injection(Substitute what) {
+            this.what = what;
+        }
+
+        /** The injected syscall {@code tid} made returned {@code rval}: sets up the next one. */
+        void returned(int tid, long rval) {
+            boolean ok;
+            if (unmapping) {
+                ok = false;
+            } else if (buffer == 0) {
+                ok = rval < 0 && rval > -4096 ? false : (buffer = rval) != 0 && writeNext(tid);
+            } else if (rval == -Libc.EINTR || rval == -Libc.EAGAIN) {
+                ok = ++retries < RETRIES && writeNext(tid);
+            } else {
+                if (rval < 0) {
+                    skipContent(); // the descriptor refuses it (closed, EPIPE): on to the next one
+                } else {
+                    position += rval;
+                    retries = 0;
+                }
+                ok = writeNext(tid);
+            }
+            if (ok) {
+                return;
+            }
+            close();
+            if (buffer != 0 && !unmapping) {
+                unmapping = true;
+                if (setSyscall(tid, true, Syscalls.MUNMAP, buffer, CHUNK, 0, 0, 0, 0)) {
+                    return;
+                }
+            }
+            injecting.remove(tid);
+            setSyscall(tid, true, Syscalls.EXIT_GROUP, what.exitStatus(), 0, 0, 0, 0, 0);
+        }
+
+        /** Sets up the write of the next chunk; false when every content has been written (or none can be). */
+        private boolean writeNext(int tid) {
+            try {
+                while (next < what.writes().size()) {
+                    if (content == null) {
+                        content = FileChannel.open(what.writes().get(next).file(), StandardOpenOption.READ);
+                    }
+                    chunk.clear();
+                    int n = content.read(chunk, position);
+                    if (n > 0) {
+                        byte[] bytes = new byte[n];
+                        chunk.flip().get(bytes);
+                        if (!TraceeMemory.write(tid, buffer, bytes)) {
+                            return false;
+                        }
+                        return setSyscall(tid, true, Syscalls.WRITE, what.writes().get(next).fd(), buffer, n, 0, 0,
+                                0);
+                    }
+                    skipContent();
+                }
+            } catch (IOException e) {
+                return false;
+            }
+            return false;
+        }
+
+        private void skipContent() {
+            close();
+            next++;
+            position = 0;
+        }
+
+        void close() {
+            if (content != null) {
+                try {
+                    content.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+                content = null;
+            }
+        }
     }
 
     // ---- seccomp filter injection ----
