@@ -1,22 +1,12 @@
 package dev.larder.tracer;
 
-import dev.larder.protocol.OutputId;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Turns a traced tree's syscalls into its preconditions and outputs. Called only from the
@@ -46,24 +36,6 @@ final class Recorder implements SyscallListener {
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AF_UNIX = 1;
-    /**
-     * The mode bits an output is recorded with: the permission bits a replay sets. Never setuid,
-     * setgid or sticky, so a record holding one of those was not written by a recorder.
-     */
-    private static final int REPLAYED_MODE = 0777;
-
-    /** A path the run changed: what it was before its first change. */
-    private static final class Changed {
-        final String before;
-        boolean renamedInto;
-
-        Changed(String before) {
-            this.before = before;
-        }
-    }
-
-    private record Key(String path, Probe.Kind kind) {
-    }
 
     /** What the recorder does when a thread enters one syscall. */
     @FunctionalInterface
@@ -93,15 +65,15 @@ final class Recorder implements SyscallListener {
      */
     private final Map<Integer, Handler> handlers;
     private final String stdinWatch;
-    private final Map<Key, String> observed = new LinkedHashMap<>();
-    private final Map<Key, List<String>> listings = new HashMap<>();
-    private final Map<String, Changed> changed = new LinkedHashMap<>();
+    /** The whole run: every thread of the tree is in it. */
+    private final Unit top = new Unit(null, 0);
+    /** Each thread's innermost unit (only those in a nested unit; the rest are in {@link #top}). */
+    private final Map<Integer, Unit> unitOf = new HashMap<>();
+    /** The thread whose stop is being handled: what it does counts for its units. */
+    private int current;
     private final Map<Integer, String> cwds = new HashMap<>();
-    private final Set<Integer> tree = new HashSet<>();
     /** Threads stopped in a syscall whose result matters, and what to do with it. */
     private final Map<Integer, Exit> pending = new HashMap<>();
-    private String uncacheable;
-    private int executions;
     private long traced;
 
     /**
@@ -153,14 +125,14 @@ final class Recorder implements SyscallListener {
         see(t, (tid, a) -> socket((int) a[0]), Syscalls.SOCKET);
         on(t, (tid, a) -> (exited, rval) -> {
             if (rval == 0) {
-                notCacheable("connected a socket to a server");
+                unitsNotCacheable("connected a socket to a server");
             }
         }, Syscalls.CONNECT);
         see(t, (tid, a) -> signal((int) a[0], (int) a[1]), Syscalls.KILL, Syscalls.TKILL);
         see(t, (tid, a) -> signal((int) a[1], (int) a[2]), Syscalls.TGKILL);
         // A debugger or strace in the tree fails under this tracer (one tracer per process):
         // its failure is not the command's result, whatever the call returns.
-        see(t, (tid, a) -> notCacheable("used ptrace (gdb, strace and the like fail under larder's tracer)"), Syscalls.PTRACE);
+        see(t, (tid, a) -> unitsNotCacheable("used ptrace (gdb, strace and the like fail under larder's tracer)"), Syscalls.PTRACE);
         if (watchStdin) {
             see(t, (tid, a) -> readStdin(tid, a[0]), Syscalls.READ);
         }
@@ -184,7 +156,7 @@ final class Recorder implements SyscallListener {
 
     /** The tree's first process (the trampoline, before it execs the command). */
     void root(int pid) {
-        tree.add(pid);
+        top.members.add(pid);
     }
 
     /** The handled syscalls: the handler table's keys. */
@@ -195,7 +167,13 @@ final class Recorder implements SyscallListener {
 
     @Override
     public void spawned(int parent, int child) {
-        tree.add(child);
+        Unit u = unit(parent);
+        if (u != top) {
+            unitOf.put(child, u);
+        }
+        for (; u != null; u = u.parent) {
+            u.members.add(child);
+        }
         String cwd = cwds.get(parent);
         if (cwd != null) {
             cwds.put(child, cwd);
@@ -204,31 +182,45 @@ final class Recorder implements SyscallListener {
 
     @Override
     public void foreignAbi(int tid) {
-        notCacheable("a process made a 32-bit or x32 syscall, which the tracer does not decode");
+        current = tid;
+        unitsNotCacheable("a process made a 32-bit or x32 syscall, which the tracer does not decode");
     }
 
-    /** Why the run cannot be cached, or null. */
+    /** Why the whole run cannot be cached, or null. */
     String uncacheable() {
-        return uncacheable;
+        return top.uncacheable;
     }
 
     int executions() {
-        return executions;
+        return top.executions;
     }
 
     long tracedSyscalls() {
         return traced;
     }
 
+    /** The whole run cannot be cached (nor can anything in it): {@code why}. */
     void notCacheable(String why) {
-        if (uncacheable == null) {
-            uncacheable = why;
+        top.notCacheable(why);
+        unitOf.values().forEach(u -> u.notCacheable(why));
+    }
+
+    /** The thread being handled does something that makes each of its units uncacheable. */
+    private void unitsNotCacheable(String why) {
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            u.notCacheable(why);
         }
+    }
+
+    /** {@code tid}'s innermost unit. */
+    private Unit unit(int tid) {
+        return unitOf.getOrDefault(tid, top);
     }
 
     @Override
     public boolean entry(int tid, int nr, long[] a) {
         traced++;
+        current = tid;
         Handler h = handlers.get(nr);
         Exit then = h == null ? null : h.entry(tid, a);
         if (then == null) {
@@ -240,6 +232,7 @@ final class Recorder implements SyscallListener {
 
     @Override
     public void exit(int tid, int nr, long rval) {
+        current = tid;
         Exit then = pending.remove(tid);
         if (then != null) {
             then.returned(tid, rval);
@@ -264,7 +257,7 @@ final class Recorder implements SyscallListener {
             return null; // unreadable, or AT_EMPTY_PATH: the call is about a descriptor
         }
         if (p.equals(TraceeMemory.MALFORMED)) {
-            notCacheable("a path the tree used is not valid UTF-8");
+            unitsNotCacheable("a path the tree used is not valid UTF-8");
             return null;
         }
         if (p.startsWith("/")) {
@@ -384,7 +377,7 @@ final class Recorder implements SyscallListener {
             if (terminal(path) && (flags & O_PATH) == 0) {
                 return (t, rval) -> {
                     if (rval >= 0) {
-                        notCacheable("opened a terminal (" + path + ")");
+                        unitsNotCacheable("opened a terminal (" + path + ")");
                     }
                 };
             }
@@ -441,7 +434,9 @@ final class Recorder implements SyscallListener {
         }
         return (tid, rval) -> {
             if (rval == 0) {
-                executions++;
+                for (Unit u = unit(tid); u != null; u = u.parent) {
+                    u.executions++;
+                }
                 cwds.remove(tid);
             }
         };
@@ -449,13 +444,13 @@ final class Recorder implements SyscallListener {
 
     private void socket(int domain) {
         if (domain != AF_UNIX) {
-            notCacheable("used the network: socket(domain " + domain + ")");
+            unitsNotCacheable("used the network: socket(domain " + domain + ")");
         }
     }
 
     private void readStdin(int tid, long fd) {
         if (fd == 0 && stdinWatch.equals(procLink("/proc/" + tid + "/fd/0"))) {
-            notCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
+            unitsNotCacheable("read stdin, which is not a regular file or /dev/null (" + stdinWatch + ")");
         }
     }
 
@@ -476,18 +471,29 @@ final class Recorder implements SyscallListener {
     }
 
     private void list(String dir) {
-        if (dir == null || special(dir) || changed.containsKey(dir)) {
+        if (dir == null || special(dir)) {
             return;
         }
-        Key k = new Key(dir, Probe.Kind.LIST);
-        if (observed.containsKey(k)) {
-            return;
-        }
-        try {
-            listings.put(k, Probe.names(Path.of(dir)));
-            observed.put(k, ""); // the value is made in finish(), once all the run's changes are known
-        } catch (IOException e) {
-            observed.put(k, probe.value(dir, Probe.Kind.STAT, List.of()));
+        Unit.Key k = new Unit.Key(dir, Probe.Kind.LIST);
+        List<String> names = null;
+        String failed = null;
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            if (u.changed.containsKey(dir) || u.observed.containsKey(k)) {
+                continue;
+            }
+            if (names == null && failed == null) {
+                try {
+                    names = Probe.names(Path.of(dir));
+                } catch (IOException e) {
+                    failed = probe.value(dir, Probe.Kind.STAT, List.of());
+                }
+            }
+            if (names != null) {
+                u.listings.put(k, names);
+                u.observed.put(k, ""); // the value is made in finish(), once all the unit's changes are known
+            } else {
+                u.observed.put(k, failed);
+            }
         }
     }
 
@@ -498,9 +504,11 @@ final class Recorder implements SyscallListener {
         // What moves keeps its content: the source's content is an input of the result.
         keep(from);
         change(to, false);
-        Changed c = changed.get(to);
-        if (c != null) {
-            c.renamedInto = true;
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            Unit.Changed c = u.changed.get(to);
+            if (c != null) {
+                c.renamedInto = true;
+            }
         }
     }
 
@@ -521,28 +529,34 @@ final class Recorder implements SyscallListener {
     }
 
     private void signal(int pid, int sig) {
-        if (pid > 0 && tree.contains(pid)) {
-            return;
-        }
-        if (pid <= 0) {
-            notCacheable("signalled a process group (kill(" + pid + ", " + sig + "))");
-        } else {
-            notCacheable("signalled process " + pid + ", outside the traced tree");
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            if (pid <= 0) {
+                u.notCacheable("signalled a process group (kill(" + pid + ", " + sig + "))");
+            } else if (!u.members.contains(pid)) {
+                u.notCacheable("signalled process " + pid + ", outside " + (u == top ? "the traced tree" : "its tree"));
+            }
         }
     }
 
+    /** The thread being handled looked at {@code path}: for each of its units that has not changed or seen it, an input. */
     private void observe(String path, Probe.Kind kind) {
-        if (path == null || special(path) || changed.containsKey(path)) {
+        if (path == null || special(path)) {
             return;
         }
-        Key k = new Key(path, kind);
-        if (!observed.containsKey(k)) {
-            String value = probe.value(path, kind, List.of());
-            if (value.startsWith("error ")) {
-                // A value that says nothing about the file must never be found to hold again.
-                notCacheable("could not examine " + path + ": " + value.substring(6));
+        Unit.Key k = new Unit.Key(path, kind);
+        String value = null;
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            if (u.changed.containsKey(path) || u.observed.containsKey(k)) {
+                continue;
             }
-            observed.put(k, value);
+            if (value == null) {
+                value = probe.value(path, kind, List.of());
+                if (value.startsWith("error ")) {
+                    // A value that says nothing about the file must never be found to hold again.
+                    unitsNotCacheable("could not examine " + path + ": " + value.substring(6));
+                }
+            }
+            u.observed.put(k, value);
         }
     }
 
@@ -561,8 +575,14 @@ final class Recorder implements SyscallListener {
         if (slash > 0) {
             observe(path.substring(0, slash), Probe.Kind.EXISTS);
         }
-        if (!changed.containsKey(path)) {
-            changed.put(path, new Changed(probe.value(path, Probe.Kind.EXISTS, List.of())));
+        String before = null;
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            if (!u.changed.containsKey(path)) {
+                if (before == null) {
+                    before = probe.value(path, Probe.Kind.EXISTS, List.of());
+                }
+                u.changed.put(path, new Unit.Changed(before));
+            }
         }
     }
 
@@ -577,121 +597,11 @@ final class Recorder implements SyscallListener {
     }
 
     /**
-     * Reads the end state of every changed path. Returns null (with {@link #uncacheable()} set)
-     * if an output cannot be stored: a fifo, socket or device, or a file that vanished as it was read.
+     * Reads the end state of every path the whole run changed. Returns null (with
+     * {@link #uncacheable()} set) if an output cannot be stored: a fifo, socket or device, or a
+     * file that vanished as it was read.
      */
     Recording finish() {
-        List<Outputs.FileOp> files = new ArrayList<>();
-        List<Content> contents = new ArrayList<>();
-        Set<String> temporary = new HashSet<>();
-        Map<String, Set<String>> changedNames = new HashMap<>();
-        List<Outputs.FileOp> writes = new ArrayList<>();
-        List<String> deletes = new ArrayList<>();
-        for (Map.Entry<String, Changed> e : changed.entrySet()) {
-            String path = e.getKey();
-            Changed c = e.getValue();
-            int slash = path.lastIndexOf('/');
-            changedNames.computeIfAbsent(slash == 0 ? "/" : path.substring(0, Math.max(slash, 0)), d -> new TreeSet<>())
-                    .add(path.substring(slash + 1));
-            try {
-                if (!end(path, c, files, writes, contents)) {
-                    if (c.before.equals("missing")) {
-                        temporary.add(path);
-                    } else {
-                        deletes.add(path);
-                    }
-                }
-            } catch (IOException ex) {
-                notCacheable("could not read the output " + path + ": " + ex.getMessage());
-            }
-        }
-        if (uncacheable != null) {
-            return null;
-        }
-        // Directories before what goes in them; writes oldest first, so the files' mtimes keep
-        // their order (make compares them).
-        files.sort(Comparator.comparing((Outputs.FileOp f) -> !f.op().equals("mkdir"))
-                .thenComparing(f -> f.path().length()));
-        writes.sort(Comparator.comparingLong(Outputs.FileOp::mtime));
-        files.addAll(writes);
-        deletes.sort(Comparator.comparing(String::length).reversed());
-        for (String d : deletes) {
-            files.add(Outputs.FileOp.delete(withoutDotDot(d)));
-        }
-        List<Precondition> pre = new ArrayList<>();
-        for (Map.Entry<Key, String> e : observed.entrySet()) {
-            Key k = e.getKey();
-            if (temporary.contains(k.path())) {
-                continue;
-            }
-            if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
-                List<String> except = List.copyOf(changedNames.getOrDefault(k.path(), Set.of()));
-                pre.add(new Precondition(k.path(), k.kind(), Probe.listValue(listings.get(k), except), except));
-            } else {
-                pre.add(new Precondition(k.path(), k.kind(), e.getValue(), List.of()));
-            }
-        }
-        return new Recording(pre, files, contents);
-    }
-
-    /** Adds {@code path}'s end state to the outputs; false if it no longer exists. */
-    private boolean end(String path, Changed c, List<Outputs.FileOp> dirsAndLinks, List<Outputs.FileOp> writes,
-            List<Content> contents) throws IOException {
-        Path p = Path.of(path);
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        String name = withoutDotDot(path);
-        if (Files.isSymbolicLink(p)) {
-            dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
-        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            // Made, or there before and changed (a chmod): either way the replay leaves it so.
-            int mode = Probe.mode(p, true);
-            specialBits(p, mode, true);
-            dirsAndLinks.add(Outputs.FileOp.mkdir(name, mode & REPLAYED_MODE));
-            if (c.renamedInto) {
-                try (Stream<Path> all = Files.walk(p)) {
-                    for (Path q : (Iterable<Path>) all.skip(1)::iterator) {
-                        end(q.toString(), new Changed("missing"), dirsAndLinks, writes, contents);
-                    }
-                }
-            }
-        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-            Object links = Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
-            if (links instanceof Integer n && n > 1) {
-                // A replay writes each output as a file of its own: which names shared an inode
-                // (ln pre b; echo more >> b changes pre too) would be lost.
-                notCacheable("changed a file with " + n + " hard links (" + path + "); links are not replayed");
-            }
-            int mode = Probe.mode(p, true);
-            specialBits(p, mode, false);
-            OutputId sha = probe.hasher().hash(p);
-            long size = Files.size(p);
-            FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
-            Outputs.Blob blob = Outputs.Blob.of(sha, size);
-            writes.add(Outputs.FileOp.write(name, blob, mode & REPLAYED_MODE, mtime.to(TimeUnit.NANOSECONDS)));
-            contents.add(new Content(p, blob));
-        } else {
-            notCacheable("left a fifo, socket or device file behind: " + path);
-        }
-        return true;
-    }
-
-    /**
-     * Makes the run not cacheable if output {@code p} has a setuid, setgid or sticky bit: a replay
-     * never sets those (a shared cache must not hand out setuid programs), and leaving them off
-     * would be a wrong result. A directory's setgid bit inherited from its parent is fine: the
-     * replay's mkdir in that parent inherits it too.
-     */
-    private void specialBits(Path p, int mode, boolean directory) throws IOException {
-        int special = mode & 07000;
-        if (directory && special == 02000 && p.getParent() != null
-                && (Probe.mode(p.getParent(), false) & 02000) != 0) {
-            return;
-        }
-        if (special != 0) {
-            notCacheable("left " + p + " with mode " + Integer.toOctalString(mode & 07777)
-                    + ": a setuid, setgid or sticky bit, which larder never replays");
-        }
+        return top.finish(probe);
     }
 }

@@ -1,0 +1,191 @@
+package dev.larder.tracer;
+
+import dev.larder.protocol.OutputId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One cache unit of a traced tree, as the {@link Recorder} keeps it: the whole run, or one
+ * execution inside it together with the processes it starts; what it looked at (its
+ * preconditions, each with what it found) and what it changed. Whatever a thread does counts for
+ * every unit it is in, innermost to the whole run, each keeping the first thing it saw: a path a
+ * unit changed itself is its output, not its input.
+ */
+final class Unit {
+    /**
+     * The mode bits an output is recorded with: the permission bits a replay sets. Never setuid,
+     * setgid or sticky, so a record holding one of those was not written by a recorder.
+     */
+    static final int REPLAYED_MODE = 0777;
+
+    /** A path the unit changed: what it was before its first change. */
+    static final class Changed {
+        final String before;
+        boolean renamedInto;
+
+        Changed(String before) {
+            this.before = before;
+        }
+    }
+
+    record Key(String path, Probe.Kind kind) {
+    }
+
+    /** The unit it is part of; null for the whole run. */
+    final Unit parent;
+    /** The process that made the execution (0 for the whole run). */
+    final int root;
+    /** Its threads and processes now alive. */
+    final Set<Integer> members = new HashSet<>();
+    final Map<Key, String> observed = new LinkedHashMap<>();
+    final Map<Key, List<String>> listings = new HashMap<>();
+    final Map<String, Changed> changed = new LinkedHashMap<>();
+    /** Why it cannot be cached, or null. */
+    String uncacheable;
+    /** The programs it executed (execve calls that succeeded). */
+    int executions;
+
+    Unit(Unit parent, int root) {
+        this.parent = parent;
+        this.root = root;
+    }
+
+    void notCacheable(String why) {
+        if (uncacheable == null) {
+            uncacheable = why;
+        }
+    }
+
+    /**
+     * Reads the end state of every path it changed. Returns null (with {@link #uncacheable} set)
+     * if an output cannot be stored: a fifo, socket or device, or a file that vanished as it was read.
+     */
+    Recorder.Recording finish(Probe probe) {
+        List<Outputs.FileOp> files = new ArrayList<>();
+        List<Recorder.Content> contents = new ArrayList<>();
+        Set<String> temporary = new HashSet<>();
+        Map<String, Set<String>> changedNames = new HashMap<>();
+        List<Outputs.FileOp> writes = new ArrayList<>();
+        List<String> deletes = new ArrayList<>();
+        for (Map.Entry<String, Changed> e : changed.entrySet()) {
+            String path = e.getKey();
+            Changed c = e.getValue();
+            int slash = path.lastIndexOf('/');
+            changedNames.computeIfAbsent(slash == 0 ? "/" : path.substring(0, Math.max(slash, 0)), d -> new TreeSet<>())
+                    .add(path.substring(slash + 1));
+            try {
+                if (!end(path, c, files, writes, contents, probe)) {
+                    if (c.before.equals("missing")) {
+                        temporary.add(path);
+                    } else {
+                        deletes.add(path);
+                    }
+                }
+            } catch (IOException ex) {
+                notCacheable("could not read the output " + path + ": " + ex.getMessage());
+            }
+        }
+        if (uncacheable != null) {
+            return null;
+        }
+        // Directories before what goes in them; writes oldest first, so the files' mtimes keep
+        // their order (make compares them).
+        files.sort(Comparator.comparing((Outputs.FileOp f) -> !f.op().equals("mkdir"))
+                .thenComparing(f -> f.path().length()));
+        writes.sort(Comparator.comparingLong(Outputs.FileOp::mtime));
+        files.addAll(writes);
+        deletes.sort(Comparator.comparing(String::length).reversed());
+        for (String d : deletes) {
+            files.add(Outputs.FileOp.delete(Recorder.withoutDotDot(d)));
+        }
+        List<Precondition> pre = new ArrayList<>();
+        for (Map.Entry<Key, String> e : observed.entrySet()) {
+            Key k = e.getKey();
+            if (temporary.contains(k.path())) {
+                continue;
+            }
+            if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
+                List<String> except = List.copyOf(changedNames.getOrDefault(k.path(), Set.of()));
+                pre.add(new Precondition(k.path(), k.kind(), Probe.listValue(listings.get(k), except), except));
+            } else {
+                pre.add(new Precondition(k.path(), k.kind(), e.getValue(), List.of()));
+            }
+        }
+        return new Recorder.Recording(pre, files, contents);
+    }
+
+    /** Adds {@code path}'s end state to the outputs; false if it no longer exists. */
+    private boolean end(String path, Changed c, List<Outputs.FileOp> dirsAndLinks, List<Outputs.FileOp> writes,
+            List<Recorder.Content> contents, Probe probe) throws IOException {
+        Path p = Path.of(path);
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        String name = Recorder.withoutDotDot(path);
+        if (Files.isSymbolicLink(p)) {
+            dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
+        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            // Made, or there before and changed (a chmod): either way the replay leaves it so.
+            int mode = Probe.mode(p, true);
+            specialBits(p, mode, true);
+            dirsAndLinks.add(Outputs.FileOp.mkdir(name, mode & REPLAYED_MODE));
+            if (c.renamedInto) {
+                try (Stream<Path> all = Files.walk(p)) {
+                    for (Path q : (Iterable<Path>) all.skip(1)::iterator) {
+                        end(q.toString(), new Changed("missing"), dirsAndLinks, writes, contents, probe);
+                    }
+                }
+            }
+        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            Object links = Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+            if (links instanceof Integer n && n > 1) {
+                // A replay writes each output as a file of its own: which names shared an inode
+                // (ln pre b; echo more >> b changes pre too) would be lost.
+                notCacheable("changed a file with " + n + " hard links (" + path + "); links are not replayed");
+            }
+            int mode = Probe.mode(p, true);
+            specialBits(p, mode, false);
+            OutputId sha = probe.hasher().hash(p);
+            long size = Files.size(p);
+            FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+            Outputs.Blob blob = Outputs.Blob.of(sha, size);
+            writes.add(Outputs.FileOp.write(name, blob, mode & REPLAYED_MODE, mtime.to(TimeUnit.NANOSECONDS)));
+            contents.add(new Recorder.Content(p, blob));
+        } else {
+            notCacheable("left a fifo, socket or device file behind: " + path);
+        }
+        return true;
+    }
+
+    /**
+     * Makes the run not cacheable if output {@code p} has a setuid, setgid or sticky bit: a replay
+     * never sets those (a shared cache must not hand out setuid programs), and leaving them off
+     * would be a wrong result. A directory's setgid bit inherited from its parent is fine: the
+     * replay's mkdir in that parent inherits it too.
+     */
+    private void specialBits(Path p, int mode, boolean directory) throws IOException {
+        int special = mode & 07000;
+        if (directory && special == 02000 && p.getParent() != null
+                && (Probe.mode(p.getParent(), false) & 02000) != 0) {
+            return;
+        }
+        if (special != 0) {
+            notCacheable("left " + p + " with mode " + Integer.toOctalString(mode & 07777)
+                    + ": a setuid, setgid or sticky bit, which larder never replays");
+        }
+    }
+}
