@@ -36,6 +36,13 @@ final class CacheKeys {
      * reads them for its result.
      */
     static final List<String> UNKEYED = List.of("OLDPWD", "SHLVL", "_");
+    /**
+     * Left out of a nested execution's identity besides {@link #UNKEYED}: make's depth, cargo's
+     * copy of the jobserver, and the terminal's type and size. (PWD too, when it is the working
+     * directory, which is keyed anyway.)
+     */
+    static final List<String> NESTED_UNKEYED = List.of("MAKELEVEL", "CARGO_MAKEFLAGS", "TERM", "COLUMNS", "LINES");
+    private static final String NESTED_VERSION = VERSION + " nested";
     /** The variables whose jobserver options are not keyed (make's own words for its flags). */
     private static final List<String> MAKE_FLAGS = List.of("MAKEFLAGS", "MFLAGS");
     /** The options naming make's jobserver: descriptors or a fifo, new at every top-level make. */
@@ -47,8 +54,43 @@ final class CacheKeys {
     /** A command's identity. */
     static ActionId identity(String executable, String executableHash, List<String> argv, Map<String, String> env,
             String cwd, int umask, String stdin) {
+        return identity(VERSION, executable, executableHash, argv, env, cwd, umask, stdin);
+    }
+
+    /**
+     * The identity of an execution inside a traced tree, from what its execve passes: hashed under
+     * a tag of its own, so a nested unit's record (its output in write order) is never taken for
+     * a whole run's. {@code env} as {@link #nestedEnvironment} keys it.
+     */
+    static ActionId nestedIdentity(String executable, String executableHash, List<String> argv,
+            Map<String, String> env, String cwd, int umask, String stdin) {
+        return identity(NESTED_VERSION, executable, executableHash, argv, env, cwd, umask, stdin);
+    }
+
+    /**
+     * {@code envp} (NAME=value strings, as an execve passes them) as a nested execution's identity
+     * holds it: {@link #keyedEnvironment}, less {@link #NESTED_UNKEYED} and PWD when it equals
+     * {@code cwd}. A string without {@code =} is kept whole as a name with no value.
+     */
+    static Map<String, String> nestedEnvironment(List<String> envp, String cwd, Collection<String> ignored) {
+        Map<String, String> env = new TreeMap<>();
+        for (String e : envp) {
+            int eq = e.indexOf('=');
+            // The first of two same-named strings is what getenv finds.
+            env.putIfAbsent(eq < 0 ? e : e.substring(0, eq), eq < 0 ? "" : e.substring(eq + 1));
+        }
+        Map<String, String> keyed = keyedEnvironment(env, ignored);
+        keyed.keySet().removeAll(NESTED_UNKEYED);
+        if (cwd.equals(keyed.get("PWD"))) {
+            keyed.remove("PWD");
+        }
+        return keyed;
+    }
+
+    private static ActionId identity(String version, String executable, String executableHash, List<String> argv,
+            Map<String, String> env, String cwd, int umask, String stdin) {
         MessageDigest md = DigestUtils.getSha256Digest();
-        field(md, VERSION);
+        field(md, version);
         field(md, executable);
         field(md, executableHash);
         field(md, "argv " + argv.size());

@@ -26,6 +26,11 @@ final class GuardedListener implements SyscallListener {
     }
 
     @Override
+    public Set<Integer> stdFdSyscalls() {
+        return inner.stdFdSyscalls();
+    }
+
+    @Override
     public boolean entry(int tid, int nr, long[] args) {
         if (failure != null) {
             return false;

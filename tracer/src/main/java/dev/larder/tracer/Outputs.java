@@ -10,8 +10,20 @@ import java.util.List;
  * entry named by its SHA-256 (see {@link CacheKeys#blob}).
  *
  * @param executions how many programs the run executed (execve calls that succeeded)
+ * @param order      for a nested execution, the order its writes to stdout and stderr came in:
+ *                   each segment a length of one of the two, in turn (empty for a whole run,
+ *                   whose stdout is printed before its stderr)
  */
-record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp> files, int executions) {
+record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp> files, int executions,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Segment> order) {
+    /** {@code length} bytes of descriptor {@code fd} (1 or 2), the next ones of its blob. */
+    record Segment(int fd, long length) {
+    }
+
+    Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp> files, int executions) {
+        this(version, exitCode, stdout, stderr, files, executions, List.of());
+    }
+
     /**
      * Content stored as its own entry.
      *
@@ -58,5 +70,6 @@ record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp>
 
     Outputs {
         files = files == null ? List.of() : List.copyOf(files);
+        order = order == null ? List.of() : List.copyOf(order);
     }
 }

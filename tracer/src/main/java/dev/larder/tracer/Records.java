@@ -167,6 +167,7 @@ final class Records {
         }
         blobProblem(o.stdout(), "stdout");
         blobProblem(o.stderr(), "stderr");
+        orderProblem(o);
         if (o.files().size() > MAX_FILE_OPS) {
             throw new Refused("outputs have " + o.files().size() + " file changes, at most " + MAX_FILE_OPS);
         }
@@ -174,6 +175,29 @@ final class Records {
             fileOpProblem(f);
         }
         return o;
+    }
+
+    /** The write order, if any, must name fds 1 and 2 only and add up to their blobs' sizes. */
+    private static void orderProblem(Outputs o) throws Refused {
+        if (o.order().isEmpty()) {
+            return;
+        }
+        if (o.order().size() > MAX_FILE_OPS) {
+            throw new Refused("outputs have " + o.order().size() + " output segments, at most " + MAX_FILE_OPS);
+        }
+        long[] sum = new long[3];
+        for (Outputs.Segment s : o.order()) {
+            if (s == null || (s.fd() != 1 && s.fd() != 2) || s.length() <= 0) {
+                throw new Refused("output segment " + s + ": want fd 1 or 2 and a length > 0");
+            }
+            sum[s.fd()] += s.length();
+        }
+        long out = o.stdout() == null ? 0 : o.stdout().size();
+        long err = o.stderr() == null ? 0 : o.stderr().size();
+        if (sum[1] != out || sum[2] != err) {
+            throw new Refused("output segments add up to " + sum[1] + " and " + sum[2] + " bytes, the blobs hold "
+                    + out + " and " + err);
+        }
     }
 
     private static void fileOpProblem(Outputs.FileOp f) throws Refused {

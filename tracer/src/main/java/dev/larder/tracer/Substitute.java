@@ -12,8 +12,8 @@ import java.util.List;
  * @param exitStatus the exit status, 0-255
  */
 record Substitute(List<Write> writes, int exitStatus) {
-    /** Bytes to write to descriptor {@code fd} of the thread: the content of {@code file}. */
-    record Write(int fd, Path file) {
+    /** Bytes to write to descriptor {@code fd} of the thread: {@code length} bytes of {@code file} from {@code offset}. */
+    record Write(int fd, Path file, long offset, long length) {
     }
 
     Substitute {

@@ -11,6 +11,14 @@ interface SyscallListener {
     Set<Integer> syscalls();
 
     /**
+     * Those of {@link #syscalls()} worth a stop only when their first argument, a descriptor, is
+     * 1 or 2 (writes to stdout and stderr): the seccomp filter lets the others through.
+     */
+    default Set<Integer> stdFdSyscalls() {
+        return Set.of();
+    }
+
+    /**
      * A thread entered a syscall in {@link #syscalls()}; {@code args} are its six arguments.
      *
      * @return whether to stop the thread again at the syscall's exit and call {@link #exit}

@@ -463,16 +463,16 @@ final class TraceLoop {
                     if (content == null) {
                         content = FileChannel.open(what.writes().get(next).file(), StandardOpenOption.READ);
                     }
-                    chunk.clear();
-                    int n = content.read(chunk, position);
+                    Substitute.Write w = what.writes().get(next);
+                    chunk.clear().limit((int) Math.min(CHUNK, Math.max(0, w.length() - position)));
+                    int n = chunk.limit() == 0 ? -1 : content.read(chunk, w.offset() + position);
                     if (n > 0) {
                         byte[] bytes = new byte[n];
                         chunk.flip().get(bytes);
                         if (!TraceeMemory.write(tid, buffer, bytes)) {
                             return false;
                         }
-                        return setSyscall(tid, true, Syscalls.WRITE, what.writes().get(next).fd(), buffer, n, 0, 0,
-                                0);
+                        return setSyscall(tid, true, Syscalls.WRITE, w.fd(), buffer, n, 0, 0, 0);
                     }
                     skipContent();
                 }
@@ -514,7 +514,7 @@ final class TraceLoop {
         long[] saved = regs.getLongArray(0, 27);
         long rip = saved[Regs.RIP];
         long rsp = saved[Regs.RSP];
-        byte[] filter = filterProgram(listener.syscalls());
+        byte[] filter = filterProgram(listener.syscalls(), listener.stdFdSyscalls());
         long filterAddr = ((rsp - 8192) & ~15L);
         long progAddr = filterAddr - 16;
         Memory prog = new Memory(16);
@@ -564,11 +564,24 @@ final class TraceLoop {
 
     /** A classic BPF program: trace the given x86_64 syscalls and any other ABI, allow the rest. */
     static byte[] filterProgram(Set<Integer> syscalls) {
-        List<Integer> nrs = syscalls.stream().sorted().toList();
+        return filterProgram(syscalls, Set.of());
+    }
+
+    /**
+     * A classic BPF program: trace {@code syscalls} always, {@code onStdFds} only when their first
+     * argument (a descriptor) is 1 or 2, and any other ABI; allow the rest.
+     */
+    static byte[] filterProgram(Set<Integer> syscalls, Set<Integer> onStdFds) {
+        List<Integer> nrs = syscalls.stream().filter(nr -> !onStdFds.contains(nr)).sorted().toList();
+        List<Integer> fdNrs = onStdFds.stream().sorted().toList();
         int n = nrs.size();
-        // 0 ld arch; 1 jeq x86_64; 2 ld nr; 3 jge x32 bit; 4..4+n-1 jeq nr; 4+n ret allow; 5+n ret trace
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((6 + n) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        int trace = 5 + n;
+        int m = fdNrs.size();
+        // 0 ld arch; 1 jeq x86_64; 2 ld nr; 3 jge x32 bit; 4..4+n-1 jeq nr -> trace;
+        // 4+n..4+n+m-1 jeq nr -> fd check; ret allow; [fd check: ld arg0; jeq 1; jeq 2; ret allow]; ret trace
+        int allow = 4 + n + m;
+        int fdCheck = allow + 1;
+        int trace = m == 0 ? allow + 1 : fdCheck + 4;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((trace + 1) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         insn(b, 0x20, 0, 0, 4);
         insn(b, 0x15, 0, trace - 2, AUDIT_ARCH_X86_64);
         insn(b, 0x20, 0, 0, 0);
@@ -577,7 +590,17 @@ final class TraceLoop {
             int pc = 4 + i;
             insn(b, 0x15, trace - pc - 1, 0, nrs.get(i));
         }
+        for (int i = 0; i < m; i++) {
+            int pc = 4 + n + i;
+            insn(b, 0x15, fdCheck - pc - 1, 0, fdNrs.get(i));
+        }
         insn(b, 0x06, 0, 0, SECCOMP_RET_ALLOW);
+        if (m > 0) {
+            insn(b, 0x20, 0, 0, 16); // the low 32 bits of args[0]
+            insn(b, 0x15, trace - (fdCheck + 1) - 1, 0, 1);
+            insn(b, 0x15, trace - (fdCheck + 2) - 1, 0, 2);
+            insn(b, 0x06, 0, 0, SECCOMP_RET_ALLOW);
+        }
         insn(b, 0x06, 0, 0, SECCOMP_RET_TRACE);
         return b.array();
     }

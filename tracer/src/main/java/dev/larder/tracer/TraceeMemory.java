@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reads and writes a stopped tracee's memory with process_vm_readv/writev. Strings are read a
@@ -16,7 +18,12 @@ final class TraceeMemory {
     static final int MAX_STRING = 4096;
     private static final int PAGE = 4096;
 
-    private final Memory buffer = new Memory(MAX_STRING);
+    /** MAX_ARG_STRLEN: the kernel refuses a longer argument or environment string. */
+    static final int MAX_ARG = 32 * PAGE;
+    /** At most this many strings are read from an argv or envp array (the kernel allows fewer in 2 MiB). */
+    static final int MAX_STRINGS = 1 << 17;
+
+    private final Memory buffer = new Memory(MAX_ARG);
     private final Memory iov = new Memory(32);
 
     /** What {@link #readString} returns for bytes that are not valid UTF-8. */
@@ -28,13 +35,18 @@ final class TraceeMemory {
      * valid UTF-8 (a name larder could not look up faithfully).
      */
     String readString(int tid, long address) {
+        return readString(tid, address, MAX_STRING);
+    }
+
+    /** As {@link #readString(int, long)}, for a string of at most {@code max} bytes. */
+    String readString(int tid, long address, int max) {
         if (address == 0) {
             return null;
         }
         int have = 0;
-        while (have < MAX_STRING) {
+        while (have < max) {
             long at = address + have;
-            int chunk = (int) Math.min(PAGE - (at & (PAGE - 1)), MAX_STRING - have);
+            int chunk = (int) Math.min(PAGE - (at & (PAGE - 1)), max - have);
             long got = readInto(tid, at, have, chunk);
             if (got <= 0) {
                 return null;
@@ -58,6 +70,45 @@ final class TraceeMemory {
         } catch (CharacterCodingException e) {
             return MALFORMED;
         }
+    }
+
+    /**
+     * The NULL-terminated array of strings at {@code address} (an execve's argv or envp), or null
+     * if any of it cannot be read or is not valid UTF-8. A null {@code address} is an empty array.
+     */
+    List<String> readStrings(int tid, long address) {
+        List<String> out = new ArrayList<>();
+        if (address == 0) {
+            return out;
+        }
+        for (int i = 0; i < MAX_STRINGS; i++) {
+            long p = readWord(tid, address + 8L * i);
+            if (p == 0) {
+                return out;
+            }
+            String v = readString(tid, p, MAX_ARG);
+            if (v == null || v.equals(MALFORMED)) {
+                return null;
+            }
+            out.add(v);
+        }
+        return null;
+    }
+
+    /** {@code length} bytes at {@code address}, or null if they cannot all be read. */
+    byte[] readBytes(int tid, long address, int length) {
+        byte[] out = new byte[length];
+        int have = 0;
+        while (have < length) {
+            int chunk = Math.min(length - have, MAX_ARG);
+            long got = readInto(tid, address + have, 0, chunk);
+            if (got <= 0) {
+                return null;
+            }
+            buffer.read(0, out, have, (int) got);
+            have += (int) got;
+        }
+        return out;
     }
 
     /** The 8-byte word at {@code address}, or 0 if it cannot be read. */

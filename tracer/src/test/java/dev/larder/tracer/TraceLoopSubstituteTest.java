@@ -79,6 +79,10 @@ class TraceLoopSubstituteTest {
         }
     }
 
+    private static Substitute.Write write(int fd, Path file) throws IOException {
+        return new Substitute.Write(fd, file, 0, Files.size(file));
+    }
+
     private Path file(String name, String text) throws IOException {
         return Files.writeString(dir.resolve(name), text);
     }
@@ -86,9 +90,9 @@ class TraceLoopSubstituteTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void substitutedExec_writesInOrder_andExitsWithTheStatus(boolean seccomp) throws IOException {
-        Substitute s = new Substitute(List.of(new Substitute.Write(1, file("o1", "replayed out\n")),
-                new Substitute.Write(2, file("e1", "replayed err\n")),
-                new Substitute.Write(1, file("o2", "more out\n"))), 3);
+        Substitute s = new Substitute(List.of(write(1, file("o1", "replayed out\n")),
+                write(2, file("e1", "replayed err\n")),
+                write(1, file("o2", "more out\n"))), 3);
         Substituting l = new Substituting("/usr/bin/env", s);
         String script = "cd '" + dir + "' && { echo a; /usr/bin/env; echo \"rc=$?\"; echo b; } > out 2> err";
         TraceLoop.Outcome o = Traced.trace(l, seccomp, "sh", "-c", script);
@@ -112,7 +116,7 @@ class TraceLoopSubstituteTest {
     void substitutedExec_moreThanAPipeHolds_toAReaderInTheTree(boolean seccomp) throws IOException {
         // 300 KiB through a pipe (64 KiB) read by wc, itself traced: the writes block only the substitute.
         Path big = Files.write(dir.resolve("big"), new byte[300 * 1024]);
-        Substituting l = new Substituting("/usr/bin/env", new Substitute(List.of(new Substitute.Write(1, big)), 0));
+        Substituting l = new Substituting("/usr/bin/env", new Substitute(List.of(write(1, big)), 0));
         String script = "cd '" + dir + "' && /usr/bin/env | wc -c > out";
         Traced.trace(l, seccomp, "sh", "-c", script);
         assertEquals(String.valueOf(300 * 1024), Files.readString(dir.resolve("out")).strip());
@@ -124,7 +128,7 @@ class TraceLoopSubstituteTest {
         // Python's subprocess starts children with vfork (or posix_spawn): the parent shares the
         // child's memory until it execs or exits, so the buffer must not leak into it either.
         Substituting l = new Substituting("/usr/bin/env", new Substitute(
-                List.of(new Substitute.Write(1, file("o", "from the substitute\n"))), 7));
+                List.of(write(1, file("o", "from the substitute\n"))), 7));
         String py = "import subprocess,sys; r=subprocess.run(['/usr/bin/env'], stdout=subprocess.PIPE); "
                 + "sys.stdout.write(r.stdout.decode() + 'rc=%d\\n' % r.returncode)";
         String script = "cd '" + dir + "' && python3 -c \"" + py + "\" > out";
