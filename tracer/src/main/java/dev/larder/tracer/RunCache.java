@@ -148,9 +148,12 @@ public final class RunCache {
         String cwd = Path.of("").toAbsolutePath().toString();
         Stdin stdin = Stdin.of();
         Optional<Path> exe = Executables.find(command.get(0), env.get("PATH"), cwd);
-        String exePath = exe.map(Path::toString).orElse(command.get(0));
+        String exePath = exe.map(p -> Recorder.clean(p.toString())).orElse(command.get(0)); // ./tool: /w/tool
         String exeHash = exe.map(p -> probe.value(p.toString(), Probe.Kind.CONTENT, List.of())).orElse("missing");
         Map<String, String> keyedEnv = CacheKeys.keyedEnvironment(env, settings.envIgnore());
+        if (cwd.equals(keyedEnv.get("PWD"))) {
+            keyedEnv.remove("PWD"); // the working directory, keyed anyway (bash sets it so wherever it starts)
+        }
         int umask = umask();
         String stdinIdentity = stdin.identity(probe);
         ActionId identity = CacheKeys.identity(exePath, exeHash, command, keyedEnv, cwd, umask, stdinIdentity);
