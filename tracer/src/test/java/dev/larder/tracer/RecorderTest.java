@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.larder.protocol.OutputId;
 import java.io.IOException;
@@ -15,11 +14,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -239,14 +238,18 @@ class RecorderTest {
     }
 
     @Test
-    void appendThatFails_isNoAppend() throws IOException {
-        Path log = dir.resolve("log");
-        Files.writeString(log, "line1\n");
-        Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("r--r--r--"));
-        assumeFalse(Files.isWritable(log), "root writes a read-only file: nothing fails");
-        Traced.Run run = record("(echo line2 >> log) 2>/dev/null; true");
-        assertEquals("write", op(run, log).op(), "got ops " + ops(run));
-        assertTrue(pre(run, log, Probe.Kind.CONTENT).isPresent(), "got " + run.recording().preconditions());
+    void appendThatFails_isNoAppend() throws Exception {
+        // A running program cannot be opened for writing (ETXTBSY), not even by root.
+        Path busy = dir.resolve("busy");
+        Files.copy(Path.of("/bin/sleep"), busy);
+        Process running = new ProcessBuilder(busy.toString(), "60").start();
+        try {
+            Traced.Run run = record("(echo more >> busy) 2>/dev/null; true");
+            assertEquals("write", op(run, busy).op(), "got ops " + ops(run));
+            assertTrue(pre(run, busy, Probe.Kind.CONTENT).isPresent(), "got " + run.recording().preconditions());
+        } finally {
+            running.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test
