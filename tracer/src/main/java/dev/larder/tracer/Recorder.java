@@ -2,6 +2,7 @@ package dev.larder.tracer;
 
 import dev.larder.protocol.OutputId;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,6 +31,11 @@ import java.util.stream.Stream;
  * outputs. A tree that calls ptrace (a debugger, strace) is not cacheable: under this tracer
  * that call fails, and the failure is no result to replay.
  *
+ * <p>A regular file that was there before and that the run only appended to (every open
+ * O_WRONLY|O_APPEND without O_TRUNC, nothing else done to it, never read) is an {@code append}
+ * output of the bytes added, and only its existence is an input: a shared log others append
+ * to as well does not make the next run miss.
+ *
  * <p>The syscalls it decodes are one table, syscall number to handler ({@link #handlers}); its
  * keys are {@link #syscalls()}, the list the seccomp filter is built from.
  */
@@ -39,6 +45,7 @@ final class Recorder implements SyscallListener {
     private static final int O_CREAT = 0x40;
     private static final int O_EXCL = 0x80;
     private static final int O_TRUNC = 0x200;
+    private static final int O_APPEND = 0x400;
     private static final int O_DIRECTORY = 0x10000;
     private static final int O_PATH = 0x200000;
     private static final int O_TMPFILE = 0x400000;
@@ -56,6 +63,15 @@ final class Recorder implements SyscallListener {
     private static final class Changed {
         final String before;
         boolean renamedInto;
+        /**
+         * The size the file had when the run first opened it to append (an existing regular file,
+         * O_WRONLY|O_APPEND without O_TRUNC, not read before), as long as the run has done nothing
+         * else to it (read, truncated, chmod'ed, renamed, deleted, linked, opened otherwise, an
+         * append that failed); -1 otherwise. Its outputs are then the bytes from there on.
+         */
+        long appendFrom = -1;
+        /** Its mode at that open: an fchmod (unseen, by descriptor) makes it not an append. */
+        int appendMode;
 
         Changed(String before) {
             this.before = before;
@@ -411,6 +427,12 @@ final class Recorder implements SyscallListener {
                 return open(tid, through, flags);
             }
         }
+        if ((flags & (3 | O_APPEND | O_TRUNC | O_EXCL)) == (O_WRONLY | O_APPEND)) {
+            Exit appended = append(path);
+            if (appended != null) {
+                return appended;
+            }
+        }
         if ((flags & O_TRUNC) == 0) {
             // Appended to or rewritten in place: what it held before may stay in the result.
             observe(path, Probe.Kind.CONTENT);
@@ -419,6 +441,44 @@ final class Recorder implements SyscallListener {
         }
         change(path, false);
         return null;
+    }
+
+    /**
+     * An open of {@code path} with O_WRONLY|O_APPEND: returns what to do with its result if it
+     * is (still) an append, null if it is to be taken as any other write. Its first such open
+     * notes the size and mode; its content stays a precondition (as for any write that keeps
+     * the old content) until {@link #finish} finds it was only appended to.
+     */
+    private Exit append(String path) {
+        Changed c = changed.get(path);
+        if (c == null) {
+            Path p = Path.of(path);
+            if (observed.containsKey(new Key(path, Probe.Kind.CONTENT))
+                    || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                return null; // read before (its content is an input), missing (>> creates it), or no file
+            }
+            long size;
+            int mode;
+            try {
+                size = Files.size(p);
+                mode = Probe.mode(p, true);
+            } catch (IOException e) {
+                return null;
+            }
+            observe(path, Probe.Kind.CONTENT);
+            change(path, false);
+            c = changed.get(path);
+            c.appendFrom = size;
+            c.appendMode = mode;
+        } else if (c.appendFrom < 0) {
+            return null;
+        }
+        Changed appending = c;
+        return (tid, rval) -> {
+            if (rval < 0) {
+                appending.appendFrom = -1; // why it failed (its mode?) is not known: the whole file, as before
+            }
+        };
     }
 
     private void statAt(int tid, int dirFd, long address, int flags) {
@@ -532,7 +592,14 @@ final class Recorder implements SyscallListener {
     }
 
     private void observe(String path, Probe.Kind kind) {
-        if (path == null || special(path) || changed.containsKey(path)) {
+        if (path == null || special(path)) {
+            return;
+        }
+        Changed c = changed.get(path);
+        if (c != null) {
+            if (kind == Probe.Kind.CONTENT || kind == Probe.Kind.STAT || kind == Probe.Kind.LSTAT) {
+                c.appendFrom = -1; // read after an append: what it held before is an input
+            }
             return;
         }
         Key k = new Key(path, kind);
@@ -561,15 +628,27 @@ final class Recorder implements SyscallListener {
         if (slash > 0) {
             observe(path.substring(0, slash), Probe.Kind.EXISTS);
         }
-        if (!changed.containsKey(path)) {
+        Changed c = changed.get(path);
+        if (c == null) {
             changed.put(path, new Changed(probe.value(path, Probe.Kind.EXISTS, List.of())));
+        } else {
+            c.appendFrom = -1; // a change other than an append
         }
     }
 
     // ---- the result ----
 
-    /** An output file's content, to be stored under its digest. */
-    record Content(Path file, Outputs.Blob blob) {
+    /** An output's content, to be stored under its digest: {@code blob.size()} bytes of {@code file} from {@code from}. */
+    record Content(Path file, long from, Outputs.Blob blob) {
+        /** A whole file's content. */
+        Content(Path file, Outputs.Blob blob) {
+            this(file, 0, blob);
+        }
+
+        /** The content's bytes, to be closed by the caller (see {@link FileSlice#open}). */
+        InputStream open() throws IOException {
+            return new FileSlice(file, from, blob.size()).open();
+        }
     }
 
     /** The run's preconditions and file outputs, once the whole tree has ended. */
@@ -587,6 +666,7 @@ final class Recorder implements SyscallListener {
         Map<String, Set<String>> changedNames = new HashMap<>();
         List<Outputs.FileOp> writes = new ArrayList<>();
         List<String> deletes = new ArrayList<>();
+        Set<String> appended = new HashSet<>();
         for (Map.Entry<String, Changed> e : changed.entrySet()) {
             String path = e.getKey();
             Changed c = e.getValue();
@@ -600,6 +680,8 @@ final class Recorder implements SyscallListener {
                     } else {
                         deletes.add(path);
                     }
+                } else if (c.appendFrom >= 0) {
+                    appended.add(path);
                 }
             } catch (IOException ex) {
                 notCacheable("could not read the output " + path + ": " + ex.getMessage());
@@ -624,7 +706,13 @@ final class Recorder implements SyscallListener {
             if (temporary.contains(k.path())) {
                 continue;
             }
-            if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
+            if (k.kind() == Probe.Kind.CONTENT && appended.contains(k.path())) {
+                // Only appended to: that it is there as a file is the input, not what it holds
+                // (a log others append to as well); its EXISTS value was taken at the first open.
+                if (!observed.containsKey(new Key(k.path(), Probe.Kind.EXISTS))) {
+                    pre.add(new Precondition(k.path(), Probe.Kind.EXISTS, changed.get(k.path()).before, List.of()));
+                }
+            } else if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
                 List<String> except = List.copyOf(changedNames.getOrDefault(k.path(), Set.of()));
                 pre.add(new Precondition(k.path(), k.kind(), Probe.listValue(listings.get(k), except), except));
             } else {
@@ -634,7 +722,11 @@ final class Recorder implements SyscallListener {
         return new Recording(pre, files, contents);
     }
 
-    /** Adds {@code path}'s end state to the outputs; false if it no longer exists. */
+    /**
+     * Adds {@code path}'s end state to the outputs; false if it no longer exists. A file only
+     * appended to ({@link Changed#appendFrom}) is an {@code append} of the bytes from its old
+     * size on; if it is not (any more), {@code c.appendFrom} is -1 when this returns.
+     */
     private boolean end(String path, Changed c, List<Outputs.FileOp> dirsAndLinks, List<Outputs.FileOp> writes,
             List<Content> contents) throws IOException {
         Path p = Path.of(path);
@@ -642,6 +734,9 @@ final class Recorder implements SyscallListener {
             return false;
         }
         String name = withoutDotDot(path);
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            c.appendFrom = -1; // no longer the file appended to
+        }
         if (Files.isSymbolicLink(p)) {
             dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -665,6 +760,17 @@ final class Recorder implements SyscallListener {
             }
             int mode = Probe.mode(p, true);
             specialBits(p, mode, false);
+            if (c.appendFrom >= 0 && (mode != c.appendMode || Files.size(p) < c.appendFrom)) {
+                c.appendFrom = -1; // fchmod'ed or ftruncated through its descriptor
+            }
+            if (c.appendFrom >= 0) {
+                FileSlice added = new FileSlice(p, c.appendFrom, Files.size(p) - c.appendFrom);
+                FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+                Outputs.Blob blob = Outputs.Blob.of(added.sha256(), added.size());
+                writes.add(Outputs.FileOp.append(name, blob, mode & REPLAYED_MODE, mtime.to(TimeUnit.NANOSECONDS)));
+                contents.add(new Content(p, added.from(), blob));
+                return true;
+            }
             OutputId sha = probe.hasher().hash(p);
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);

@@ -427,7 +427,7 @@ public final class RunCache {
             Outputs.Blob out = putBlob(capture.stdout(), blob(capture.stdout()), puts);
             Outputs.Blob err = putBlob(capture.stderr(), blob(capture.stderr()), puts);
             for (Recorder.Content c : rec.contents()) {
-                putBlob(c.file(), c.blob(), puts);
+                putBlob(c.open(), c.blob(), puts);
             }
             awaitPuts(puts);
             Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
@@ -450,7 +450,11 @@ public final class RunCache {
     /** Starts putting {@code file}, whose content is {@code blob}, as a content entry; returns {@code blob}. */
     private Outputs.Blob putBlob(Path file, Outputs.Blob blob, List<CompletableFuture<Response>> puts)
             throws IOException {
-        InputStream in = Files.newInputStream(file);
+        return putBlob(Files.newInputStream(file), blob, puts);
+    }
+
+    /** Starts putting the bytes of {@code in} (closed when the put completes), whose content is {@code blob}. */
+    private Outputs.Blob putBlob(InputStream in, Outputs.Blob blob, List<CompletableFuture<Response>> puts) {
         OutputId sha256 = blob.outputId();
         puts.add(cache.put(CacheKeys.blob(sha256), sha256, blob.size(), in).whenComplete((r, e) -> closeQuietly(in)));
         return blob;
