@@ -175,9 +175,11 @@ final class RunCommand implements Callable<Integer> {
         } catch (RunCache.NotStarted e) {
             // Told on stderr already; the command runs as it would without larder.
             client.abort();
+            awaitHelper(served, Duration.ofSeconds(10));
             return runUncached(env);
         } catch (IOException e) {
             client.abort();
+            awaitHelper(served, Duration.ofSeconds(10));
             throw e;
         }
         try {
@@ -185,13 +187,7 @@ final class RunCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("larder run: warning: closing the cache: " + e.getMessage());
         }
-        if (served != null) {
-            try {
-                served.join(Duration.ofSeconds(60).toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        awaitHelper(served, Duration.ofSeconds(60));
         if (daemon != null) {
             try (DaemonClient.Session d = daemon) {
                 int code = d.waitFor();
@@ -239,6 +235,21 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return roots;
+    }
+
+    /**
+     * Waits (at most {@code limit}) for the in-process helper to end, so that its store is closed
+     * before larder exits: nothing may write to the store after the command's status is given.
+     */
+    private static void awaitHelper(Thread served, Duration limit) {
+        if (served == null) {
+            return;
+        }
+        try {
+            served.join(limit.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** What --explain asked for: nothing, the reason (--explain), or a line per recording as well (--explain=all). */

@@ -119,7 +119,8 @@ class RunExplainIT {
         // Edited and cleaned: the newest recording fails on gen.h first, the older only on src.c.
         write("src.c", "two\n");
         clean();
-        Run edited = run(here().options("--explain=all"), Map.of(), "sh", "-c", GENERATED);
+        Run edited = run(new How(work, Path.of("/dev/null"), null, List.of("--explain=all")), Map.of(), "sh", "-c",
+                GENERATED);
         String src = work.resolve("src.c") + ": content changed";
         assertResult("miss", edited, "after the edit");
         assertTrue(edited.reason().startsWith(src + " (recording 2 of 2, the closest: 1 of "), "the miss's reason: "

@@ -20,7 +20,8 @@ import java.util.Set;
  * directory and the roots the user allowed ({@code --allow-write}), each taken by its real path.
  *
  * <p>{@link #violation} checks a whole outputs list against the file system before anything is
- * touched (it only looks: lstat, realpath, directory listings). A change breaks the rules when:
+ * touched (it only looks: lstat, realpath, directory listings). An append is held to the rules of
+ * a write. A change breaks the rules when:
  * <ul>
  *   <li>its mode has the setuid, setgid or sticky bit (the recorder never records them);
  *   <li>its parent, resolved the way the kernel will (the real path of the deepest existing
@@ -163,6 +164,7 @@ final class Confinement {
                 return nonEmptyDirectory(p, deleted, "replace");
             }
             case "write":
+            case "append":
                 return nonEmptyDirectory(p, deleted, "replace");
             case "delete":
                 return nonEmptyDirectory(p, deleted, "delete");

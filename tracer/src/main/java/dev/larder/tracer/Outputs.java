@@ -47,12 +47,18 @@ record Outputs(int version, int exitCode, Blob stdout, Blob stderr, List<FileOp>
 
     /**
      * One file change: {@code write} (content, mode, and the mtime it had, which orders the
+     * writes), {@code append} (the bytes the run appended to a file that was there before, the
+     * mode a replay gives the file only if it has to create it, and the mtime, ordered among the
      * writes), {@code mkdir} (mode), {@code symlink} (target) or {@code delete}.
      */
     @JsonInclude(JsonInclude.Include.NON_DEFAULT)
     record FileOp(String op, String path, Blob content, int mode, long mtime, String target) {
         static FileOp write(String path, Blob content, int mode, long mtime) {
             return new FileOp("write", path, content, mode, mtime, null);
+        }
+
+        static FileOp append(String path, Blob appended, int mode, long mtime) {
+            return new FileOp("append", path, appended, mode, mtime, null);
         }
 
         static FileOp mkdir(String path, int mode) {

@@ -1,8 +1,11 @@
 package dev.larder.tracer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +23,11 @@ import java.util.Set;
  * outputs. A tree that calls ptrace (a debugger, strace) is not cacheable: under this tracer
  * that call fails, and the failure is no result to replay.
  *
+ * <p>A regular file that was there before and that a unit only appended to (every open
+ * O_WRONLY|O_APPEND without O_TRUNC, nothing else done to it, never read) is an {@code append}
+ * output of the bytes added, and only its existence is an input: a shared log others append
+ * to as well does not make the next run miss.
+ *
  * <p>The syscalls it decodes are one table, syscall number to handler ({@link #handlers}); its
  * keys are {@link #syscalls()}, the list the seccomp filter is built from.
  */
@@ -29,6 +37,7 @@ final class Recorder implements SyscallListener {
     private static final int O_CREAT = 0x40;
     private static final int O_EXCL = 0x80;
     private static final int O_TRUNC = 0x200;
+    private static final int O_APPEND = 0x400;
     private static final int O_DIRECTORY = 0x10000;
     private static final int O_PATH = 0x200000;
     private static final int O_TMPFILE = 0x400000;
@@ -404,6 +413,9 @@ final class Recorder implements SyscallListener {
                 return open(tid, through, flags);
             }
         }
+        if ((flags & (3 | O_APPEND | O_TRUNC | O_EXCL)) == (O_WRONLY | O_APPEND)) {
+            return append(path);
+        }
         if ((flags & O_TRUNC) == 0) {
             // Appended to or rewritten in place: what it held before may stay in the result.
             observe(path, Probe.Kind.CONTENT);
@@ -412,6 +424,71 @@ final class Recorder implements SyscallListener {
         }
         change(path, false);
         return null;
+    }
+
+    /**
+     * An open of {@code path} with O_WRONLY|O_APPEND, for each unit of the thread: a first such
+     * open of an existing regular file the unit has not read notes the size and mode (its content
+     * stays a precondition until {@link Unit#finish} finds it was only appended to); for a unit
+     * that read it before, or when it is missing (>> creates it) or no regular file, it is any
+     * other write. Returns what to do with the open's result: an append that failed is a write.
+     */
+    private Exit append(String path) {
+        Path p = Path.of(path);
+        long size = -1;
+        int mode = 0;
+        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                size = Files.size(p);
+                mode = Probe.mode(p, true);
+            } catch (IOException e) {
+                size = -1;
+            }
+        }
+        List<Unit.Changed> appending = new ArrayList<>();
+        Unit.Key content = new Unit.Key(path, Probe.Kind.CONTENT);
+        String before = null;
+        String value = null;
+        for (Unit u = unit(current); u != null; u = u.parent) {
+            Unit.Changed c = u.changed.get(path);
+            if (c == null) {
+                boolean readBefore = u.observed.containsKey(content);
+                if (!readBefore) {
+                    if (value == null) {
+                        value = probe.value(path, Probe.Kind.CONTENT, List.of());
+                        if (value.startsWith("error ")) {
+                            unitsNotCacheable("could not examine " + path + ": " + value.substring(6));
+                        }
+                    }
+                    u.observed.put(content, value); // its content, for now: an input unless only appended to
+                }
+                if (before == null) {
+                    before = probe.value(path, Probe.Kind.EXISTS, List.of());
+                }
+                c = new Unit.Changed(before);
+                u.changed.put(path, c);
+                if (size >= 0 && !readBefore) {
+                    c.appendFrom = size;
+                    c.appendMode = mode;
+                }
+            }
+            if (c.appendFrom >= 0) {
+                appending.add(c);
+            }
+        }
+        int slash = path.lastIndexOf('/');
+        if (slash > 0) {
+            observe(path.substring(0, slash), Probe.Kind.EXISTS);
+        }
+        if (appending.isEmpty()) {
+            return null;
+        }
+        return (tid, rval) -> {
+            if (rval < 0) {
+                // Why it failed (its mode?) is not known: the whole file, as for any write.
+                appending.forEach(c -> c.appendFrom = -1);
+            }
+        };
     }
 
     private void statAt(int tid, int dirFd, long address, int flags) {
@@ -546,7 +623,11 @@ final class Recorder implements SyscallListener {
         Unit.Key k = new Unit.Key(path, kind);
         String value = null;
         for (Unit u = unit(current); u != null; u = u.parent) {
-            if (u.changed.containsKey(path) || u.observed.containsKey(k)) {
+            Unit.Changed c = u.changed.get(path);
+            if (c != null && (kind == Probe.Kind.CONTENT || kind == Probe.Kind.STAT || kind == Probe.Kind.LSTAT)) {
+                c.appendFrom = -1; // read after an append: what it held before is an input
+            }
+            if (c != null || u.observed.containsKey(k)) {
                 continue;
             }
             if (value == null) {
@@ -577,7 +658,10 @@ final class Recorder implements SyscallListener {
         }
         String before = null;
         for (Unit u = unit(current); u != null; u = u.parent) {
-            if (!u.changed.containsKey(path)) {
+            Unit.Changed c = u.changed.get(path);
+            if (c != null) {
+                c.appendFrom = -1; // a change other than an append
+            } else {
                 if (before == null) {
                     before = probe.value(path, Probe.Kind.EXISTS, List.of());
                 }
@@ -588,8 +672,17 @@ final class Recorder implements SyscallListener {
 
     // ---- the result ----
 
-    /** An output file's content, to be stored under its digest. */
-    record Content(Path file, Outputs.Blob blob) {
+    /** An output's content, to be stored under its digest: {@code blob.size()} bytes of {@code file} from {@code from}. */
+    record Content(Path file, long from, Outputs.Blob blob) {
+        /** A whole file's content. */
+        Content(Path file, Outputs.Blob blob) {
+            this(file, 0, blob);
+        }
+
+        /** The content's bytes, to be closed by the caller (see {@link FileSlice#open}). */
+        InputStream open() throws IOException {
+            return new FileSlice(file, from, blob.size()).open();
+        }
     }
 
     /** The run's preconditions and file outputs, once the whole tree has ended. */

@@ -40,7 +40,7 @@ final class Records {
     static final int MAX_NAME = 255;
     private static final int MAX_VALUE = 8192;
     private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
-    private static final Set<String> OPS = Set.of("write", "mkdir", "symlink", "delete");
+    private static final Set<String> OPS = Set.of("write", "append", "mkdir", "symlink", "delete");
 
     private static final JsonMapper JSON = strictMapper();
 
@@ -212,7 +212,9 @@ final class Records {
         if (f.mode() < 0 || f.mode() > 07777) {
             throw new Refused(where + ": mode " + Integer.toOctalString(f.mode()) + " is not a permission mode");
         }
-        boolean write = f.op().equals("write");
+        // An append takes what a write takes: its content is the bytes appended, its mode is for a
+        // file the replay has to create, its mtime orders it among the writes.
+        boolean write = f.op().equals("write") || f.op().equals("append");
         boolean symlink = f.op().equals("symlink");
         if (write) {
             blobProblem(f.content(), where + ": content");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
@@ -28,8 +29,9 @@ import java.util.function.Function;
  * cache missing or damaging one content, leaves the files as they were (and the command runs
  * instead). {@link #apply} then makes each change, checking again right before it that its
  * directory still resolves under an allowed root: a file is written through a temporary file
- * renamed into place, a mode is set without following a symlink, and a delete removes one
- * file, link or empty directory, never a tree.
+ * renamed into place, an append adds its bytes at the end of the file that is there (what
+ * others appended since stays), a mode is set without following a symlink, and a delete removes
+ * one file, link or empty directory, never a tree.
  */
 final class Replay {
     /** A replay that may be applied, or why not. */
@@ -119,6 +121,10 @@ final class Replay {
                     write(p, contents.get(f.content().outputId()), f.mode());
                     bytes += f.content().size();
                     break;
+                case "append":
+                    append(p, contents.get(f.content().outputId()), f.mode());
+                    bytes += f.content().size();
+                    break;
                 case "delete":
                     if (Files.isDirectory(p.getParent())) {
                         confinement.recheck(p.getParent());
@@ -179,6 +185,31 @@ final class Replay {
             LocalFiles.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Adds {@code content} at the end of {@code target}, opened with O_WRONLY|O_APPEND without
+     * following a symlink, and created with {@code mode} only if it is missing. No temporary file
+     * and rename: the point is to keep what others appended to it. An existing name that is not
+     * a regular file (a fifo would block the open) is an error, and so is a file created by
+     * someone else between the look and the open.
+     */
+    private void append(Path target, Path content, int mode) throws IOException {
+        Path dir = target.getParent();
+        directory(dir);
+        confinement.recheck(dir);
+        boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        if (existed && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(target + " is not a regular file; not appended to");
+        }
+        StandardOpenOption create = existed ? StandardOpenOption.WRITE : StandardOpenOption.CREATE_NEW;
+        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
+                create, LinkOption.NOFOLLOW_LINKS)) {
+            if (!existed) {
+                chmod(target, mode);
+            }
+            Files.copy(content, out);
         }
     }
 

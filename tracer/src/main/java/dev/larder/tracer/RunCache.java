@@ -148,9 +148,12 @@ public final class RunCache {
         String cwd = Path.of("").toAbsolutePath().toString();
         Stdin stdin = Stdin.of();
         Optional<Path> exe = Executables.find(command.get(0), env.get("PATH"), cwd);
-        String exePath = exe.map(Path::toString).orElse(command.get(0));
+        String exePath = exe.map(p -> Recorder.clean(p.toString())).orElse(command.get(0)); // ./tool: /w/tool
         String exeHash = exe.map(p -> probe.value(p.toString(), Probe.Kind.CONTENT, List.of())).orElse("missing");
         Map<String, String> keyedEnv = CacheKeys.keyedEnvironment(env, settings.envIgnore());
+        if (cwd.equals(keyedEnv.get("PWD"))) {
+            keyedEnv.remove("PWD"); // the working directory, keyed anyway (bash sets it so wherever it starts)
+        }
         int umask = umask();
         String stdinIdentity = stdin.identity(probe);
         ActionId identity = CacheKeys.identity(exePath, exeHash, command, keyedEnv, cwd, umask, stdinIdentity);
@@ -424,7 +427,7 @@ public final class RunCache {
             Outputs.Blob out = putBlob(capture.stdout(), blob(capture.stdout()), puts);
             Outputs.Blob err = putBlob(capture.stderr(), blob(capture.stderr()), puts);
             for (Recorder.Content c : rec.contents()) {
-                putBlob(c.file(), c.blob(), puts);
+                putBlob(c.open(), c.blob(), puts);
             }
             awaitPuts(puts);
             Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
@@ -447,7 +450,11 @@ public final class RunCache {
     /** Starts putting {@code file}, whose content is {@code blob}, as a content entry; returns {@code blob}. */
     private Outputs.Blob putBlob(Path file, Outputs.Blob blob, List<CompletableFuture<Response>> puts)
             throws IOException {
-        InputStream in = Files.newInputStream(file);
+        return putBlob(Files.newInputStream(file), blob, puts);
+    }
+
+    /** Starts putting the bytes of {@code in} (closed when the put completes), whose content is {@code blob}. */
+    private Outputs.Blob putBlob(InputStream in, Outputs.Blob blob, List<CompletableFuture<Response>> puts) {
         OutputId sha256 = blob.outputId();
         puts.add(cache.put(CacheKeys.blob(sha256), sha256, blob.size(), in).whenComplete((r, e) -> closeQuietly(in)));
         return blob;

@@ -36,6 +36,15 @@ final class Unit {
     static final class Changed {
         final String before;
         boolean renamedInto;
+        /**
+         * The size the file had when the unit first opened it to append (an existing regular file,
+         * O_WRONLY|O_APPEND without O_TRUNC, not read before), as long as the unit has done nothing
+         * else to it (read, truncated, chmod'ed, renamed, deleted, linked, opened otherwise, an
+         * append that failed); -1 otherwise. Its outputs are then the bytes from there on.
+         */
+        long appendFrom = -1;
+        /** Its mode at that open: an fchmod (unseen, by descriptor) makes it not an append. */
+        int appendMode;
 
         Changed(String before) {
             this.before = before;
@@ -81,6 +90,7 @@ final class Unit {
         Map<String, Set<String>> changedNames = new HashMap<>();
         List<Outputs.FileOp> writes = new ArrayList<>();
         List<String> deletes = new ArrayList<>();
+        Set<String> appended = new HashSet<>();
         for (Map.Entry<String, Changed> e : changed.entrySet()) {
             String path = e.getKey();
             Changed c = e.getValue();
@@ -94,6 +104,8 @@ final class Unit {
                     } else {
                         deletes.add(path);
                     }
+                } else if (c.appendFrom >= 0) {
+                    appended.add(path);
                 }
             } catch (IOException ex) {
                 notCacheable("could not read the output " + path + ": " + ex.getMessage());
@@ -118,7 +130,13 @@ final class Unit {
             if (temporary.contains(k.path())) {
                 continue;
             }
-            if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
+            if (k.kind() == Probe.Kind.CONTENT && appended.contains(k.path())) {
+                // Only appended to: that it is there as a file is the input, not what it holds
+                // (a log others append to as well); its EXISTS value was taken at the first open.
+                if (!observed.containsKey(new Key(k.path(), Probe.Kind.EXISTS))) {
+                    pre.add(new Precondition(k.path(), Probe.Kind.EXISTS, changed.get(k.path()).before, List.of()));
+                }
+            } else if (k.kind() == Probe.Kind.LIST && listings.containsKey(k)) {
                 List<String> except = List.copyOf(changedNames.getOrDefault(k.path(), Set.of()));
                 pre.add(new Precondition(k.path(), k.kind(), Probe.listValue(listings.get(k), except), except));
             } else {
@@ -128,7 +146,11 @@ final class Unit {
         return new Recorder.Recording(pre, files, contents);
     }
 
-    /** Adds {@code path}'s end state to the outputs; false if it no longer exists. */
+    /**
+     * Adds {@code path}'s end state to the outputs; false if it no longer exists. A file only
+     * appended to ({@link Changed#appendFrom}) is an {@code append} of the bytes from its old
+     * size on; if it is not (any more), {@code c.appendFrom} is -1 when this returns.
+     */
     private boolean end(String path, Changed c, List<Outputs.FileOp> dirsAndLinks, List<Outputs.FileOp> writes,
             List<Recorder.Content> contents, Probe probe) throws IOException {
         Path p = Path.of(path);
@@ -136,6 +158,9 @@ final class Unit {
             return false;
         }
         String name = Recorder.withoutDotDot(path);
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            c.appendFrom = -1; // no longer the file appended to
+        }
         if (Files.isSymbolicLink(p)) {
             dirsAndLinks.add(Outputs.FileOp.symlink(name, Files.readSymbolicLink(p).toString()));
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -159,6 +184,17 @@ final class Unit {
             }
             int mode = Probe.mode(p, true);
             specialBits(p, mode, false);
+            if (c.appendFrom >= 0 && (mode != c.appendMode || Files.size(p) < c.appendFrom)) {
+                c.appendFrom = -1; // fchmod'ed or ftruncated through its descriptor
+            }
+            if (c.appendFrom >= 0) {
+                FileSlice added = new FileSlice(p, c.appendFrom, Files.size(p) - c.appendFrom);
+                FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+                Outputs.Blob blob = Outputs.Blob.of(added.sha256(), added.size());
+                writes.add(Outputs.FileOp.append(name, blob, mode & REPLAYED_MODE, mtime.to(TimeUnit.NANOSECONDS)));
+                contents.add(new Recorder.Content(p, added.from(), blob));
+                return true;
+            }
             OutputId sha = probe.hasher().hash(p);
             long size = Files.size(p);
             FileTime mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);

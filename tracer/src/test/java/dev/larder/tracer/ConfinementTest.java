@@ -193,20 +193,23 @@ class ConfinementTest {
     }
 
     @Test
-    void recheck_parentSwappedForALinkAfterTheStage_failsTheWrite() throws IOException {
-        Path d = Files.createDirectories(work.resolve("d"));
-        Outputs o = outputs(write(d.resolve("keep.txt")));
-        Replay.Ready ready = assertInstanceOf(Replay.Ready.class, Replay.stage(o, b -> Optional.of(content),
-                cwdOnly()));
-        Files.delete(d);
-        Files.createSymbolicLink(d, outside);
-        try {
-            ready.replay().apply();
-            throw new AssertionError("apply wrote through a parent swapped for a link leading out");
-        } catch (IOException e) {
-            assertTrue(e.getMessage().contains("outside the allowed roots"), "got " + e.getMessage());
+    void recheck_parentSwappedForALinkAfterTheStage_failsTheWriteOrAppend() throws IOException {
+        Path d = work.resolve("d");
+        for (Outputs.FileOp f : List.of(write(d.resolve("keep.txt")), append(d.resolve("keep.txt")))) {
+            Files.createDirectories(d);
+            Replay.Ready ready = assertInstanceOf(Replay.Ready.class, Replay.stage(outputs(f),
+                    b -> Optional.of(content), cwdOnly()));
+            Files.delete(d);
+            Files.createSymbolicLink(d, outside);
+            try {
+                ready.replay().apply();
+                throw new AssertionError("apply's " + f.op() + " went through a parent swapped for a link leading out");
+            } catch (IOException e) {
+                assertTrue(e.getMessage().contains("outside the allowed roots"), f.op() + ": got " + e.getMessage());
+            }
+            assertEquals("keep\n", Files.readString(outside.resolve("keep.txt")), f.op() + ": the file outside");
+            Files.delete(d);
         }
-        assertEquals("keep\n", Files.readString(outside.resolve("keep.txt")), "the file outside");
     }
 
     @Test
@@ -244,6 +247,26 @@ class ConfinementTest {
                 Outputs.FileOp.symlink(work.resolve("lib/libz.so").toString(), "libz.so.1"),
                 Outputs.FileOp.symlink(work.resolve("bin/tool").toString(), "../lib/libz.so"));
         assertNull(cwdOnly().violation(o), "a library link and a link into ../lib");
+    }
+
+    private Outputs.FileOp append(Path p) {
+        return Outputs.FileOp.append(p.toString(), blob, 0644, 1);
+    }
+
+    @Test
+    void append_isConfinedAsAWriteIs() throws IOException {
+        assertRefused(cwdOnly(), "outside the allowed roots", append(outside.resolve("keep.txt")));
+        Files.createSymbolicLink(work.resolve("out"), outside);
+        assertRefused(cwdOnly(), "resolves to " + outside, append(work.resolve("out/keep.txt")));
+        assertRefused(Confinement.of(work, List.of(outside)), "symlink the record itself makes",
+                Outputs.FileOp.symlink(work.resolve("l").toString(), "sub"), append(work.resolve("l/a.txt")));
+        assertRefused(cwdOnly(), "setuid, setgid or sticky",
+                Outputs.FileOp.append(work.resolve("a").toString(), blob, 04755, 1));
+        assertRefused(Confinement.of(work, List.of(outside)), "allowed root itself", append(outside));
+        Path d = Files.createDirectories(work.resolve("d"));
+        Files.writeString(d.resolve("mine.txt"), "user's\n");
+        assertRefused(cwdOnly(), "never recursive", append(d));
+        assertNull(violation(Confinement.of(work, List.of(outside)), append(outside.resolve("keep.txt"))));
     }
 
     @Test

@@ -7,14 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.larder.protocol.OutputId;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -179,12 +183,73 @@ class RecorderTest {
         assertOp(run, "delete", dir.resolve("a"));
     }
 
+    private Outputs.FileOp op(Traced.Run run, Path path) {
+        return run.recording().files().stream().filter(f -> f.path().equals(path.toString())).findFirst()
+                .orElseThrow(() -> new AssertionError("no change of " + path + " in " + ops(run)));
+    }
+
+    /** The bytes the recording stores for {@code op}'s content, read as a put would read them. */
+    private static String stored(Traced.Run run, Outputs.FileOp op) throws IOException {
+        Recorder.Content c = run.recording().contents().stream().filter(x -> x.blob().equals(op.content()))
+                .findFirst().orElseThrow(() -> new AssertionError("no content for " + op));
+        try (InputStream in = c.open()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     @Test
-    void append_oldContentIsAnInput() throws IOException {
-        Files.writeString(dir.resolve("log"), "line1\n");
-        Traced.Run run = record("echo line2 >> log");
-        assertTrue(pre(run, dir.resolve("log"), Probe.Kind.CONTENT).isPresent(),
-                "got " + run.recording().preconditions());
+    void append_toAnExistingFile_recordsTheBytesAppended_andOnlyThatTheFileExists() throws IOException {
+        Path log = dir.resolve("log");
+        Files.writeString(log, "line1\n");
+        Traced.Run run = record("echo line2 >> log; echo line3 >> log");
+        Outputs.FileOp op = op(run, log);
+        assertEquals("append", op.op(), "got ops " + ops(run));
+        assertEquals(Outputs.Blob.of(OutputId.of("line2\nline3\n".getBytes(StandardCharsets.UTF_8)), 12), op.content());
+        // What others append to the file later is not part of the recorded bytes.
+        Files.writeString(log, "foreign\n", StandardOpenOption.APPEND);
+        assertEquals("line2\nline3\n", stored(run, op));
+        assertTrue(pre(run, log, Probe.Kind.CONTENT).isEmpty(), "what the log held is no input: got "
+                + run.recording().preconditions());
+        assertEquals("file", pre(run, log, Probe.Kind.EXISTS).map(Precondition::value).orElse(null),
+                "got " + run.recording().preconditions() + ", want log to exist as a file");
+    }
+
+    @Test
+    void appendAndRead_oldContentIsAnInput_andTheWholeFileIsWritten() throws IOException {
+        for (String script : List.of("echo line2 >> log; cat log > copy", "cat log > copy; echo line2 >> log",
+                "echo line2 >> log; chmod 600 log", "echo line2 >> log; echo x > log",
+                "echo line2 >> log; mv log log2; mv log2 log")) {
+            Files.writeString(dir.resolve("log"), "line1\n");
+            Traced.Run run = record(script);
+            assertEquals("file " + OutputId.of("line1\n".getBytes(StandardCharsets.UTF_8)),
+                    pre(run, dir.resolve("log"), Probe.Kind.CONTENT).map(Precondition::value).orElse(null),
+                    script + ": got " + run.recording().preconditions());
+            assertEquals("write", op(run, dir.resolve("log")).op(), script + ": got ops " + ops(run));
+            Files.deleteIfExists(dir.resolve("copy"));
+        }
+    }
+
+    @Test
+    void appendToAMissingFile_isAWrite() throws IOException {
+        Traced.Run run = record("echo new >> fresh");
+        assertEquals("write", op(run, dir.resolve("fresh")).op(), "got ops " + ops(run));
+        assertEquals("missing", pre(run, dir.resolve("fresh"), Probe.Kind.CONTENT).map(Precondition::value)
+                .orElse(null), "got " + run.recording().preconditions());
+    }
+
+    @Test
+    void appendThatFails_isNoAppend() throws Exception {
+        // A running program cannot be opened for writing (ETXTBSY), not even by root.
+        Path busy = dir.resolve("busy");
+        Files.copy(Path.of("/bin/sleep"), busy);
+        Process running = new ProcessBuilder(busy.toString(), "60").start();
+        try {
+            Traced.Run run = record("(echo more >> busy) 2>/dev/null; true");
+            assertEquals("write", op(run, busy).op(), "got ops " + ops(run));
+            assertTrue(pre(run, busy, Probe.Kind.CONTENT).isPresent(), "got " + run.recording().preconditions());
+        } finally {
+            running.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test

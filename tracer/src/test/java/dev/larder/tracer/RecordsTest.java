@@ -42,7 +42,8 @@ class RecordsTest {
         Outputs o = new Outputs(1, 2, Outputs.Blob.of(dev.larder.protocol.OutputId.fromHex(SHA), 3),
                 Outputs.Blob.of(dev.larder.protocol.OutputId.fromHex(SHA), 3),
                 List.of(Outputs.FileOp.mkdir("/w/d", 0755), Outputs.FileOp.write("/w/d/a", new Outputs.Blob(SHA, 3),
-                        0644, 12), Outputs.FileOp.symlink("/w/l", "d/a"), Outputs.FileOp.delete("/w/old")), 4);
+                        0644, 12), Outputs.FileOp.append("/w/build.log", new Outputs.Blob(SHA, 3), 0644, 13),
+                        Outputs.FileOp.symlink("/w/l", "d/a"), Outputs.FileOp.delete("/w/old")), 4);
         assertEquals(o, Records.outputs(Records.write(o)));
     }
 
@@ -69,6 +70,15 @@ class RecordsTest {
         "{\"op\":\"write\",\"path\":12,\"content\":" + BLOB + "}",
         "{\"op\":\"write\",\"path\":\"/w/a\",\"content\":" + BLOB + ",\"owner\":0}",
         "{\"op\":\"mkdir\",\"path\":\"/w/d\",\"content\":" + BLOB + "}",
+        "{\"op\":\"append\",\"path\":\"/w/log\"}",
+        "{\"op\":\"append\",\"path\":\"/w/log\",\"content\":null}",
+        "{\"op\":\"append\",\"path\":\"log\",\"content\":" + BLOB + "}",
+        "{\"op\":\"append\",\"path\":\"/w/../log\",\"content\":" + BLOB + "}",
+        "{\"op\":\"append\",\"path\":\"/w/log\",\"content\":" + BLOB + ",\"target\":\"/etc/passwd\"}",
+        "{\"op\":\"append\",\"path\":\"/w/log\",\"content\":" + BLOB + ",\"mode\":70000}",
+        "{\"op\":\"append\",\"path\":\"/w/log\",\"content\":{\"sha256\":\"" + SHA + "\",\"size\":-1}}",
+        "{\"op\":\"append\",\"path\":\"/w/log\",\"content\":" + BLOB + ",\"offset\":5}",
+        "{\"op\":\"Append\",\"path\":\"/w/log\",\"content\":" + BLOB + "}",
         "{\"op\":\"delete\",\"path\":\"/w/d\",\"mode\":511}",
         "{\"op\":\"delete\",\"path\":\"/w/d\",\"target\":\"x\"}",
         "{\"op\":\"symlink\",\"path\":\"/w/l\"}",
