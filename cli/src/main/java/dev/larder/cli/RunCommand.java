@@ -97,6 +97,11 @@ final class RunCommand implements Callable<Integer> {
                     + "keyed: OLDPWD, SHLVL, _ and the jobserver options of MAKEFLAGS and MFLAGS.")
     private List<String> envIgnore = new ArrayList<>();
 
+    @Option(names = "--nested", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "When the whole run misses, make each execution inside it a cache unit of its own: one "
+                    + "whose inputs still hold is skipped, its outputs replayed (default: on; --no-nested: whole runs only).")
+    private boolean nested;
+
     @Option(names = "--stats-json", paramLabel = "FILE",
             description = "Write the run's counters (executions, skipped, hits, misses, uncacheable, tracedSyscalls, "
                     + "...) to FILE as JSON.")
@@ -168,7 +173,8 @@ final class RunCommand implements Callable<Integer> {
         }
         Path tracerDir = store.resolve("tracer");
         RunCache.Settings settings = new RunCache.Settings(Optional.of(tracerDir.resolve("hashes")), explained,
-                System.err, !traceAll, allowedRoots(allowWriteList), ignored, Optional.of(tracerDir.resolve("identities")));
+                System.err, !traceAll, allowedRoots(allowWriteList), ignored, Optional.of(tracerDir.resolve("identities")),
+                nested);
         RunCache.Result result;
         try {
             result = RunCache.run(command, env, client, settings);

@@ -76,6 +76,11 @@ final class GuardedListener implements SyscallListener {
         guard(() -> inner.exiting(tid, status));
     }
 
+    @Override
+    public void ended(int tid, int status) {
+        guard(() -> inner.ended(tid, status));
+    }
+
     private void guard(Runnable call) {
         if (failure != null) {
             return;

@@ -84,6 +84,20 @@ final class Recorder implements SyscallListener {
     /** Threads stopped in a syscall whose result matters, and what to do with it. */
     private final Map<Integer, Exit> pending = new HashMap<>();
     private long traced;
+    /** Where nested units are looked up and stored; null when only the whole run is a unit. */
+    private final UnitCache units;
+    /** Threads in an execve that becomes a unit if it succeeds. */
+    private final Map<Integer, PendingExec> execs = new HashMap<>();
+    /** Threads whose execve is replaced by a replayed unit's outputs. */
+    private final Map<Integer, Substitute> substitutes = new HashMap<>();
+    /** The last change of each path: by which unit (innermost), as which change of the tree. */
+    private final Map<String, LastChange> lastChange = new HashMap<>();
+    private long changes;
+    private int unitsRun;
+    private int unitsSkipped;
+    private int unitsUncacheable;
+    private int rootPid;
+    private boolean rootExeced;
 
     /**
      * A recorder probing what the tree looks at with {@code probe}.
@@ -92,8 +106,17 @@ final class Recorder implements SyscallListener {
      *     reading it would make the run uncacheable (a pipe, a terminal); null if reads are fine
      */
     Recorder(Probe probe, String stdinWatch) {
+        this(probe, stdinWatch, null);
+    }
+
+    /**
+     * A recorder that also makes each execution inside the tree a cache unit of its own, looked
+     * up at its execve and recorded at its exit through {@code units} (null: the whole run only).
+     */
+    Recorder(Probe probe, String stdinWatch, UnitCache units) {
         this.probe = probe;
         this.stdinWatch = stdinWatch;
+        this.units = units;
         this.handlers = handlers(stdinWatch != null);
     }
 
@@ -112,8 +135,8 @@ final class Recorder implements SyscallListener {
         see(t, (tid, a) -> observe(cwdArg(tid, a, 0), Probe.Kind.access(a[1])), Syscalls.ACCESS);
         see(t, (tid, a) -> observe(atArg(tid, a, 0), Probe.Kind.access(a[2])), Syscalls.FACCESSAT,
                 Syscalls.FACCESSAT2);
-        on(t, (tid, a) -> exec(cwdArg(tid, a, 0)), Syscalls.EXECVE);
-        on(t, (tid, a) -> exec(atArg(tid, a, 0)), Syscalls.EXECVEAT);
+        on(t, (tid, a) -> exec(tid, cwdArg(tid, a, 0), a[1], a[2]), Syscalls.EXECVE);
+        on(t, (tid, a) -> exec(tid, atArg(tid, a, 0), a[2], a[3]), Syscalls.EXECVEAT);
         see(t, (tid, a) -> {
             observe(cwdArg(tid, a, 0), Probe.Kind.STAT);
             cwds.clear();
@@ -142,7 +165,18 @@ final class Recorder implements SyscallListener {
         // A debugger or strace in the tree fails under this tracer (one tracer per process):
         // its failure is not the command's result, whatever the call returns.
         see(t, (tid, a) -> unitsNotCacheable("used ptrace (gdb, strace and the like fail under larder's tracer)"), Syscalls.PTRACE);
-        if (watchStdin) {
+        if (units != null) {
+            see(t, (tid, a) -> {
+                if (watchStdin) {
+                    readStdin(tid, a[0]);
+                }
+                nestedStdin(tid, (int) a[0]);
+            }, Syscalls.READ);
+            on(t, (tid, a) -> written(tid, (int) a[0], a[1], a[2], false), Syscalls.WRITE);
+            on(t, (tid, a) -> written(tid, (int) a[0], a[1], a[2], true), Syscalls.WRITEV);
+            see(t, (tid, a) -> positioned(tid, (int) a[0]), Syscalls.PWRITE64, Syscalls.PWRITEV, Syscalls.PWRITEV2,
+                    Syscalls.SENDFILE);
+        } else if (watchStdin) {
             see(t, (tid, a) -> readStdin(tid, a[0]), Syscalls.READ);
         }
         return Map.copyOf(t);
@@ -166,6 +200,7 @@ final class Recorder implements SyscallListener {
     /** The tree's first process (the trampoline, before it execs the command). */
     void root(int pid) {
         top.members.add(pid);
+        rootPid = pid;
     }
 
     /** The handled syscalls: the handler table's keys. */
@@ -173,6 +208,15 @@ final class Recorder implements SyscallListener {
     public Set<Integer> syscalls() {
         return handlers.keySet();
     }
+
+    /** With nested units: stdin reads and stdout/stderr writes, stopped on only for fds 0-2. */
+    @Override
+    public Set<Integer> stdFdSyscalls() {
+        return units == null ? Set.of() : STD_FD_SYSCALLS;
+    }
+
+    private static final Set<Integer> STD_FD_SYSCALLS = Set.of(Syscalls.READ, Syscalls.WRITE, Syscalls.WRITEV,
+            Syscalls.PWRITE64, Syscalls.PWRITEV, Syscalls.PWRITEV2, Syscalls.SENDFILE);
 
     @Override
     public void spawned(int parent, int child) {
@@ -187,6 +231,43 @@ final class Recorder implements SyscallListener {
         if (cwd != null) {
             cwds.put(child, cwd);
         }
+    }
+
+    @Override
+    public Substitute substitute(int tid) {
+        return substitutes.remove(tid);
+    }
+
+    @Override
+    public void exiting(int tid, int status) {
+        current = tid;
+        Unit u = unit(tid);
+        while (u != top && u.root == tid) {
+            Unit parent = u.parent;
+            finishUnit(u, status);
+            u = parent;
+        }
+        if (u == top) {
+            unitOf.remove(tid);
+        } else {
+            unitOf.put(tid, u);
+        }
+    }
+
+    @Override
+    public void ended(int tid, int status) {
+        for (Unit u = unit(tid); u != null; u = u.parent) {
+            u.members.remove(tid);
+        }
+        unitOf.remove(tid);
+        execs.remove(tid);
+        substitutes.remove(tid);
+        pending.remove(tid);
+    }
+
+    /** What became of the executions inside the run as units of their own. */
+    RunOutcome.Units unitCounts() {
+        return new RunOutcome.Units(unitsRun, unitsSkipped, unitsUncacheable);
     }
 
     @Override
@@ -499,22 +580,39 @@ final class Recorder implements SyscallListener {
         observe(p, (flags & AT_SYMLINK_NOFOLLOW) != 0 ? Probe.Kind.LSTAT : Probe.Kind.STAT);
     }
 
-    /** Returns what to do with the exec's result: a successful one counts as an execution. */
-    private Exit exec(String path) {
+    /**
+     * Returns what to do with the exec's result: a successful one counts as an execution (and
+     * becomes a unit of its own, with nested units); null when a replay of it replaces it.
+     */
+    private Exit exec(int tid, String path, long argv, long envp) {
+        String interpreter = null;
         if (path != null && !special(path)) {
             observe(path, Probe.Kind.CONTENT);
             // The kernel reads a script's interpreter itself: that is an input the syscalls never name.
-            String interpreter = shebang(path);
+            interpreter = shebang(path);
             if (interpreter != null) {
                 observe(interpreter, Probe.Kind.CONTENT);
             }
+            // The command itself (the trampoline's exec) is the whole run, not a unit inside it.
+            boolean command = tid == rootPid && !rootExeced;
+            if (units != null && !command && nested(tid, path, argv, envp)) {
+                return null;
+            }
         }
-        return (tid, rval) -> {
+        String script = interpreter;
+        return (t, rval) -> {
+            PendingExec p = execs.remove(t);
+            if (rval == 0 && t == rootPid) {
+                rootExeced = true;
+            }
             if (rval == 0) {
-                for (Unit u = unit(tid); u != null; u = u.parent) {
+                for (Unit u = unit(t); u != null; u = u.parent) {
                     u.executions++;
                 }
-                cwds.remove(tid);
+                cwds.remove(t);
+                if (p != null) {
+                    startUnit(t, p, script);
+                }
             }
         };
     }
@@ -656,6 +754,9 @@ final class Recorder implements SyscallListener {
         if (slash > 0) {
             observe(path.substring(0, slash), Probe.Kind.EXISTS);
         }
+        if (units != null) {
+            lastChange.put(path, new LastChange(unit(current), ++changes));
+        }
         String before = null;
         for (Unit u = unit(current); u != null; u = u.parent) {
             Unit.Changed c = u.changed.get(path);
@@ -667,6 +768,358 @@ final class Recorder implements SyscallListener {
                 }
                 u.changed.put(path, new Unit.Changed(before));
             }
+        }
+    }
+
+    // ---- nested units ----
+
+    /** A CPU time (in clock ticks, 1/100 s) below which a unit is not worth storing: make, a shell that only execs. */
+    private static final long CHEAP_TICKS = 1;
+
+    /** An execve entered that becomes a unit if it succeeds, with what its lookup found. */
+    private record PendingExec(dev.larder.protocol.ActionId identity, Manifest manifest, String command, String exe,
+            String exeValue, String missed) {
+    }
+
+    /** The last change of a path: by a thread of {@code unit} (innermost), the {@code seq}-th change in the tree. */
+    private record LastChange(Unit unit, long seq) {
+    }
+
+    /**
+     * At an execve's entry: looks the execution up as a unit of its own; if a recording of it
+     * holds, makes its file changes, counts its inputs and outputs for the units around it, and
+     * has the thread write its output and exit instead (true). Otherwise notes it, to become a
+     * unit if the execve succeeds (false).
+     */
+    private boolean nested(int tid, String path, long argvAddress, long envpAddress) {
+        Path exe = Path.of(path);
+        if (!Files.isRegularFile(exe) || !Files.isExecutable(exe)) {
+            return false; // fails (a PATH search trying each directory): nothing to look up
+        }
+        List<String> argv = memory.readStrings(tid, argvAddress);
+        List<String> envp = memory.readStrings(tid, envpAddress);
+        String cwd = cwd(tid);
+        if (argv == null || envp == null || argv.isEmpty() || cwd == null) {
+            return false;
+        }
+        String command = words(argv);
+        String notAUnit = notAUnit(tid, argv, envp, units.callerLinks());
+        if (notAUnit != null) {
+            units.explain("not a unit: " + command + ": " + notAUnit);
+            return false;
+        }
+        String exeValue = probe.value(path, Probe.Kind.CONTENT, List.of());
+        String stdinLink = procLink("/proc/" + tid + "/fd/0");
+        String stdin = stdinIdentity(tid, stdinLink);
+        dev.larder.protocol.ActionId identity = CacheKeys.nestedIdentity(path, exeValue, argv,
+                CacheKeys.nestedEnvironment(envp, cwd, units.envIgnore()), cwd, RunCache.umaskOf(tid), stdin);
+        UnitCache.Hit hit = units.lookup(identity);
+        if (hit != null && replayUnit(tid, hit, command)) {
+            return true;
+        }
+        execs.put(tid, new PendingExec(identity, units.manifest(identity), command, path, exeValue,
+                units.missed(identity)));
+        return false;
+    }
+
+    /**
+     * Why the execution about to start is no unit of its own (only part of its parent's), or null:
+     * it inherits a pipe or socket beyond stdin, stdout and stderr (what it reads or writes there
+     * is not seen), make's jobserver excepted; or its command line names a temporary file (a
+     * compiler driver's cc1 and as: never the same twice).
+     */
+    private static String notAUnit(int tid, List<String> argv, List<String> envp, Set<String> callerLinks) {
+        String tmp = "/tmp/";
+        Set<Integer> jobserver = new java.util.HashSet<>();
+        for (String e : envp) {
+            if (e.startsWith("TMPDIR=") && e.length() > 7) {
+                tmp = e.substring(7).endsWith("/") ? e.substring(7) : e.substring(7) + "/";
+            }
+            if (e.startsWith("MAKEFLAGS=") || e.startsWith("MFLAGS=")) {
+                for (String w : e.split(" ")) {
+                    int at = w.indexOf("--jobserver-auth=") >= 0 ? w.indexOf('=') : w.indexOf("--jobserver-fds=") >= 0
+                            ? w.indexOf('=') : -1;
+                    if (at >= 0) {
+                        for (String fd : w.substring(at + 1).split(",")) {
+                            try {
+                                jobserver.add(Integer.parseInt(fd));
+                            } catch (NumberFormatException notAnFd) {
+                                // fifo:PATH: a named file, not an inherited descriptor
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (String a : argv.subList(1, argv.size())) {
+            if (a.startsWith(tmp) || a.contains("=" + tmp) || (!tmp.equals("/tmp/") && (a.startsWith("/tmp/")))) {
+                return "its command line names a temporary file (" + a + ")";
+            }
+        }
+        try (var fds = Files.newDirectoryStream(Path.of("/proc/" + tid + "/fd"))) {
+            for (Path f : fds) {
+                int fd = Integer.parseInt(f.getFileName().toString());
+                if (fd < 3 || jobserver.contains(fd)) {
+                    continue;
+                }
+                String link = procLink(f.toString());
+                if (link != null && (link.startsWith("pipe:") || link.startsWith("socket:")) && !callerLinks.contains(link)
+                        && !closeOnExec(tid, fd)) {
+                    return "it inherits a pipe or socket on fd " + fd;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return "its descriptors cannot be read";
+        }
+        return null;
+    }
+
+    private static boolean closeOnExec(int tid, int fd) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + tid + "/fdinfo/" + fd))) {
+                if (line.startsWith("flags:")) {
+                    return (Integer.parseInt(line.substring(6).strip(), 8) & 02000000) != 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone: as if open
+        }
+        return false;
+    }
+
+    /** What a nested execution's stdin is, as {@link Stdin#identity} says it for a whole run. */
+    private String stdinIdentity(int tid, String link) {
+        if (link == null) {
+            return "closed";
+        }
+        if (link.equals("/dev/null")) {
+            return "null";
+        }
+        if (link.startsWith("/") && !link.endsWith(" (deleted)") && Files.isRegularFile(Path.of(link))) {
+            return "file " + probe.value(link, Probe.Kind.CONTENT, List.of());
+        }
+        return "other";
+    }
+
+    /** A command line in a few words, for --explain. */
+    private static String words(List<String> argv) {
+        String s = String.join(" ", argv);
+        return s.length() > 100 ? s.substring(0, 99) + "…" : s;
+    }
+
+    /**
+     * Replays {@code hit} for the thread entering its execve: the units around it take its
+     * preconditions and outputs as theirs (before its changes are made), its file changes are
+     * made, and the thread is to write its output and exit with its status. False (the execve
+     * runs) if a change cannot be made; the units around it are then not cacheable.
+     */
+    private boolean replayUnit(int tid, UnitCache.Hit hit, String command) {
+        for (Precondition pc : hit.candidate().preconditions()) {
+            if (pc.kind() == Probe.Kind.LIST) {
+                list(pc.path());
+            } else {
+                observe(pc.path(), pc.kind());
+            }
+        }
+        for (Outputs.FileOp f : hit.outputs().files()) {
+            change(f.path(), false);
+        }
+        try {
+            hit.replay().applyFiles();
+        } catch (IOException e) {
+            unitsNotCacheable("replaying " + command + " failed: " + e.getMessage());
+            return false;
+        }
+        for (Unit u = unit(tid); u != null; u = u.parent) {
+            u.executions += hit.outputs().executions();
+        }
+        Outputs o = hit.outputs();
+        List<Substitute.Write> writes = new ArrayList<>();
+        List<Outputs.Segment> order = o.order().isEmpty()
+                ? List.of(new Outputs.Segment(1, o.stdout() == null ? 0 : o.stdout().size()),
+                        new Outputs.Segment(2, o.stderr() == null ? 0 : o.stderr().size()))
+                : o.order();
+        long[] at = new long[3];
+        for (Outputs.Segment seg : order) {
+            Outputs.Blob blob = seg.fd() == 1 ? o.stdout() : o.stderr();
+            if (seg.length() > 0 && blob != null) {
+                writes.add(new Substitute.Write(seg.fd(), hit.replay().content(blob), at[seg.fd()], seg.length()));
+                at[seg.fd()] += seg.length();
+            }
+        }
+        substitutes.put(tid, new Substitute(writes, o.exitCode()));
+        unitsSkipped++;
+        units.explain("unit skipped: " + command);
+        return true;
+    }
+
+    /** The execve of a unit that missed succeeded: from here on, what {@code tid} does is that unit's too. */
+    private void startUnit(int tid, PendingExec p, String interpreter) {
+        Unit u = new Unit(unit(tid), tid);
+        u.members.add(tid);
+        u.identity = p.identity();
+        u.manifest = p.manifest();
+        u.command = p.command();
+        u.missed = p.missed();
+        u.startSeq = changes;
+        for (int fd = 0; fd < 3; fd++) {
+            u.std[fd] = procLink("/proc/" + tid + "/fd/" + fd);
+        }
+        u.stdinIsFile = u.std[0] == null || u.std[0].equals("/dev/null")
+                || (u.std[0].startsWith("/") && Files.isRegularFile(Path.of(u.std[0])));
+        u.observed.put(new Unit.Key(p.exe(), Probe.Kind.CONTENT), p.exeValue());
+        unitOf.put(tid, u);
+        if (interpreter != null) {
+            observe(interpreter, Probe.Kind.CONTENT);
+        }
+        unitsRun++;
+    }
+
+    /** A read of fd 0: a nested unit whose stdin is a pipe or terminal cannot be cached if it reads it. */
+    private void nestedStdin(int tid, int fd) {
+        if (fd != 0) {
+            return;
+        }
+        String link = null;
+        for (Unit u = unit(tid); u != top; u = u.parent) {
+            if (!u.stdinIsFile) {
+                if (link == null) {
+                    link = procLink("/proc/" + tid + "/fd/0");
+                }
+                if (u.std[0].equals(link)) {
+                    u.notCacheable("read stdin, which is not a regular file or /dev/null (" + link + ")");
+                }
+            }
+        }
+    }
+
+    /** The nested units of {@code tid} whose stdout or stderr ({@code fd}) is where the thread's fd leads now. */
+    private List<Unit> catchers(int tid, int fd) {
+        List<Unit> out = new ArrayList<>();
+        if (fd != 1 && fd != 2) {
+            return out;
+        }
+        String link = null;
+        for (Unit u = unit(tid); u != top; u = u.parent) {
+            if (link == null) {
+                link = procLink("/proc/" + tid + "/fd/" + fd);
+            }
+            if (link != null && link.equals(u.std[fd])) {
+                out.add(u);
+            }
+        }
+        return out;
+    }
+
+    /** A write (or writev) to fd 1 or 2: what reached it is the output of each unit it is theirs. */
+    private Exit written(int tid, int fd, long buf, long count, boolean vector) {
+        List<Unit> to = catchers(tid, fd);
+        if (to.isEmpty()) {
+            return null;
+        }
+        return (t, rval) -> {
+            if (rval <= 0) {
+                return;
+            }
+            try {
+                if (vector) {
+                    long left = rval;
+                    for (int i = 0; i < count && left > 0; i++) {
+                        long base = memory.readWord(t, buf + 16L * i);
+                        long len = Math.min(memory.readWord(t, buf + 16L * i + 8), left);
+                        copyOut(t, fd, base, len, to);
+                        left -= len;
+                    }
+                } else {
+                    copyOut(t, fd, buf, rval, to);
+                }
+            } catch (IOException e) {
+                to.forEach(u -> u.notCacheable("could not capture its output: " + e.getMessage()));
+            }
+        };
+    }
+
+    private void copyOut(int tid, int fd, long address, long length, List<Unit> to) throws IOException {
+        for (long done = 0; done < length; ) {
+            int n = (int) Math.min(length - done, TraceeMemory.MAX_ARG);
+            byte[] bytes = memory.readBytes(tid, address + done, n);
+            if (bytes == null) {
+                throw new IOException("its memory could not be read");
+            }
+            for (Unit u : to) {
+                u.captured(fd, bytes, n, units.scratch());
+            }
+            done += n;
+        }
+    }
+
+    /** A positioned write or sendfile to stdout or stderr: not captured, so the units it is theirs cannot be cached. */
+    private void positioned(int tid, int fd) {
+        for (Unit u : catchers(tid, fd)) {
+            u.notCacheable("wrote its output with pwrite or sendfile, which larder does not capture");
+        }
+    }
+
+    /** A nested unit's process is exiting: records it (unless it cannot be cached or is too cheap to keep). */
+    private void finishUnit(Unit u, int status) {
+        for (int m : u.members) {
+            if (m != u.root && !sameProcess(m, u.root)) {
+                u.notCacheable("left a process running");
+                break;
+            }
+        }
+        if ((status & 0x7f) != 0) {
+            u.notCacheable("killed by signal " + (status & 0x7f));
+        }
+        try {
+            u.closeCapture();
+        } catch (IOException e) {
+            u.notCacheable("could not capture its output: " + e.getMessage());
+        }
+        for (Unit.Key k : u.observed.keySet()) {
+            LastChange c = lastChange.get(k.path());
+            if (c != null && c.seq() > u.startSeq && !c.unit().within(u)) {
+                u.notCacheable("another process changed " + k.path() + " while it ran");
+                break;
+            }
+        }
+        u.cpuTicks = cpuTicks(u.root);
+        if (u.uncacheable == null && u.cpuTicks >= 0 && u.cpuTicks < CHEAP_TICKS) {
+            return; // cheap: not worth a lookup's storage
+        }
+        Recording rec = u.uncacheable == null ? u.finish(probe) : null;
+        if (rec == null) {
+            unitsUncacheable++;
+            units.explain("unit not cacheable: " + u.command + ": " + u.uncacheable);
+            return;
+        }
+        boolean stored = units.store(u.identity, u.manifest, rec, u.out, u.err, u.order, (status >> 8) & 0xff,
+                u.executions);
+        units.explain("unit ran: " + u.command + " (miss: " + u.missed + ")" + (stored ? "" : ", not stored"));
+    }
+
+    private static boolean sameProcess(int tid, int pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + tid + "/status"))) {
+                if (line.startsWith("Tgid:")) {
+                    return Integer.parseInt(line.substring(5).strip()) == pid;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return false;
+    }
+
+    /** The CPU ticks a process and its waited-for children used (utime+stime+cutime+cstime), or -1. */
+    private static long cpuTicks(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the command: state is field 3, utime 14 ... cstime 17 (1-based, so index n - 3)
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

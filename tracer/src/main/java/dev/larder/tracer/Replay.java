@@ -105,6 +105,22 @@ final class Replay {
      *     an allowed root (the files changed so far stay changed)
      */
     void apply() throws IOException {
+        applyFiles();
+        bytes += print(outputs.stdout(), new FileOutputStream(FileDescriptor.out));
+        bytes += print(outputs.stderr(), new FileOutputStream(FileDescriptor.err));
+    }
+
+    /** The staged local file holding {@code blob}'s content (checked against its digest when staged). */
+    Path content(Outputs.Blob blob) {
+        return contents.get(blob.outputId());
+    }
+
+    /**
+     * Applies the file changes in order (stdout and stderr are the caller's to write).
+     *
+     * @throws IOException as {@link #apply}
+     */
+    void applyFiles() throws IOException {
         for (Outputs.FileOp f : outputs.files()) {
             Path p = Path.of(f.path());
             switch (f.op()) {
@@ -135,8 +151,6 @@ final class Replay {
                     throw new IOException("unknown file change " + f.op() + " for " + f.path());
             }
         }
-        bytes += print(outputs.stdout(), new FileOutputStream(FileDescriptor.out));
-        bytes += print(outputs.stderr(), new FileOutputStream(FileDescriptor.err));
     }
 
     private long print(Outputs.Blob blob, OutputStream to) throws IOException {

@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,6 +74,7 @@ public final class RunCache {
      * @param explain   whether to print why a run hit, missed or could not be cached, on {@code log}
      * @param identityLog directory where the identities each command ran with are kept (across
      *                   runs), so a miss can say what differs from the last run; none: not kept
+     * @param nested     whether each execution inside a run that misses is a cache unit of its own
      * @param log       where larder's own messages go (stderr)
      * @param seccomp   stop only on the syscalls that matter (false: on every syscall)
      * @param allowWrite where a replay may change files besides the working directory (relative
@@ -80,7 +83,7 @@ public final class RunCache {
      *                   bookkeeping ones (the command still gets them)
      */
     public record Settings(Optional<Path> hashCache, Explain explain, PrintStream log, boolean seccomp,
-            List<Path> allowWrite, Set<String> envIgnore, Optional<Path> identityLog) {
+            List<Path> allowWrite, Set<String> envIgnore, Optional<Path> identityLog, boolean nested) {
         public Settings {
             allowWrite = List.copyOf(allowWrite);
             envIgnore = Set.copyOf(envIgnore);
@@ -264,8 +267,9 @@ public final class RunCache {
         List<String> failed = new ArrayList<>();
         for (Precondition p : c.preconditions()) {
             String now = p.current(probe);
-            if (!now.equals(p.value())) {
-                failed.add(p.describeChange(now));
+            String change = now.equals(p.value()) ? null : p.describeChange(now);
+            if (change != null && !failed.contains(change)) { // a file read and stat'd: one change
+                failed.add(change);
                 if (!all) {
                     break;
                 }
@@ -285,7 +289,8 @@ public final class RunCache {
             Stdin stdin, Confinement confinement, String missReason, String notCacheable) throws IOException {
         Path dir = Files.createTempDirectory("larder-run-");
         try {
-            Recorder recorder = new Recorder(probe, stdin.watch());
+            Recorder recorder = new Recorder(probe, stdin.watch(),
+                    settings.nested() ? new NestedUnits(dir, confinement) : null);
             if (notCacheable != null) {
                 recorder.notCacheable(notCacheable);
             }
@@ -306,8 +311,13 @@ public final class RunCache {
                 }
                 interrupted = signals.received();
             }
+            RunOutcome.Units units = recorder.unitCounts();
             RunOutcome.Execution ran = new RunOutcome.Execution(traced.exitCode(), recorder.executions(),
-                    traced.stops(), traced.seccomp());
+                    traced.stops(), traced.seccomp(), units);
+            if (settings.nested()) {
+                explain("units: " + units.run() + " run, " + units.skipped() + " skipped, " + units.uncacheable()
+                        + " not cacheable");
+            }
             if (interrupted != 0) {
                 recorder.notCacheable("interrupted by signal " + interrupted);
             }
@@ -417,6 +427,128 @@ public final class RunCache {
             recorder.notCacheable("could not capture the output: " + capture.failure().getMessage());
         }
         return recorder.uncacheable() == null ? recorder.finish() : null;
+    }
+
+    /**
+     * The run's cache as the recorder's {@link UnitCache}: nested executions are looked up and
+     * stored as whole runs are, read as strictly and replayed within the same confinement.
+     */
+    private final class NestedUnits implements UnitCache {
+        private final Path scratch;
+        private final Confinement confinement;
+        private final Map<ActionId, String> missed = new HashMap<>();
+        private final Map<ActionId, Manifest> manifests = new HashMap<>();
+        private Path empty;
+        private Set<String> callerLinks;
+
+        NestedUnits(Path scratch, Confinement confinement) {
+            this.scratch = scratch;
+            this.confinement = confinement;
+        }
+
+        @Override
+        public Hit lookup(ActionId identity) {
+            ManifestRead read = fetchManifest(identity);
+            List<Manifest.Candidate> usable = new ArrayList<>();
+            String why = read.refused() != null ? "the recorded manifest was not used: " + read.refused() : null;
+            for (Manifest.Candidate c : read.manifest().candidates()) {
+                if (Records.candidateProblem(identity, c) != null) {
+                    continue;
+                }
+                usable.add(c);
+                List<String> failed = changed(c, false);
+                if (!failed.isEmpty()) {
+                    why = why == null ? failed.get(0) : why;
+                    continue;
+                }
+                try {
+                    Optional<Outputs> o = fetchOutputs(identity, c);
+                    if (o.isPresent() && Replay.stage(o.get(), RunCache.this::fetchBlob, confinement)
+                            instanceof Replay.Ready ready) {
+                        return new Hit(c, o.get(), ready.replay());
+                    }
+                    why = why == null ? GONE : why;
+                } catch (Records.Refused e) {
+                    why = why == null ? "the recorded run was not replayed: " + e.getMessage() : why;
+                }
+            }
+            manifests.put(identity, new Manifest(Manifest.VERSION, usable));
+            missed.put(identity, why == null ? "not run before with this command line, environment and directory"
+                    : why);
+            return null;
+        }
+
+        @Override
+        public String missed(ActionId identity) {
+            return missed.remove(identity);
+        }
+
+        @Override
+        public Manifest manifest(ActionId identity) {
+            Manifest m = manifests.remove(identity);
+            return m == null ? Manifest.empty() : m;
+        }
+
+        @Override
+        public boolean store(ActionId identity, Manifest manifest, Recorder.Recording rec, Path stdout, Path stderr,
+                List<Outputs.Segment> order, int exitCode, int executions) {
+            try {
+                if (empty == null) {
+                    empty = Files.createTempFile(scratch, "empty-", ".out");
+                }
+                Path out = stdout == null ? empty : stdout;
+                Path err = stderr == null ? empty : stderr;
+                List<CompletableFuture<Response>> puts = new ArrayList<>();
+                Outputs.Blob o = putBlob(out, blob(out), puts);
+                Outputs.Blob e = putBlob(err, blob(err), puts);
+                for (Recorder.Content c : rec.contents()) {
+                    putBlob(c.open(), c.blob(), puts);
+                }
+                awaitPuts(puts);
+                Outputs outputs = new Outputs(1, exitCode, o, e, rec.files(), executions, order);
+                String digest = CacheKeys.digest(identity, rec.preconditions());
+                awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), Records.write(outputs))));
+                Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
+                awaitPuts(List.of(cache.put(identity, Records.write(updated))));
+                return true;
+            } catch (IOException ex) {
+                warn("a nested unit was not stored in the cache: " + ex.getMessage());
+                return false;
+            }
+        }
+
+        @Override
+        public Path scratch() {
+            return scratch;
+        }
+
+        @Override
+        public void explain(String line) {
+            if (settings.explain() == Explain.ALL || (settings.explain() == Explain.CLOSEST
+                    && !line.startsWith("unit skipped") && !line.startsWith("not a unit"))) {
+                settings.log().println("larder run: " + line);
+            }
+        }
+
+        @Override
+        public Set<String> envIgnore() {
+            return settings.envIgnore();
+        }
+
+        @Override
+        public Set<String> callerLinks() {
+            if (callerLinks == null) {
+                callerLinks = new HashSet<>();
+                for (int fd : CallerFds.of(System.getenv(CALLER_FDS))) {
+                    try {
+                        callerLinks.add(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString());
+                    } catch (IOException | RuntimeException e) {
+                        // closed since
+                    }
+                }
+            }
+            return callerLinks;
+        }
     }
 
     /** Stores contents, then the outputs, then the manifest naming them; false (and a warning) if any failed. */
@@ -583,8 +715,17 @@ public final class RunCache {
 
     /** The process's umask, from /proc/self/status (umask(2) would have to change it to read it). */
     static int umask() {
+        return umaskOf("self");
+    }
+
+    /** Process {@code pid}'s umask, from its /proc status (022 if it cannot be read). */
+    static int umaskOf(int pid) {
+        return umaskOf(Integer.toString(pid));
+    }
+
+    private static int umaskOf(String pid) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith("Umask:")) {
                     return Integer.parseInt(line.substring(6).strip(), 8);
                 }

@@ -14,8 +14,28 @@ sealed interface RunOutcome {
      * @param executions     programs executed (successful execve calls)
      * @param tracedSyscalls syscalls the tracer stopped on
      * @param seccomp        whether the seccomp filter was in use
+     * @param units          what became of the executions inside it as cache units of their own
      */
-    record Execution(int exitCode, int executions, long tracedSyscalls, boolean seccomp) {
+    record Execution(int exitCode, int executions, long tracedSyscalls, boolean seccomp, Units units) {
+        Execution(int exitCode, int executions, long tracedSyscalls, boolean seccomp) {
+            this(exitCode, executions, tracedSyscalls, seccomp, Units.NONE);
+        }
+    }
+
+    /**
+     * The nested executions of a traced run, as units of their own.
+     *
+     * @param run         units that ran (traced; recorded unless cheap or not cacheable)
+     * @param skipped     units replayed instead of run
+     * @param uncacheable units that ran and could not be recorded (see {@code --explain})
+     */
+    record Units(int run, int skipped, int uncacheable) {
+        static final Units NONE = new Units(0, 0, 0);
+
+        /** Every unit looked up: those run and those skipped. */
+        int total() {
+            return run + skipped;
+        }
     }
 
     /**

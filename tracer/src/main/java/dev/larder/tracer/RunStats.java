@@ -20,10 +20,23 @@ package dev.larder.tracer;
  * @param stored         whether the recording reached the cache
  * @param exitCode       the exit code returned
  * @param millis         wall time of the whole run
+ * @param units            executions inside the run looked up as cache units of their own
+ * @param unitsSkipped     of those, replayed instead of run
+ * @param unitsRun         of those, run (traced)
+ * @param unitsUncacheable of those run, the ones that could not be recorded
  */
 public record RunStats(String result, String reason, int executions, int skipped, int hits, int misses,
         int uncacheable, long tracedSyscalls, int preconditions, int outputs, long outputBytes, long hashedBytes,
-        boolean seccomp, boolean stored, int exitCode, long millis) {
+        boolean seccomp, boolean stored, int exitCode, long millis, int units, int unitsSkipped, int unitsRun,
+        int unitsUncacheable) {
+    /** Stats of a run with no nested units. */
+    public RunStats(String result, String reason, int executions, int skipped, int hits, int misses, int uncacheable,
+            long tracedSyscalls, int preconditions, int outputs, long outputBytes, long hashedBytes, boolean seccomp,
+            boolean stored, int exitCode, long millis) {
+        this(result, reason, executions, skipped, hits, misses, uncacheable, tracedSyscalls, preconditions, outputs,
+                outputBytes, hashedBytes, seccomp, stored, exitCode, millis, 0, 0, 0, 0);
+    }
+
     /** The stats of a replayed run. */
     static RunStats hit(RunOutcome.Hit hit, long hashedBytes, long millis) {
         Outputs o = hit.outputs();
@@ -34,15 +47,18 @@ public record RunStats(String result, String reason, int executions, int skipped
     /** The stats of a run that ran and was recorded (result {@code miss}). */
     static RunStats recorded(RunOutcome.Recorded miss, long hashedBytes, long millis) {
         RunOutcome.Execution ran = miss.ran();
-        return new RunStats("miss", miss.reason(), ran.executions(), 0, 0, 1, 0, ran.tracedSyscalls(),
+        RunOutcome.Units u = ran.units();
+        return new RunStats("miss", miss.reason(), ran.executions(), u.skipped(), 0, 1, 0, ran.tracedSyscalls(),
                 miss.preconditions(), miss.outputs(), miss.bytes(), hashedBytes, ran.seccomp(), miss.stored(),
-                ran.exitCode(), millis);
+                ran.exitCode(), millis, u.total(), u.skipped(), u.run(), u.uncacheable());
     }
 
     /** The stats of a run that ran and could not be recorded. */
     static RunStats uncacheable(RunOutcome.Uncacheable run, long hashedBytes, long millis) {
         RunOutcome.Execution ran = run.ran();
-        return new RunStats("uncacheable", run.reason(), ran.executions(), 0, 0, 0, 1, ran.tracedSyscalls(), 0, 0, 0,
-                hashedBytes, ran.seccomp(), false, ran.exitCode(), millis);
+        RunOutcome.Units u = ran.units();
+        return new RunStats("uncacheable", run.reason(), ran.executions(), u.skipped(), 0, 0, 1, ran.tracedSyscalls(),
+                0, 0, 0, hashedBytes, ran.seccomp(), false, ran.exitCode(), millis, u.total(), u.skipped(), u.run(),
+                u.uncacheable());
     }
 }

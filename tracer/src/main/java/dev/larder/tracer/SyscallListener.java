@@ -12,7 +12,8 @@ interface SyscallListener {
 
     /**
      * Those of {@link #syscalls()} worth a stop only when their first argument, a descriptor, is
-     * 1 or 2 (writes to stdout and stderr): the seccomp filter lets the others through.
+     * 0, 1 or 2 (reads of stdin, writes to stdout and stderr): the seccomp filter lets the others
+     * through.
      */
     default Set<Integer> stdFdSyscalls() {
         return Set.of();
@@ -49,5 +50,12 @@ interface SyscallListener {
      * {@code status} is its wait status as the parent will see it.
      */
     default void exiting(int tid, int status) {
+    }
+
+    /**
+     * A thread has ended ({@code status} as waitpid gives it). Its parent has not been told yet:
+     * files it left are as it left them, unless others in the tree changed them since.
+     */
+    default void ended(int tid, int status) {
     }
 }

@@ -9,6 +9,9 @@ final class Syscalls {
     static final int WRITE = 1;
     static final int MMAP = 9;
     static final int MUNMAP = 11;
+    static final int PWRITE64 = 18;
+    static final int WRITEV = 20;
+    static final int SENDFILE = 40;
     static final int OPEN = 2;
     static final int STAT = 4;
     static final int LSTAT = 6;
@@ -50,6 +53,8 @@ final class Syscalls {
     static final int FACCESSAT = 269;
     static final int RENAMEAT2 = 316;
     static final int EXECVEAT = 322;
+    static final int PWRITEV = 296;
+    static final int PWRITEV2 = 328;
     static final int STATX = 332;
     static final int OPENAT2 = 437;
     static final int FACCESSAT2 = 439;

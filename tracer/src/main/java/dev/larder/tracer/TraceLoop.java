@@ -159,6 +159,7 @@ final class TraceLoop {
                 if (gone != null) {
                     gone.close();
                 }
+                listener.ended(tid, st);
                 if (tid == root) {
                     return st;
                 }
@@ -569,7 +570,7 @@ final class TraceLoop {
 
     /**
      * A classic BPF program: trace {@code syscalls} always, {@code onStdFds} only when their first
-     * argument (a descriptor) is 1 or 2, and any other ABI; allow the rest.
+     * argument (a descriptor) is 0, 1 or 2, and any other ABI; allow the rest.
      */
     static byte[] filterProgram(Set<Integer> syscalls, Set<Integer> onStdFds) {
         List<Integer> nrs = syscalls.stream().filter(nr -> !onStdFds.contains(nr)).sorted().toList();
@@ -577,10 +578,10 @@ final class TraceLoop {
         int n = nrs.size();
         int m = fdNrs.size();
         // 0 ld arch; 1 jeq x86_64; 2 ld nr; 3 jge x32 bit; 4..4+n-1 jeq nr -> trace;
-        // 4+n..4+n+m-1 jeq nr -> fd check; ret allow; [fd check: ld arg0; jeq 1; jeq 2; ret allow]; ret trace
+        // 4+n..4+n+m-1 jeq nr -> fd check; ret allow; [fd check: ld arg0; jge 3 -> allow; ret allow]; ret trace
         int allow = 4 + n + m;
         int fdCheck = allow + 1;
-        int trace = m == 0 ? allow + 1 : fdCheck + 4;
+        int trace = m == 0 ? allow + 1 : fdCheck + 3;
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((trace + 1) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         insn(b, 0x20, 0, 0, 4);
         insn(b, 0x15, 0, trace - 2, AUDIT_ARCH_X86_64);
@@ -597,8 +598,7 @@ final class TraceLoop {
         insn(b, 0x06, 0, 0, SECCOMP_RET_ALLOW);
         if (m > 0) {
             insn(b, 0x20, 0, 0, 16); // the low 32 bits of args[0]
-            insn(b, 0x15, trace - (fdCheck + 1) - 1, 0, 1);
-            insn(b, 0x15, trace - (fdCheck + 2) - 1, 0, 2);
+            insn(b, 0x35, 0, trace - (fdCheck + 1) - 1, 3); // >= 3 (unsigned): allow, else trace
             insn(b, 0x06, 0, 0, SECCOMP_RET_ALLOW);
         }
         insn(b, 0x06, 0, 0, SECCOMP_RET_TRACE);

@@ -68,9 +68,72 @@ final class Unit {
     /** The programs it executed (execve calls that succeeded). */
     int executions;
 
+    // ---- a nested unit's own (null for the whole run) ----
+
+    /** Its identity, the recordings it has (to add its own to), and its command line in a few words. */
+    dev.larder.protocol.ActionId identity;
+    Manifest manifest;
+    String command;
+    /** Why no recording of it could be replayed (its miss, for --explain). */
+    String missed;
+    /** What its fds 0, 1 and 2 were when it started (/proc links): what it reads and writes there is its stdin and output. */
+    String stdin;
+    boolean stdinIsFile;
+    final String[] std = new String[3];
+    /** The last change of any path by the tree when it started: a later change by others of what it read is a race. */
+    long startSeq;
+    /** CPU ticks it and its waited-for children used, read as it exited; -1 if unknown. */
+    long cpuTicks = -1;
+    /** Its stdout and stderr bytes as written, and their order; null until it writes. */
+    Path out;
+    Path err;
+    final List<Outputs.Segment> order = new ArrayList<>();
+    private java.io.OutputStream outStream;
+    private java.io.OutputStream errStream;
+
     Unit(Unit parent, int root) {
         this.parent = parent;
         this.root = root;
+    }
+
+    /** Whether it is {@code ancestor} or inside it. */
+    boolean within(Unit ancestor) {
+        for (Unit u = this; u != null; u = u.parent) {
+            if (u == ancestor) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Appends {@code bytes} written to its fd {@code fd} (1 or 2) to its captured output, in {@code scratch}. */
+    void captured(int fd, byte[] bytes, int length, Path scratch) throws IOException {
+        if (length <= 0) {
+            return;
+        }
+        if (outStream == null) {
+            out = Files.createTempFile(scratch, "unit-", ".out");
+            err = Files.createTempFile(scratch, "unit-", ".err");
+            outStream = new java.io.BufferedOutputStream(Files.newOutputStream(out));
+            errStream = new java.io.BufferedOutputStream(Files.newOutputStream(err));
+        }
+        (fd == 1 ? outStream : errStream).write(bytes, 0, length);
+        int last = order.size() - 1;
+        if (last >= 0 && order.get(last).fd() == fd) {
+            order.set(last, new Outputs.Segment(fd, order.get(last).length() + length));
+        } else {
+            order.add(new Outputs.Segment(fd, length));
+        }
+    }
+
+    /** Closes its captured output's files (kept for storing). */
+    void closeCapture() throws IOException {
+        if (outStream != null) {
+            outStream.close();
+            errStream.close();
+            outStream = null;
+            errStream = null;
+        }
     }
 
     void notCacheable(String why) {
