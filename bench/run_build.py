@@ -44,7 +44,9 @@ each timed for
 Every run starts from the same warm state: each cache's full build of the unedited tree into an
 empty cache is done once (untimed); every run gets a copy of that cache, a fresh tree, and the
 tool's full build of it (untimed: all hits; larder's must be a whole-run hit), then the
-scenario's steps (untimed) and the timed make. Runs are interleaved (RUNS times, the tools'
+scenario's steps (untimed) and the timed make. A quarter second's pause follows the tree's
+writing and that full build, so file times have settled as in a developer's tree (larder trusts
+a file's stat only 200 ms after its last change). Runs are interleaved (RUNS times, the tools'
 order rotating). Every tool must leave a tree identical to an untraced build of the edited
 sources (SHA-256 and mode of every file, objects and program, and the program's output); exits
 1 if not. Prints per scenario the medians, ratios to untraced, larder against ccache and the
@@ -466,7 +468,7 @@ def incremental(a):
         build("untraced build of the edited sources", "untraced", None)
         ref = snapshot(proj)
         if unedited[0][obj][0] == ref[0][obj][0] or unedited[1] == ref[1]:
-            sys.exit("the edit changed neither %s nor the program's output" % obj)
+            sys.exit("the edit left %s or the program's output unchanged" % obj)
         # Each cache's warm state: its full build of the unedited tree, from empty (untimed).
         warm = {}
         for t in tools[1:]:
@@ -503,6 +505,7 @@ def incremental(a):
                         out = build(label + ": the full build before it", t, d)[2]
                         if t == "larder":
                             want_result(label + ": the full build before it", out, "hit")
+                        time.sleep(0.25)  # the edit comes later than the build's last write
                     if s == "clean-edit":
                         subprocess.run(["make", "clean"], cwd=proj, env=env, stdout=subprocess.DEVNULL, check=True)
                         edit(proj, a.files)
