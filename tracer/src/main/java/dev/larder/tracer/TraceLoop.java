@@ -62,6 +62,12 @@ final class TraceLoop {
     private final Memory regs = new Memory(27 * 8);
     private final Map<Integer, Integer> awaitingExit = new HashMap<>();
     private final Set<Integer> alive = new HashSet<>();
+    /**
+     * Tracees reported (stopped, or ended) before their parent's fork event was read: the kernel
+     * reports its newest tracee first, so a child can even be reaped before that event, which
+     * must then not count it as running.
+     */
+    private final Set<Integer> beforeForkEvent = new HashSet<>();
     private final long[] args = new long[6];
     private long stops;
 
@@ -142,7 +148,7 @@ final class TraceLoop {
             }
             int st = status.getInt(0);
             if (!stopped(st)) {
-                alive.remove(tid);
+                ended(tid);
                 awaitingExit.remove(tid);
                 if (tid == root) {
                     return st;
@@ -152,7 +158,9 @@ final class TraceLoop {
             stops++;
             int sig = (st >> 8) & 0xff;
             int event = st >>> 16;
-            alive.add(tid);
+            if (alive.add(tid)) {
+                beforeForkEvent.add(tid);
+            }
             if (sig == (Libc.SIGTRAP | 0x80)) {
                 syscallStop(tid, resume);
             } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_SECCOMP) {
@@ -161,7 +169,7 @@ final class TraceLoop {
                     || event == Libc.PTRACE_EVENT_CLONE)) {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
                 int child = (int) status.getLong(0);
-                alive.add(child);
+                forked(child);
                 listener.spawned(tid, child);
                 Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
             } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXEC) {
@@ -206,7 +214,7 @@ final class TraceLoop {
             }
             int st = status.getInt(0);
             if (!stopped(st)) {
-                alive.remove(tid);
+                ended(tid);
                 continue;
             }
             int sig = (st >> 8) & 0xff;
@@ -215,7 +223,7 @@ final class TraceLoop {
                     || event == Libc.PTRACE_EVENT_CLONE)) {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
                 int child = (int) status.getLong(0);
-                if (alive.add(child)) {
+                if (forked(child)) {
                     count++;
                     if (seccomp) {
                         Libc.kill(child, Libc.SIGSTOP);
@@ -233,6 +241,22 @@ final class TraceLoop {
             detached.forEach(tid -> Libc.kill(tid, Libc.SIGCONT));
         }
         return count;
+    }
+
+    /**
+     * A fork event announced {@code child}: it runs, unless it was reported already (then it is
+     * in {@link #alive} if it still runs, or ended before the event was read). Returns whether it
+     * was added to {@link #alive} now.
+     */
+    private boolean forked(int child) {
+        return !beforeForkEvent.remove(child) && alive.add(child);
+    }
+
+    /** {@code tid} was reaped: not running any more, even if its fork event is still to be read. */
+    private void ended(int tid) {
+        if (!alive.remove(tid)) {
+            beforeForkEvent.add(tid);
+        }
     }
 
     /** A thread waiting for its syscall's exit stop is resumed with PTRACE_SYSCALL. */
