@@ -3,6 +3,8 @@
 and with ccache (cold and warm), side by side in one run.
 
 Usage: bench/run_build.py [-n RUNS] [--files N] [--keep]
+       bench/run_build.py --incremental [-n RUNS] [--files N] [--keep] [--scenarios clean-edit,edit,clone-edit]
+                          [--cc-wrapper NAME=CMD]...
 
 Writes a C project in a temp dir: N .c files (default 40), each with a few functions of loops,
 switches and table arithmetic so that gcc -O2 takes a little while over each, all including two
@@ -24,10 +26,40 @@ larder-warm was not a hit (printing larder's --explain lines). Prints the median
 of each, ratios against untraced, larder-warm against ccache-warm, and the median CPU seconds
 (user+sys of the whole process tree, larder's JVM included): on a busy machine they show what
 the wall times may hide.
-"""
-import argparse, hashlib, json, os, resource, shutil, stat, statistics, subprocess, sys, tempfile, time
 
-from gomod import fresh
+--incremental runs the other set instead: one edit after a cached build, the developer's loop
+(the issue "nested execution caching"). The edit changes one constant of the middle .c file
+(mod20.c by default), so its object and the program's output really change. Scenarios
+(--scenarios picks some):
+  clean-edit  (a) after a full build cached by each tool: make clean, the edit, make -j2
+  edit        (b) after that full build: the edit, no clean, make -j2 (make's own incremental)
+  clone-edit  (c) after that full build: rm -rf the tree, its sources written anew at the same
+              path (what a fresh clone gives), the edit, make -j2
+each timed for
+  untraced    make -j2
+  larder      bin/larder run --dir STORE --explain --stats-json F -- make -j2
+  ccache      make -j2 CC="ccache gcc" with CCACHE_DIR
+  NAME        each --cc-wrapper NAME=CMD: make -j2 CC="CMD gcc", {dir} in CMD replaced by its
+              cache directory, e.g. --cc-wrapper "sccache=env SCCACHE_DIR={dir} sccache"
+Every run starts from the same warm state: each cache's full build of the unedited tree into an
+empty cache is done once (untimed); every run gets a copy of that cache, a fresh tree, and the
+tool's full build of it (untimed: all hits; larder's must be a whole-run hit), then the
+scenario's steps (untimed) and the timed make. A quarter second's pause follows the tree's
+writing and that full build, so file times have settled as in a developer's tree (larder trusts
+a file's stat only 200 ms after its last change). Runs are interleaved (RUNS times, the tools'
+order rotating). Every tool must leave a tree identical to an untraced build of the edited
+sources (SHA-256 and mode of every file, objects and program, and the program's output); exits
+1 if not. Prints per scenario the medians, ratios to untraced, larder against ccache and the
+issue's targets ((a), (c): larder at least 5x faster than untraced and no slower than ccache;
+(b): at most 1.2x untraced), the median CPU seconds (larder's private daemon's CPU included:
+it is no child of this script), and, of larder's first run of each scenario, its --explain
+lines and the unit counts of --stats-json (units, unitsRun, unitsSkipped, unitsUncacheable;
+a larder without nested units says the whole run missed). larder uses a daemon directory of
+its own, stopped at the end. ccache is required (exit 2 with how to install it if missing).
+"""
+import argparse, hashlib, json, os, re, resource, shutil, stat, statistics, subprocess, sys, tempfile, time
+
+from gomod import fresh, private_daemon, stop_daemon
 from gomod import larder as built_larder
 
 PARTS = 3  # parts per .c file: about 0.25 s of gcc -O2 each file here
@@ -215,12 +247,336 @@ def diff(ref, got):
     return d
 
 
+def base_env(work):
+    """The builds' sealed environment, HOME under WORK."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "LANG": "C", "LC_ALL": "C"}
+    if "JAVA_HOME" in os.environ:
+        env["JAVA_HOME"] = os.environ["JAVA_HOME"]
+    return env
+
+
+def timed(label, cmd, cwd, env):
+    """Runs CMD in CWD with ENV (stdin /dev/null); returns (wall seconds, CPU seconds of its process
+    tree (user+sys of the children it waited for), stdout+stderr). Exits if it fails."""
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    dt = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = r.stdout.decode(errors="replace")
+    if r.returncode != 0:
+        sys.exit("%s failed (exit %d):\n%s" % (label, r.returncode, out))
+    return dt, ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, out
+
+
+def explain(out):
+    """larder's own lines (--explain, warnings) of a run's output."""
+    return "\n".join(l for l in out.splitlines() if l.startswith("larder"))
+
+
+def larder_argv(larder, store, stats_json, cmd):
+    """bin/larder run of CMD on STORE with --explain and --stats-json STATS_JSON (removed first)."""
+    if os.path.exists(stats_json):
+        os.remove(stats_json)
+    return [larder, "run", "--dir", store, "--explain", "--stats-json", stats_json, "--"] + cmd
+
+
+def read_stats(stats_json):
+    """The --stats-json of a larder run, {} if it wrote none."""
+    return json.load(open(stats_json)) if os.path.exists(stats_json) else {}
+
+
+def finish(problems, identical):
+    """Exits 1 after listing PROBLEMS on stderr, if there are any; else prints IDENTICAL (what was checked)."""
+    if problems:
+        print("\nPROBLEMS:", file=sys.stderr)
+        for p in problems:
+            print("  " + p, file=sys.stderr)
+        sys.exit(1)
+    print(identical)
+
+
+def leave(work, keep):
+    """Removes the work directory WORK, or names it on stderr if KEEP."""
+    if keep:
+        print("kept " + work, file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+INCREMENTAL = ["clean-edit", "edit", "clone-edit"]
+INCREMENTAL_WHAT = {
+    "clean-edit": "(a) clean-edit: after a full build cached by each tool, make clean and one .c file edited",
+    "edit": "(b) edit: one .c file edited, no clean (make's own incremental rebuild)",
+    "clone-edit": "(c) clone-edit: a fresh copy of the tree at the same path (rm -rf, sources written anew) with one edit",
+}
+# The issue's targets for larder: (most larder / untraced, most larder / ccache) per scenario.
+INCREMENTAL_TARGETS = {"clean-edit": (0.20, 1.00), "edit": (1.20, None), "clone-edit": (0.20, 1.00)}
+
+
+def edit(proj, nfiles):
+    """Changes one constant of the middle .c file, so that its object and the program's output
+    change; returns the file's name. Always the same edit: every tool builds the same sources."""
+    i = nfiles // 2
+    name = "mod%02d.c" % i
+    p = os.path.join(proj, name)
+    old, new = "    uint64_t h = %d;\n" % i, "    uint64_t h = %d;\n" % (i + 7919)
+    text = open(p).read()
+    if text.count(old) != 1:
+        sys.exit("edit: %s has %r %d times, want once" % (name, old, text.count(old)))
+    open(p, "w").write(text.replace(old, new))
+    obj = os.path.join(proj, name[:-2] + ".o")
+    if os.path.exists(obj) and os.stat(p).st_mtime_ns <= os.stat(obj).st_mtime_ns:
+        # make must see the source newer than its object (a replay may leave the object's time later).
+        t = os.stat(obj).st_mtime_ns + 1000000
+        os.utime(p, ns=(t, t))
+    return name
+
+
+def cc_wrappers(specs):
+    """[(name, CC prefix, extra environment)] of the compiler caches: ccache (CCACHE_DIR={dir}), then
+    each NAME=CMD of SPECS; {dir} stands for the cache's directory."""
+    out = [("ccache", "ccache", {"CCACHE_DIR": "{dir}"})]
+    for spec in specs:
+        name, sep, cmd = spec.partition("=")
+        if not sep or not name or not cmd.strip():
+            sys.exit("--cc-wrapper %r: want NAME=CMD" % spec)
+        if "{dir}" not in cmd:
+            print("note: --cc-wrapper %s has no {dir}: its cache is not copied from the warm state per run, so later"
+                  " runs find the edit cached" % name, file=sys.stderr)
+        out.append((name, cmd.strip(), {}))
+    names = ["untraced", "larder"] + [n for n, _, _ in out]
+    if len(set(names)) != len(names):
+        sys.exit("--cc-wrapper names must be distinct and not untraced, larder or ccache: %s" % names)
+    return out
+
+
+def daemon_pids(d):
+    """The pids the daemon logs in directory D announce (larder daemon: pid N listening)."""
+    pids = []
+    for name in sorted(os.listdir(d)):
+        if name.endswith(".log"):
+            for line in open(os.path.join(d, name), errors="replace"):
+                m = re.match(r"larder daemon: pid (\d+) listening", line)
+                if m:
+                    pids.append(int(m.group(1)))
+    return pids
+
+
+def proc_cpu(pid):
+    """user+sys CPU seconds of live process PID, None if it is gone."""
+    try:
+        rest = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def daemon_cpu(d, seen):
+    """CPU seconds used so far by the daemons of directory D (they are no children of ours, so
+    rusage misses them); SEEN keeps each pid's last value, for daemons that exited since."""
+    for pid in daemon_pids(d):
+        c = proc_cpu(pid)
+        if c is not None:
+            seen[pid] = c
+    return sum(seen.values())
+
+
+def stop_daemons(larder, env):
+    """Stops ENV's private daemons and waits (at most 60 s) until they have exited: their stores are
+    then closed and can be copied."""
+    subprocess.run([larder, "daemon", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while any(proc_cpu(p) is not None for p in daemon_pids(env["LARDER_DAEMON_DIR"])):
+        if time.monotonic() > deadline:
+            sys.exit("larder daemon stop: a daemon still runs after 60 s")
+        time.sleep(0.1)
+
+
+def unit_summary(out, stats):
+    """What larder said about its units: its --explain lines (those naming units first, at most 8)
+    and the unit counts of --stats-json."""
+    lines = explain(out).splitlines()
+    if len(lines) > 8:
+        first = [l for l in lines if "units" in l] + [l for l in lines if "units" not in l]
+        lines = first[:8] + ["(%d more --explain lines)" % (len(lines) - 8)]
+    keys = ["units", "unitsRun", "unitsSkipped", "unitsUncacheable"]
+    if any(k in stats for k in keys):
+        lines.append("--stats-json: " + ", ".join("%s %s" % (k, stats.get(k)) for k in keys)
+                     + ", executions %s" % stats.get("executions"))
+    else:
+        lines.append("--stats-json: no unit counts (result %s, executions %s): this larder caches the whole run only"
+                     % (stats.get("result"), stats.get("executions")))
+    return lines
+
+
+def incremental(a):
+    """The --incremental set: see the module's doc."""
+    if not shutil.which("ccache"):
+        print("ccache is not installed; the incremental set measures larder against it. Install it:"
+              " apt-get install ccache", file=sys.stderr)
+        sys.exit(2)
+    scenarios = [s for s in INCREMENTAL if s in a.scenarios.split(",")]
+    unknown = set(a.scenarios.split(",")) - set(INCREMENTAL)
+    if unknown or not scenarios:
+        sys.exit("--scenarios: want some of %s, got %s" % (",".join(INCREMENTAL), a.scenarios))
+    wrappers = cc_wrappers(a.cc_wrapper)
+    larder = built_larder()
+    tools = ["untraced", "larder"] + [n for n, _, _ in wrappers]
+    work = tempfile.mkdtemp(prefix="larder-bench-")
+    env = base_env(work)
+    private_daemon(work, env)
+    proj = os.path.join(work, "proj")
+    sj = os.path.join(work, "stats.json")
+    make = ["make", "-j2"]
+    problems = []
+    try:
+        def tree(edited):
+            """A fresh tree at PROJ, as a clone gives it; edited or not. Returns the edited file's name."""
+            fresh(proj)
+            write_project(proj, a.files)
+            return edit(proj, a.files) if edited else None
+
+        def build(label, tool, d):
+            """TOOL's make -j2 in PROJ with its cache in D; returns (seconds, CPU seconds, output)."""
+            if tool == "untraced":
+                return timed(label, make, proj, env)
+            if tool == "larder":
+                return timed(label, larder_argv(larder, d, sj, make), proj, env)
+            prefix, extra = {n: (p, e) for n, p, e in wrappers}[tool]
+            return timed(label, make + ["CC=%s gcc" % prefix.replace("{dir}", d)], proj,
+                         dict(env, **{k: v.replace("{dir}", d) for k, v in extra.items()}))
+
+        def compare(label, want):
+            d = diff(want, snapshot(proj))
+            if d:
+                problems.append("%s: tree differs from the untraced build's of the same sources:\n    %s"
+                                % (label, "\n    ".join(d[:20])))
+
+        def want_result(label, out, want):
+            got = read_stats(sj).get("result")
+            if got != want:
+                problems.append("%s: result %r, want %r; --explain said:\n    %s"
+                                % (label, got, want, explain(out).replace("\n", "\n    ")))
+
+        # The references: untraced builds of the sources as they are and as edited.
+        tree(False)
+        build("untraced build of the unedited sources", "untraced", None)
+        unedited = snapshot(proj)
+        obj = tree(True)[:-2] + ".o"
+        build("untraced build of the edited sources", "untraced", None)
+        ref = snapshot(proj)
+        if unedited[0][obj][0] == ref[0][obj][0] or unedited[1] == ref[1]:
+            sys.exit("the edit left %s or the program's output unchanged" % obj)
+        # Each cache's warm state: its full build of the unedited tree, from empty (untimed).
+        warm = {}
+        for t in tools[1:]:
+            warm[t] = fresh(os.path.join(work, "warm", t))
+            tree(False)
+            out = build("%s full build into an empty cache" % t, t, warm[t])[2]
+            if t == "larder":
+                want_result("larder full build into an empty store", out, "miss")
+            compare("%s full build into an empty cache" % t, unedited)
+        stop_daemons(larder, env)
+
+        times = {(s, t): [] for s in scenarios for t in tools}
+        cpus = {(s, t): [] for s in scenarios for t in tools}
+        said = {}
+        seen = {}
+        load0 = os.getloadavg()[0]
+        for i in range(a.n):
+            for s in scenarios:
+                for t in tools[i % len(tools):] + tools[:i % len(tools)]:
+                    label = "%s %s run %d" % (s, t, i + 1)
+                    # The same warm state for every run: a copy of the cache as the full build left it
+                    # (kept to the end: a daemon retires when every store it served is gone).
+                    d = None
+                    if t != "untraced":
+                        d = os.path.join(work, "state", "%s-%s-%d" % (t, s, i))
+                        shutil.copytree(warm[t], d, symlinks=True)
+                    tree(False)
+                    # Past larder's "too fresh to trust its stat" rule (200 ms), as a developer's tree and
+                    # store are: else every blob and source would be hashed again in the timed run.
+                    time.sleep(0.25)
+                    if t != "untraced" or s == "edit":
+                        # The full build of the unedited tree the developer did before (its cache's
+                        # hits; nothing of it survives for untraced (a) and (c)).
+                        out = build(label + ": the full build before it", t, d)[2]
+                        if t == "larder":
+                            want_result(label + ": the full build before it", out, "hit")
+                        time.sleep(0.25)  # the edit comes later than the build's last write
+                    if s == "clean-edit":
+                        subprocess.run(["make", "clean"], cwd=proj, env=env, stdout=subprocess.DEVNULL, check=True)
+                        edit(proj, a.files)
+                    elif s == "edit":
+                        edit(proj, a.files)
+                    else:
+                        tree(True)
+                    if t == "larder":
+                        # Started outside the timed run (a no-op if it runs).
+                        subprocess.run([larder, "daemon", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
+                    c0 = daemon_cpu(env["LARDER_DAEMON_DIR"], seen)
+                    dt, cpu, out = build(label, t, d)
+                    times[(s, t)].append(dt)
+                    cpus[(s, t)].append(cpu + (daemon_cpu(env["LARDER_DAEMON_DIR"], seen) - c0 if t == "larder" else 0))
+                    compare(label, ref)
+                    if t == "larder" and i == 0:
+                        said[s] = unit_summary(out, read_stats(sj))
+            print("run %d/%d done" % (i + 1, a.n), file=sys.stderr)
+        report_incremental(a, obj, tools, scenarios, times, cpus, said, load0)
+        finish(problems, "outputs of every tool identical to the untraced build's of the same sources (SHA-256 and"
+                         " mode of every file, objects and program, and the program's output)")
+    finally:
+        stop_daemon(larder, env)
+        leave(work, a.keep)
+
+
+def report_incremental(a, obj, tools, scenarios, times, cpus, said, load0):
+    """Prints the incremental set's table, its ratios against the targets and larder's --explain lines."""
+    gcc = subprocess.run(["gcc", "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
+    ccache = subprocess.run(["ccache", "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
+    print("incremental make -j2 of %d .c files + main.c (%s; %s), edit: one constant of %s, %d CPUs (load average"
+          " %.1f before, %.1f after), %d runs each, median seconds (min-max)"
+          % (a.files, gcc, ccache, obj[:-2] + ".c", os.cpu_count(), load0, os.getloadavg()[0], a.n))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for s in scenarios:
+        print(INCREMENTAL_WHAT[s])
+        base = med[(s, "untraced")]
+        for t in tools:
+            v = times[(s, t)]
+            print("  %-10s %7.2f  %-13s %5.2fx untraced   CPU %6.2f s" % (
+                t, med[(s, t)], "(%.2f-%.2f)" % (min(v), max(v)), med[(s, t)] / base, statistics.median(cpus[(s, t)])))
+        vs_untraced, vs_ccache = INCREMENTAL_TARGETS[s]
+        r = med[(s, "larder")] / base
+        print("  larder / untraced %.2fx (target <= %.2f: %s)" % (r, vs_untraced, "met" if r <= vs_untraced else "NOT met"))
+        r = med[(s, "larder")] / med[(s, "ccache")]
+        print("  larder / ccache   %.2fx%s" % (r, "" if vs_ccache is None else " (target <= %.2f: %s)"
+                                                % (vs_ccache, "met" if r <= vs_ccache else "NOT met")))
+    for s in scenarios:
+        print("larder run 1 of %s said:" % INCREMENTAL_WHAT[s].split(":")[0])
+        for line in said.get(s, []):
+            print("  " + line)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=3)
     ap.add_argument("--files", type=int, default=40, help="number of .c files besides main.c")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (printed)")
+    ap.add_argument("--incremental", action="store_true",
+                    help="run the incremental set (one edit after a cached build) instead of the full builds")
+    ap.add_argument("--scenarios", default=",".join(INCREMENTAL),
+                    help="with --incremental: some of %s (default all)" % ",".join(INCREMENTAL))
+    ap.add_argument("--cc-wrapper", action="append", default=[], metavar="NAME=CMD",
+                    help="with --incremental: another compiler cache beside ccache, used as CC=\"CMD gcc\";"
+                         " {dir} in CMD is replaced by its cache directory (warmed like ccache's)")
     a = ap.parse_args()
+    if a.incremental:
+        incremental(a)
+        return
+    if a.cc_wrapper or a.scenarios != ",".join(INCREMENTAL):
+        sys.exit("--scenarios and --cc-wrapper go with --incremental")
     larder = built_larder()
     have_strace, ccache = shutil.which("strace"), shutil.which("ccache")
     skipped = {}
@@ -234,33 +590,18 @@ def main():
         proj = os.path.join(work, "proj")
         os.makedirs(proj)
         write_project(proj, a.files)
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "LANG": "C", "LC_ALL": "C"}
-        if "JAVA_HOME" in os.environ:
-            env["JAVA_HOME"] = os.environ["JAVA_HOME"]
+        env = base_env(work)
 
         def run(label, cmd, extra_env=None):
             """Runs CMD from a clean tree; returns (seconds, stdout+stderr). Also notes its CPU seconds."""
             subprocess.run(["make", "clean"], cwd=proj, env=env, stdout=subprocess.DEVNULL, check=True)
-            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            r = subprocess.run(cmd, cwd=proj, env=dict(env, **(extra_env or {})), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            dt = time.perf_counter() - t0
-            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[0] = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
-            if r.returncode != 0:
-                sys.exit("%s failed (exit %d):\n%s" % (label, r.returncode, r.stdout.decode(errors="replace")))
-            return dt, r.stdout.decode(errors="replace")
-
-        def explain(out):
-            return "\n".join(l for l in out.splitlines() if l.startswith("larder"))
+            dt, cpu[0], out = timed(label, cmd, proj, dict(env, **(extra_env or {})))
+            return dt, out
 
         def larder_run(label, store, cmd, want):
             sj = os.path.join(work, "stats.json")
-            if os.path.exists(sj):
-                os.remove(sj)
-            dt, out = run(label, [larder, "run", "--dir", store, "--explain", "--stats-json", sj, "--"] + cmd)
-            stats = json.load(open(sj)) if os.path.exists(sj) else {}
+            dt, out = run(label, larder_argv(larder, store, sj, cmd))
+            stats = read_stats(sj)
             if stats.get("result") != want:
                 problems.append("%s: result %r, want %r; --explain said:\n    %s" % (
                     label, stats.get("result"), want, explain(out).replace("\n", "\n    ")))
@@ -341,18 +682,10 @@ def main():
             print("  ccache-cold / untraced   %.2fx" % (med["ccache-cold"] / base))
         print("  larder-warm - larder-true %.2f s (replay beyond larder's fixed cost)"
               % (med["larder-warm"] - med["larder-true"]))
-        if problems:
-            print("\nPROBLEMS:", file=sys.stderr)
-            for p in problems:
-                print("  " + p, file=sys.stderr)
-            sys.exit(1)
-        print("outputs of larder-cold and larder-warm identical to the untraced build's (SHA-256 and mode of every"
-              " file, program output)")
+        finish(problems, "outputs of larder-cold and larder-warm identical to the untraced build's (SHA-256 and mode"
+                         " of every file, program output)")
     finally:
-        if a.keep:
-            print("kept " + work, file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        leave(work, a.keep)
 
 
 main()

@@ -72,6 +72,12 @@ final class TraceLoop {
      * no stop request ends, so they must be let run to their exec before they are stopped.
      */
     private final Set<Integer> vforking = new HashSet<>();
+    /**
+     * Tracees reported (stopped, or ended) before their parent's fork event was read: the kernel
+     * reports its newest tracee first, so a child can even be reaped before that event, which
+     * must then not count it as running.
+     */
+    private final Set<Integer> beforeForkEvent = new HashSet<>();
     private final long[] args = new long[6];
     private long stops;
 
@@ -152,7 +158,7 @@ final class TraceLoop {
             }
             int st = status.getInt(0);
             if (!stopped(st)) {
-                alive.remove(tid);
+                ended(tid);
                 awaitingExit.remove(tid);
                 vforking.remove(tid);
                 Injection gone = injecting.remove(tid);
@@ -168,7 +174,14 @@ final class TraceLoop {
             stops++;
             int sig = (st >> 8) & 0xff;
             int event = st >>> 16;
-            alive.add(tid);
+            if (alive.add(tid)) {
+                beforeForkEvent.add(tid);
+                // Its syscalls may come before its parent's fork event: the listener must know whose it is.
+                int parent = parentOf(tid);
+                if (parent > 0) {
+                    listener.spawned(parent, tid);
+                }
+            }
             if (sig == (Libc.SIGTRAP | 0x80)) {
                 syscallStop(tid, resume);
             } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_SECCOMP) {
@@ -177,11 +190,14 @@ final class TraceLoop {
                     || event == Libc.PTRACE_EVENT_CLONE)) {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
                 int child = (int) status.getLong(0);
-                alive.add(child);
-                if (event == Libc.PTRACE_EVENT_VFORK) {
+                boolean early = beforeForkEvent.contains(child);
+                forked(child);
+                if (event == Libc.PTRACE_EVENT_VFORK && alive.contains(child)) {
                     vforking.add(child);
                 }
-                listener.spawned(tid, child);
+                if (!early) {
+                    listener.spawned(tid, child); // else told when it was first reported (or it has ended)
+                }
                 Libc.ptrace(resumeOf(tid, resume), tid, 0, 0);
             } else if (sig == Libc.SIGTRAP && event == Libc.PTRACE_EVENT_EXIT) {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
@@ -232,7 +248,7 @@ final class TraceLoop {
             }
             int st = status.getInt(0);
             if (!stopped(st)) {
-                alive.remove(tid);
+                ended(tid);
                 vforking.remove(tid);
                 continue;
             }
@@ -242,7 +258,7 @@ final class TraceLoop {
                     || event == Libc.PTRACE_EVENT_CLONE)) {
                 Libc.ptrace(Libc.PTRACE_GETEVENTMSG, tid, 0, addr(status));
                 int child = (int) status.getLong(0);
-                if (alive.add(child)) {
+                if (forked(child)) {
                     count++;
                     if (seccomp && event == Libc.PTRACE_EVENT_VFORK) {
                         vforking.add(child);
@@ -271,6 +287,40 @@ final class TraceLoop {
             detached.forEach(tid -> Libc.kill(tid, Libc.SIGCONT));
         }
         return count;
+    }
+
+    /**
+     * A fork event announced {@code child}: it runs, unless it was reported already (then it is
+     * in {@link #alive} if it still runs, or ended before the event was read). Returns whether it
+     * was added to {@link #alive} now.
+     */
+    private boolean forked(int child) {
+        return !beforeForkEvent.remove(child) && alive.add(child);
+    }
+
+    /** The thread or process that started {@code tid}: its process for a thread, else its parent; 0 if unknown. */
+    private static int parentOf(int tid) {
+        int tgid = 0;
+        int ppid = 0;
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (line.startsWith("Tgid:")) {
+                    tgid = Integer.parseInt(line.substring(5).strip());
+                } else if (line.startsWith("PPid:")) {
+                    ppid = Integer.parseInt(line.substring(5).strip());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return tgid != tid && tgid > 0 ? tgid : ppid;
+    }
+
+    /** {@code tid} was reaped: not running any more, even if its fork event is still to be read. */
+    private void ended(int tid) {
+        if (!alive.remove(tid)) {
+            beforeForkEvent.add(tid);
+        }
     }
 
     /** A thread waiting for its syscall's exit stop (or injecting) is resumed with PTRACE_SYSCALL. */

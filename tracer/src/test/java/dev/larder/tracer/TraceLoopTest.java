@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -163,5 +164,46 @@ class TraceLoopTest {
         // Let go, not killed: its syscalls (exec, open, write) still work untraced.
         bg.get().onExit().get(2, TimeUnit.MINUTES);
         assertEquals("done\n", Files.readString(done), "what the background process wrote");
+    }
+
+    /**
+     * The kernel reports its newest tracee first, so a child that exits at once (a shell's
+     * {@code (exit 1)}) can be reaped before its parent's fork event is read: that child was then
+     * counted as still running, and {@code ./configure} was now and then "not cacheable: left a
+     * process running" (and its dead pid sent SIGSTOP). A listener that is slow at each open,
+     * with other processes opening files meanwhile, makes that order common.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void run_childReapedBeforeItsForkEvent_isNotLeftRunning(boolean seccomp) {
+        SyscallListener slowAtOpen = new SyscallListener() {
+            @Override
+            public Set<Integer> syscalls() {
+                return Set.of(Syscalls.OPENAT);
+            }
+
+            @Override
+            public boolean entry(int tid, int nr, long[] args) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                return false;
+            }
+
+            @Override
+            public void exit(int tid, int nr, long rval) {
+            }
+
+            @Override
+            public void spawned(int parent, int child) {
+            }
+
+            @Override
+            public void foreignAbi(int tid) {
+            }
+        };
+        TraceLoop.Outcome o = Traced.trace(slowAtOpen, seccomp, "sh", "-c",
+                "(i=0; while [ $i -lt 400 ]; do (exit 1); i=$((i+1)); done) & "
+                        + "for j in $(seq 150); do cat /dev/null; done; wait");
+        assertEquals(0, o.exitCode(), "exit code");
+        assertEquals(0, o.leftRunning(), "leftRunning: got " + o.leftRunning() + ", want 0 (the command waited for all)");
     }
 }
