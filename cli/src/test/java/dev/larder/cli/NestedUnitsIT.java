@@ -256,7 +256,8 @@ class NestedUnitsIT {
                 + "echo \"#define GEN $(cat \"$1\")\" > \"$2\"\n");
         assertTrue(work.resolve("gen.sh").toFile().setExecutable(true));
         Files.writeString(work.resolve("f1.c"), Files.readString(work.resolve("f1.c"))
-                .replace("#include \"h.h\"\n", "#include \"h.h\"\n#include \"gen.h\"\n").replace(" + K;", " + K + GEN;"));
+                .replace("#include \"h.h\"\n", "#include \"h.h\"\n#include \"gen.h\"\n")
+                .replace("int f1(int x) { return x * 1 + K", "int f1(int x) { return x * 1 + K + GEN"));
         String makefile = Files.readString(work.resolve("Makefile")).replace("clean:",
                 "gen.h: gen.in\n\t./gen.sh gen.in gen.h\nf1.o: gen.h\nclean:");
         Files.writeString(work.resolve("Makefile"), makefile);

@@ -887,15 +887,14 @@ final class Recorder implements SyscallListener {
         return false;
     }
 
-    /** What a nested execution's stdin is, as {@link Stdin#identity} says it for a whole run. */
+    /**
+     * What a nested execution's stdin is, for its identity: a regular file's content, else
+     * "other", whatever it is (/dev/null, a pipe, closed). make -j gives one job its stdin and the
+     * others a broken pipe, whichever comes first; a unit that reads a stdin that is no regular
+     * file is not cacheable, so one that is recorded never read it.
+     */
     private String stdinIdentity(int tid, String link) {
-        if (link == null) {
-            return "closed";
-        }
-        if (link.equals("/dev/null")) {
-            return "null";
-        }
-        if (link.startsWith("/") && !link.endsWith(" (deleted)") && Files.isRegularFile(Path.of(link))) {
+        if (link != null && link.startsWith("/") && !link.endsWith(" (deleted)") && Files.isRegularFile(Path.of(link))) {
             return "file " + probe.value(link, Probe.Kind.CONTENT, List.of());
         }
         return "other";
@@ -965,8 +964,8 @@ final class Recorder implements SyscallListener {
         for (int fd = 0; fd < 3; fd++) {
             u.std[fd] = procLink("/proc/" + tid + "/fd/" + fd);
         }
-        u.stdinIsFile = u.std[0] == null || u.std[0].equals("/dev/null")
-                || (u.std[0].startsWith("/") && Files.isRegularFile(Path.of(u.std[0])));
+        u.stdinIsFile = u.std[0] != null && u.std[0].startsWith("/") && !u.std[0].equals("/dev/null")
+                && Files.isRegularFile(Path.of(u.std[0]));
         u.observed.put(new Unit.Key(p.exe(), Probe.Kind.CONTENT), p.exeValue());
         unitOf.put(tid, u);
         if (interpreter != null) {
@@ -986,8 +985,8 @@ final class Recorder implements SyscallListener {
                 if (link == null) {
                     link = procLink("/proc/" + tid + "/fd/0");
                 }
-                if (u.std[0].equals(link)) {
-                    u.notCacheable("read stdin, which is not a regular file or /dev/null (" + link + ")");
+                if (link == null || link.equals(u.std[0])) {
+                    u.notCacheable("read stdin, which is not a regular file (" + link + ")");
                 }
             }
         }
@@ -1085,7 +1084,10 @@ final class Recorder implements SyscallListener {
         }
         u.cpuTicks = cpuTicks(u.root);
         if (u.uncacheable == null && u.cpuTicks >= 0 && u.cpuTicks < CHEAP_TICKS) {
-            return; // cheap: not worth a lookup's storage
+            // Cheap: running it again costs less than keeping it.
+            units.explain("unit ran: " + u.command + " (miss: " + u.missed + "), not stored: under "
+                    + CHEAP_TICKS * 10 + " ms of CPU");
+            return;
         }
         Recording rec = u.uncacheable == null ? u.finish(probe) : null;
         if (rec == null) {

@@ -40,14 +40,18 @@ class RunStatsTest {
     /** The {@code --stats-json} fields, as the README lists them: renaming a component renames one of these. */
     @Test
     void json_fields_keepTheirNames() throws Exception {
-        RunStats stats = new RunStats("miss", "not run before", 4, 0, 0, 1, 0, 300, 10, 3, 1000, 7, true, true, 2, 9);
+        RunStats stats = new RunStats("miss", "not run before", 4, 3, 0, 1, 0, 300, 10, 3, 1000, 7, true, true, 2, 9,
+                5, 3, 2, 1);
         JsonNode s = JSON.readTree(JSON.writeValueAsString(stats));
         Set<String> names = new TreeSet<>();
         s.fieldNames().forEachRemaining(names::add);
         assertEquals(new TreeSet<>(List.of("result", "reason", "executions", "skipped", "hits", "misses",
                 "uncacheable", "tracedSyscalls", "preconditions", "outputs", "outputBytes", "hashedBytes", "seccomp",
-                "stored", "exitCode", "millis")), names, "fields of " + s);
+                "stored", "exitCode", "millis", "units", "unitsSkipped", "unitsRun", "unitsUncacheable")), names,
+                "fields of " + s);
         assertEquals(300, s.get("tracedSyscalls").asLong(), "tracedSyscalls in " + s);
         assertEquals("not run before", s.get("reason").asText(), "reason in " + s);
+        assertEquals(5, s.get("units").asInt(), "units in " + s);
+        assertEquals(1, s.get("unitsUncacheable").asInt(), "unitsUncacheable in " + s);
     }
 }
