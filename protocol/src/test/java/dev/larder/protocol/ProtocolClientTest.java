@@ -226,9 +226,16 @@ final class ProtocolClientTest {
 
     @Test
     void send_idAlreadyInFlight_failsWithoutSending() throws Exception {
+        // The helper answers the first request only once the second was tried: ID 100 is in flight then.
+        java.util.concurrent.CountDownLatch tried = new java.util.concurrent.CountDownLatch(1);
         try (PipeHelper helper = PipeHelper.start(s -> {
             s.handshake();
             RequestReader.Incoming in = s.next();
+            try {
+                tried.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             s.write(Response.miss(in.request().id()));
             s.answerCloseThenAwaitEof();
         })) {
@@ -236,6 +243,7 @@ final class ProtocolClientTest {
             CompletableFuture<Response> first = client.send(Request.get(100, action(7)), null);
 
             CompletableFuture<Response> second = client.send(Request.get(100, action(8)), null);
+            tried.countDown();
 
             assertInstanceOf(IllegalArgumentException.class, causeOf(second), "second send with ID 100");
             assertTrue(first.get(WAIT_SECONDS, TimeUnit.SECONDS).miss(), "first request answered");
