@@ -496,20 +496,8 @@ public final class RunCache {
                 if (empty == null) {
                     empty = Files.createTempFile(scratch, "empty-", ".out");
                 }
-                Path out = stdout == null ? empty : stdout;
-                Path err = stderr == null ? empty : stderr;
-                List<CompletableFuture<Response>> puts = new ArrayList<>();
-                Outputs.Blob o = putBlob(out, blob(out), puts);
-                Outputs.Blob e = putBlob(err, blob(err), puts);
-                for (Recorder.Content c : rec.contents()) {
-                    putBlob(c.open(), c.blob(), puts);
-                }
-                awaitPuts(puts);
-                Outputs outputs = new Outputs(1, exitCode, o, e, rec.files(), executions, order);
-                String digest = CacheKeys.digest(identity, rec.preconditions());
-                awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), Records.write(outputs))));
-                Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
-                awaitPuts(List.of(cache.put(identity, Records.write(updated))));
+                putRecording(identity, manifest, rec, stdout == null ? empty : stdout, stderr == null ? empty : stderr,
+                        order, exitCode, executions);
                 return true;
             } catch (IOException ex) {
                 warn("a nested unit was not stored in the cache: " + ex.getMessage());
@@ -555,23 +543,33 @@ public final class RunCache {
     private boolean store(ActionId identity, Manifest manifest, Recorder.Recording rec, OutputCapture capture,
             RunOutcome.Execution ran) {
         try {
-            List<CompletableFuture<Response>> puts = new ArrayList<>();
-            Outputs.Blob out = putBlob(capture.stdout(), blob(capture.stdout()), puts);
-            Outputs.Blob err = putBlob(capture.stderr(), blob(capture.stderr()), puts);
-            for (Recorder.Content c : rec.contents()) {
-                putBlob(c.open(), c.blob(), puts);
-            }
-            awaitPuts(puts);
-            Outputs outputs = new Outputs(1, ran.exitCode(), out, err, rec.files(), ran.executions());
-            String digest = CacheKeys.digest(identity, rec.preconditions());
-            awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), Records.write(outputs))));
-            Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
-            awaitPuts(List.of(cache.put(identity, Records.write(updated))));
+            putRecording(identity, manifest, rec, capture.stdout(), capture.stderr(), List.of(), ran.exitCode(),
+                    ran.executions());
             return true;
         } catch (IOException e) {
             settings.log().println("larder run: warning: the run was not stored in the cache: " + e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * Puts a recording under {@code identity}: its contents (stdout, stderr and every file), then
+     * its outputs list, then {@code manifest} with it added, each after the ones before have landed.
+     */
+    private void putRecording(ActionId identity, Manifest manifest, Recorder.Recording rec, Path stdout, Path stderr,
+            List<Outputs.Segment> order, int exitCode, int executions) throws IOException {
+        List<CompletableFuture<Response>> puts = new ArrayList<>();
+        Outputs.Blob out = putBlob(stdout, blob(stdout), puts);
+        Outputs.Blob err = putBlob(stderr, blob(stderr), puts);
+        for (Recorder.Content c : rec.contents()) {
+            putBlob(c.open(), c.blob(), puts);
+        }
+        awaitPuts(puts);
+        Outputs outputs = new Outputs(1, exitCode, out, err, rec.files(), executions, order);
+        String digest = CacheKeys.digest(identity, rec.preconditions());
+        awaitPuts(List.of(cache.put(CacheKeys.outputs(identity, digest), Records.write(outputs))));
+        Manifest updated = manifest.adding(new Manifest.Candidate(digest, rec.preconditions()));
+        awaitPuts(List.of(cache.put(identity, Records.write(updated))));
     }
 
     private Outputs.Blob blob(Path file) throws IOException {
