@@ -284,4 +284,19 @@ class NestedUnitsIT {
         assertTrue(!before.equals(after), "the program changed with gen.in: " + before + " vs " + after);
         assertEquals("#define GEN 1000\n", Files.readString(work.resolve("gen.h")));
     }
+
+    @Test
+    void twoUnitsWritingOnePathAtOnce_areNotCached() throws Exception {
+        // a writes out.txt and sleeps; b writes it meanwhile.
+        Path a = work.resolve("a.sh");
+        Path b = work.resolve("b.sh");
+        // Neither reads what the other writes: only their writes of out.txt overlap.
+        Files.writeString(a, "#!/bin/sh\necho one > out.txt\nsleep 2\n");
+        Files.writeString(b, "#!/bin/sh\nsleep 0.5\necho two > out.txt\n");
+        assertTrue(a.toFile().setExecutable(true) && b.toFile().setExecutable(true));
+        Run r = larder(work, "sh", "-c", "./a.sh & ./b.sh; wait");
+        assertEquals(0, r.exit(), r.describe());
+        assertTrue(r.stats().unitsUncacheable() >= 1, "the writer raced is not cached\n" + r.describe());
+        assertTrue(r.err().contains("larder run: unit not cacheable: ./a.sh: another process changed "), r.describe());
+    }
 }

@@ -1075,10 +1075,13 @@ final class Recorder implements SyscallListener {
         } catch (IOException e) {
             u.notCacheable("could not capture its output: " + e.getMessage());
         }
-        for (Unit.Key k : u.observed.keySet()) {
-            LastChange c = lastChange.get(k.path());
+        // A race: what it read, or what it wrote, changed by a process outside it while it ran.
+        List<String> touched = new ArrayList<>(u.changed.keySet());
+        u.observed.keySet().forEach(k -> touched.add(k.path()));
+        for (String path : touched) {
+            LastChange c = lastChange.get(path);
             if (c != null && c.seq() > u.startSeq && !c.unit().within(u)) {
-                u.notCacheable("another process changed " + k.path() + " while it ran");
+                u.notCacheable("another process changed " + path + " while it ran");
                 break;
             }
         }
