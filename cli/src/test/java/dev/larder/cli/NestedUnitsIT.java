@@ -57,26 +57,32 @@ class NestedUnitsIT {
     }
 
     private Run larder(Path dir, String... command) throws Exception {
+        return larder(dir, Map.of(), command);
+    }
+
+    private Run larder(Path dir, Map<String, String> env, String... command) throws Exception {
         Path stats = tmp.resolve("stats-" + (++launches) + ".json");
         List<String> cmd = new ArrayList<>(List.of(GoCacheProgIT.larder().toString(), "run", "--dir", store.toString(),
                 "--explain", "--stats-json", stats.toString(), "--"));
         cmd.addAll(List.of(command));
-        Run r = start(dir, cmd);
+        Run r = start(dir, cmd, env);
         assertTrue(Files.isRegularFile(stats), "no stats: " + r.describe());
         return new Run(r.exit(), r.out(), r.err(), StatsJson.run(stats));
     }
 
     private Run untraced(Path dir, String... command) throws Exception {
-        return start(dir, List.of(command));
+        return start(dir, List.of(command), Map.of());
     }
 
-    private Run start(Path dir, List<String> cmd) throws Exception {
+    private Run start(Path dir, List<String> cmd, Map<String, String> env) throws Exception {
         int n = ++launches;
         Path out = tmp.resolve("out-" + n);
         Path err = tmp.resolve("err-" + n);
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), cmd + " did not finish");
         return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                 Files.readString(err, StandardCharsets.UTF_8), null);
@@ -298,5 +304,18 @@ class NestedUnitsIT {
         assertEquals(0, r.exit(), r.describe());
         assertTrue(r.stats().unitsUncacheable() >= 1, "the writer raced is not cached\n" + r.describe());
         assertTrue(r.err().contains("larder run: unit not cacheable: ./a.sh: another process changed "), r.describe());
+    }
+
+    @Test
+    void unitMiss_namesTheVariableThatDiffers() throws Exception {
+        project(work, 3);
+        Run first = larder(work, Map.of("LARDER_TEST_FLAVOUR", "one"), "make", "-j1");
+        assertEquals(0, first.exit(), first.describe());
+        clean(work);
+        Run other = larder(work, Map.of("LARDER_TEST_FLAVOUR", "two"), "make", "-j1");
+        assertEquals(0, other.exit(), other.describe());
+        assertTrue(other.err().contains("larder run: unit ran: gcc -O2 -c f3.c (miss: not run before with this identity; "
+                + "the last run of this command line here differed in the environment: LARDER_TEST_FLAVOUR changed)"),
+                other.describe());
     }
 }

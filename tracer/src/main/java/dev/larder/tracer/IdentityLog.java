@@ -61,10 +61,17 @@ final class IdentityLog {
     }
 
     private final Optional<Path> dir;
+    private final int files;
 
     /** A log in {@code dir} (created when first written), or none: nothing remembered, nothing read. */
     IdentityLog(Optional<Path> dir) {
+        this(dir, COMMANDS);
+    }
+
+    /** As {@link #IdentityLog(Optional)}, keeping at most {@code files} keys' files. */
+    IdentityLog(Optional<Path> dir, int files) {
         this.dir = dir;
+        this.files = files;
     }
 
     /** The identities {@code command} ran with here, newest first; empty if none or unreadable. */
@@ -90,6 +97,11 @@ final class IdentityLog {
      * returned them), unless it is first already; at most {@link #KEPT} are kept.
      */
     void remember(List<Entry> earlier, Entry now) {
+        remember(now.argv().get(0), earlier, now);
+    }
+
+    /** As {@link #remember(List, Entry)}, under {@code key} (what {@link #read} was given). */
+    void remember(String key, List<Entry> earlier, Entry now) {
         if (dir.isEmpty() || (!earlier.isEmpty() && earlier.get(0).equals(now))) {
             return;
         }
@@ -100,7 +112,7 @@ final class IdentityLog {
                 all.add(e);
             }
         }
-        Path f = file(now.argv().get(0));
+        Path f = file(key);
         try {
             Files.createDirectories(f.getParent());
             boolean added = !Files.exists(f);
@@ -120,18 +132,18 @@ final class IdentityLog {
         }
     }
 
-    /** Removes the files written least recently beyond {@link #COMMANDS}. */
-    private static void trim(Path d) throws IOException {
-        List<Path> files;
+    /** Removes the files written least recently beyond the number kept. */
+    private void trim(Path d) throws IOException {
+        List<Path> present;
         try (Stream<Path> s = Files.list(d)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".json")).toList();
+            present = s.filter(p -> p.getFileName().toString().endsWith(".json")).toList();
         }
-        if (files.size() <= COMMANDS) {
+        if (present.size() <= files) {
             return;
         }
-        List<Path> oldestFirst = new ArrayList<>(files);
+        List<Path> oldestFirst = new ArrayList<>(present);
         oldestFirst.sort(Comparator.comparing(IdentityLog::modified));
-        for (Path p : oldestFirst.subList(0, files.size() - COMMANDS)) {
+        for (Path p : oldestFirst.subList(0, present.size() - files)) {
             Files.deleteIfExists(p);
         }
     }

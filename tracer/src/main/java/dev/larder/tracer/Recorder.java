@@ -778,7 +778,11 @@ final class Recorder implements SyscallListener {
 
     /** An execve entered that becomes a unit if it succeeds, with what its lookup found. */
     private record PendingExec(dev.larder.protocol.ActionId identity, Manifest manifest, String command, String exe,
-            String exeValue, String missed) {
+            String exeValue, String missed, Remembered remembered) {
+    }
+
+    /** What to add to the nested identity log once the unit is stored: under {@code key}, {@code entry} before {@code earlier}. */
+    record Remembered(String key, List<IdentityLog.Entry> earlier, IdentityLog.Entry entry) {
     }
 
     /** The last change of a path: by a thread of {@code unit} (innermost), the {@code seq}-th change in the tree. */
@@ -811,14 +815,24 @@ final class Recorder implements SyscallListener {
         String exeValue = probe.value(path, Probe.Kind.CONTENT, List.of());
         String stdinLink = procLink("/proc/" + tid + "/fd/0");
         String stdin = stdinIdentity(tid, stdinLink);
-        dev.larder.protocol.ActionId identity = CacheKeys.nestedIdentity(path, exeValue, argv,
-                CacheKeys.nestedEnvironment(envp, cwd, units.envIgnore()), cwd, RunCache.umaskOf(tid), stdin);
+        Map<String, String> env = CacheKeys.nestedEnvironment(envp, cwd, units.envIgnore());
+        int umask = RunCache.umaskOf(tid);
+        dev.larder.protocol.ActionId identity = CacheKeys.nestedIdentity(path, exeValue, argv, env, cwd, umask, stdin);
         UnitCache.Hit hit = units.lookup(identity);
         if (hit != null && replayUnit(tid, hit, command)) {
             return true;
         }
-        execs.put(tid, new PendingExec(identity, units.manifest(identity), command, path, exeValue,
-                units.missed(identity)));
+        Manifest manifest = units.manifest(identity);
+        String missed = units.missed(identity);
+        // Compared with what the same command line here was recorded with: which variable differs.
+        String key = cwd + "\0" + String.join("\0", argv);
+        List<IdentityLog.Entry> earlier = units.identities().read(key);
+        IdentityLog.Entry entry = IdentityLog.Entry.of(identity.toString(), cwd, argv, path, exeValue, env, umask, stdin);
+        if (manifest.candidates().isEmpty()) {
+            missed = IdentityLog.difference(earlier, entry).orElse(missed);
+        }
+        execs.put(tid, new PendingExec(identity, manifest, command, path, exeValue, missed,
+                new Remembered(key, earlier, entry)));
         return false;
     }
 
@@ -960,6 +974,7 @@ final class Recorder implements SyscallListener {
         u.manifest = p.manifest();
         u.command = p.command();
         u.missed = p.missed();
+        u.remembered = p.remembered();
         u.startSeq = changes;
         for (int fd = 0; fd < 3; fd++) {
             u.std[fd] = procLink("/proc/" + tid + "/fd/" + fd);
@@ -1100,6 +1115,9 @@ final class Recorder implements SyscallListener {
         }
         boolean stored = units.store(u.identity, u.manifest, rec, u.out, u.err, u.order, (status >> 8) & 0xff,
                 u.executions);
+        if (stored && u.remembered != null) {
+            units.identities().remember(u.remembered.key(), u.remembered.earlier(), u.remembered.entry());
+        }
         units.explain("unit ran: " + u.command + " (miss: " + u.missed + ")" + (stored ? "" : ", not stored"));
     }
 

@@ -45,6 +45,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RunCache {
     private static final long GET_TIMEOUT_SECONDS = 120;
+    /** Nested command lines whose last identities are kept (one small file each). */
+    private static final int NESTED_IDENTITY_FILES = 4096;
     private static final String GONE = "the outputs of a matching recorded run are no longer in the cache";
 
     /**
@@ -440,6 +442,7 @@ public final class RunCache {
         private final Map<ActionId, Manifest> manifests = new HashMap<>();
         private Path empty;
         private Set<String> callerLinks;
+        private IdentityLog nestedIdentities;
 
         NestedUnits(Path scratch, Confinement confinement) {
             this.scratch = scratch;
@@ -521,6 +524,15 @@ public final class RunCache {
         @Override
         public Set<String> envIgnore() {
             return settings.envIgnore();
+        }
+
+        @Override
+        public IdentityLog identities() {
+            if (nestedIdentities == null) {
+                nestedIdentities = new IdentityLog(settings.identityLog().map(d -> d.resolveSibling("nested-identities")),
+                        NESTED_IDENTITY_FILES);
+            }
+            return nestedIdentities;
         }
 
         @Override

@@ -76,6 +76,8 @@ final class Unit {
     String command;
     /** Why no recording of it could be replayed (its miss, for --explain). */
     String missed;
+    /** What the recorder adds to the nested identity log once it is stored. */
+    Recorder.Remembered remembered;
     /** What its fds 0, 1 and 2 were when it started (/proc links): what it reads and writes there is its stdin and output. */
     String stdin;
     boolean stdinIsFile;

@@ -46,6 +46,12 @@ interface UnitCache {
      */
     Set<String> callerLinks();
 
+    /**
+     * The identities nested executions were recorded with, each under its directory and command
+     * line, so a unit's miss can name what differs (a variable, the executable, umask, stdin).
+     */
+    IdentityLog identities();
+
     /** Variables left out of every identity besides the built-in ones. */
     Set<String> envIgnore();
 }
