@@ -89,16 +89,23 @@ public final class Main implements Runnable {
      */
     static int run(Invocation client, String... args) {
         return client.bound(() -> {
-            // Only the command asked for is modelled (picocli reflects over every option of every
-            // command it is given: milliseconds a session would wait before its handshake).
-            CommandLine cl = handled(new CommandLine(CommandLine.Model.CommandSpec.create().name("larder")));
-            Object command = served(args.length == 0 ? "" : args[0]);
-            if (command != null) {
-                cl.addSubcommand(command);
+            try (Logging.Session logging = Logging.session(client.getenv("LARDER_LOG"))) {
+                return execute(client, args);
             }
-            cl.registerConverter(java.nio.file.Path.class, s -> client.resolve(java.nio.file.Path.of(s)));
-            return cl.execute(args);
         });
+    }
+
+    /** Runs a daemon client's command line, on its thread. */
+    private static int execute(Invocation client, String... args) {
+        // Only the command asked for is modelled (picocli reflects over every option of every
+        // command it is given: milliseconds a session would wait before its handshake).
+        CommandLine cl = handled(new CommandLine(CommandLine.Model.CommandSpec.create().name("larder")));
+        Object command = served(args.length == 0 ? "" : args[0]);
+        if (command != null) {
+            cl.addSubcommand(command);
+        }
+        cl.registerConverter(java.nio.file.Path.class, s -> client.resolve(java.nio.file.Path.of(s)));
+        return cl.execute(args);
     }
 
     /** A fresh instance of the command a daemon client may run, or null. */

@@ -162,6 +162,42 @@ class DaemonIT {
     }
 
     @Test
+    void logLevel_isEachSessionsOwn_whateverTheDaemonWasStartedWith() throws Exception {
+        // The daemon is started by a session at the default level.
+        LarderRun quiet = helper(putGetClose("a", "hello"));
+        assertEquals("", quiet.stderr(), "a default-level session says nothing");
+        long pid = daemonPid();
+        // A debug session of the same daemon gets its debug lines, and stdout stays the protocol's.
+        env.put("LARDER_LOG", "debug");
+        LarderRun debug = helper(getClose("a"));
+        assertEquals(0, debug.exit(), debug.stderr());
+        assertTrue(debug.stderr().contains("larder: get ") && debug.stderr().contains(": hit"),
+                "a debug session: got stderr " + debug.stderr() + ", want its debug lines");
+        assertTrue(debug.stdout().lines().allMatch(l -> l.isEmpty() || l.startsWith("{")), debug.stdout());
+        // While a debug session is open, a session at the default level still gets none of them.
+        ProcessBuilder pb = new ProcessBuilder(GoCacheProgIT.larder().toString(), "helper", "--dir",
+                tmp.resolve("store").toString()).redirectError(tmp.resolve("debug-open.txt").toFile());
+        pb.environment().putAll(env);
+        ProtocolClient open = ProtocolClient.start(pb, Duration.ofSeconds(30));
+        assertFalse(open.get(new ActionId(digest("a"))).get(30, TimeUnit.SECONDS).isError());
+        env.remove("LARDER_LOG");
+        LarderRun quietBeside = helper(getClose("never put"));
+        assertEquals(0, quietBeside.exit());
+        assertEquals("", quietBeside.stderr(), "a default-level session beside a debug one says nothing");
+        open.close();
+        String openErr = Files.readString(tmp.resolve("debug-open.txt"));
+        assertTrue(openErr.contains(": hit"), "the open debug session got its own lines: " + openErr);
+        assertFalse(openErr.contains(": miss"), "and not the other session's (a miss): " + openErr);
+        // An unknown level is said to the session that named it, once, and it runs at warn.
+        env.put("LARDER_LOG", "chatty");
+        LarderRun odd = helper(getClose("a"));
+        assertEquals(0, odd.exit(), odd.stderr());
+        assertEquals("larder: warning: LARDER_LOG=chatty is not one of error, warn, info, debug; using warn",
+                odd.stderr().strip());
+        assertEquals(pid, daemonPid(), "one daemon served every level");
+    }
+
+    @Test
     void relativePaths_resolveAgainstTheClientsDirectory() throws Exception {
         Path work = Files.createDirectories(tmp.resolve("work"));
         Path in = Files.writeString(tmp.resolve("in.txt"), putGetClose("rel", "relative"));

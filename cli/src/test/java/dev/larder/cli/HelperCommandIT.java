@@ -13,11 +13,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.commons.codec.digest.DigestUtils;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,18 +25,6 @@ class HelperCommandIT {
 
     @TempDir
     Path tmp;
-
-    /**
-     * The daemon directory of this class's sessions: their daemon is started by one of them, with
-     * LARDER_LOG=debug, and not by another test's session at the default level.
-     */
-    @TempDir
-    static Path daemonDir;
-
-    @AfterAll
-    static void stopDaemon() throws Exception {
-        LarderRun.stopDaemons(daemonDir, Map.of("LARDER_DAEMON_DIR", daemonDir.resolve("run").toString()));
-    }
 
     record Run(int exit, List<String> stdout, String stderr) {
     }
@@ -51,7 +37,6 @@ class HelperCommandIT {
                 .redirectOutput(tmp.resolve("out.txt").toFile())
                 .redirectError(tmp.resolve("err.txt").toFile());
         pb.environment().put("LARDER_LOG", "debug");
-        pb.environment().put("LARDER_DAEMON_DIR", daemonDir.resolve("run").toString());
         Path in = tmp.resolve("in.txt");
         Files.writeString(in, input);
         pb.redirectInput(in.toFile());

@@ -20,7 +20,9 @@ final class BlobCheck {
     private static final System.Logger LOG = System.getLogger("dev.larder.storage");
     /** Runs the background verification of fresh blobs; one daemon thread per process. */
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "larder-blob-settler");
+        // Serves every session of a process, so it inherits no thread-locals (a daemon session's
+        // binding would send its log lines to whichever session happened to start it).
+        Thread t = new Thread(null, r, "larder-blob-settler", 0, false);
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         return t;

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class IdleTimeoutInputStream extends FilterInputStream {
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "larder-http-watchdog");
+        // Serves every session of a process, so it inherits no thread-locals (a daemon session's
+        // binding would send its log lines to whichever session happened to start it).
+        Thread t = new Thread(null, r, "larder-http-watchdog", 0, false);
         t.setDaemon(true);
         return t;
     });
