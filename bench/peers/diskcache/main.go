@@ -66,6 +66,8 @@ type store struct{ actions, outputs string }
 
 func main() {
 	dir := flag.String("dir", "", "store directory (required)")
+	getDelay := flag.Duration("get-delay", 0, "wait this long before answering each get "+
+		"(bench/hot_latency.py: how a build's time grows with the helper's latency)")
 	flag.Parse()
 	if *dir == "" {
 		fatal("-dir is required")
@@ -117,7 +119,13 @@ func main() {
 			finish(req.ID, true)
 		case "get":
 			inFlight.Add(1)
-			go func() { defer inFlight.Done(); out <- s.get(&req) }()
+			go func() {
+				defer inFlight.Done()
+				if *getDelay > 0 {
+					time.Sleep(*getDelay)
+				}
+				out <- s.get(&req)
+			}()
 		case "put":
 			// The body has to be read here, before the next request; the rest runs on its own.
 			tmp, err := s.receiveBody(br, &req)

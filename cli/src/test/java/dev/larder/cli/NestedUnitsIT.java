@@ -318,4 +318,40 @@ class NestedUnitsIT {
                 + "the last run of this command line here differed in the environment: LARDER_TEST_FLAVOUR changed)"),
                 other.describe());
     }
+
+    @Test
+    void cacheThatStallsOnANestedLookup_isAskedOnce_andTheBuildGoesOn() throws Exception {
+        // A GOCACHEPROG helper that answers the run's own lookup (a miss) and its puts, and never
+        // answers a get after that: the traced tree would wait at each nested execve.
+        Path log = tmp.resolve("requests.log");
+        Path helper = tmp.resolve("stalling-helper.sh");
+        Files.writeString(helper, """
+                #!/bin/sh
+                echo '{"ID":0,"KnownCommands":["get","put","close"]}'
+                gets=0
+                while IFS= read -r line; do
+                  id=$(printf '%s' "$line" | sed -n 's/.*"ID":\\([0-9]*\\).*/\\1/p')
+                  case "$line" in
+                    *'"Command":"get"'*) gets=$((gets+1)); echo get >> "$LOG"
+                      [ $gets -eq 1 ] && echo "{\\"ID\\":$id,\\"Miss\\":true}" ;;
+                    *'"Command":"put"'*) echo put >> "$LOG"; echo "{\\"ID\\":$id}" ;;
+                    *'"Command":"close"'*) echo "{\\"ID\\":$id}"; exit 0 ;;
+                  esac
+                done
+                """);
+        Path tool = work.resolve("tool.sh");
+        Files.writeString(tool, "#!/bin/sh\ni=0; while [ $i -lt 30000 ]; do i=$((i+1)); done\necho tool $1\n");
+        assertTrue(tool.toFile().setExecutable(true));
+        Path stats = tmp.resolve("stall-stats.json");
+        Run r = start(work, List.of(GoCacheProgIT.larder().toString(), "run", "--helper", "sh " + helper,
+                "--explain", "--stats-json", stats.toString(), "--", "sh", "-c", "./tool.sh 1; ./tool.sh 2; ./tool.sh 3"),
+                Map.of("LOG", log.toString()));
+        assertEquals(0, r.exit(), r.describe());
+        assertEquals("tool 1\ntool 2\ntool 3\n", r.out(), r.describe());
+        List<String> asked = Files.readAllLines(log);
+        assertEquals(2, asked.stream().filter("get"::equals).count(),
+                "the run's lookup and one nested lookup, then no more: " + asked + "\n" + r.describe());
+        assertEquals(1, r.err().lines().filter(l -> l.contains("did not answer a nested unit's lookup within 5 s")).count(), r.describe());
+        assertTrue(asked.contains("put"), "the run itself is still stored: " + asked);
+    }
 }

@@ -45,8 +45,17 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RunCache {
     private static final long GET_TIMEOUT_SECONDS = 120;
+    /**
+     * How long a nested unit's lookup waits for each answer of the cache: the traced process
+     * waits with it, stopped at its execve. A cache that takes longer has stalled, and the rest of
+     * the run's nested units run without it.
+     */
+    static final long NESTED_GET_PATIENCE_SECONDS = 5;
+    /** How long a nested unit's puts may take before the run goes on with the cache taken as stalled. */
+    private static final long NESTED_PUT_PATIENCE_SECONDS = 60;
     /** Nested command lines whose last identities are kept (one small file each). */
     private static final int NESTED_IDENTITY_FILES = 4096;
+    private static final String STALLED = "the cache stalled earlier in this run";
     private static final String GONE = "the outputs of a matching recorded run are no longer in the cache";
 
     /**
@@ -112,6 +121,10 @@ public final class RunCache {
     private final Probe probe;
     private final IdentityLog identities;
     private final long start = System.nanoTime();
+    /** How long {@link #await} waits: the run's own lookups and stores', or a nested unit's. */
+    private volatile long patienceSeconds = GET_TIMEOUT_SECONDS;
+    /** Whether a nested unit's wait for the cache ran out: nested units then run without it. */
+    private volatile boolean stalled;
 
     /** Set before the command is spawned: from then on a failure must not run it again. */
     private boolean mayHaveRun;
@@ -451,6 +464,21 @@ public final class RunCache {
 
         @Override
         public Hit lookup(ActionId identity) {
+            if (stalled) {
+                missed.put(identity, STALLED);
+                return null;
+            }
+            Hit hit = patiently(NESTED_GET_PATIENCE_SECONDS, () -> find(identity));
+            if (stalled) {
+                warn("the cache did not answer a nested unit's lookup within " + NESTED_GET_PATIENCE_SECONDS
+                        + " s; the rest of this run's nested units run without it");
+                missed.put(identity, STALLED);
+                return null;
+            }
+            return hit;
+        }
+
+        private Hit find(ActionId identity) {
             ManifestRead read = fetchManifest(identity);
             List<Manifest.Candidate> usable = new ArrayList<>();
             String why = read.refused() != null ? "the recorded manifest was not used: " + read.refused() : null;
@@ -495,15 +523,23 @@ public final class RunCache {
         @Override
         public boolean store(ActionId identity, Manifest manifest, Recorder.Recording rec, Path stdout, Path stderr,
                 List<Outputs.Segment> order, int exitCode, int executions) {
+            if (stalled) {
+                return false;
+            }
             try {
                 if (empty == null) {
                     empty = Files.createTempFile(scratch, "empty-", ".out");
                 }
-                putRecording(identity, manifest, rec, stdout == null ? empty : stdout, stderr == null ? empty : stderr,
-                        order, exitCode, executions);
+                Path out = stdout == null ? empty : stdout;
+                Path err = stderr == null ? empty : stderr;
+                patiently(NESTED_PUT_PATIENCE_SECONDS, () -> {
+                    putRecording(identity, manifest, rec, out, err, order, exitCode, executions);
+                    return null;
+                });
                 return true;
             } catch (IOException ex) {
-                warn("a nested unit was not stored in the cache: " + ex.getMessage());
+                warn("a nested unit was not stored in the cache: " + ex.getMessage()
+                        + (stalled ? "; the rest of this run's nested units run without it" : ""));
                 return false;
             }
         }
@@ -602,7 +638,7 @@ public final class RunCache {
         return blob;
     }
 
-    private static void awaitPuts(List<CompletableFuture<Response>> puts) throws IOException {
+    private void awaitPuts(List<CompletableFuture<Response>> puts) throws IOException {
         for (CompletableFuture<Response> f : puts) {
             Response r = await(f);
             if (r.isError()) {
@@ -611,21 +647,49 @@ public final class RunCache {
         }
     }
 
-    private static Response await(CompletableFuture<Response> f) throws IOException {
+    /**
+     * {@code f}'s answer, waited for at most {@link #patienceSeconds}; a nested unit's wait that
+     * runs out marks the cache {@link #stalled}.
+     */
+    private Response await(CompletableFuture<Response> f) throws IOException {
+        long patience = patienceSeconds;
         try {
-            return f.get(GET_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return f.get(patience, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IOException("the cache did not answer within " + GET_TIMEOUT_SECONDS + " s");
+            if (patience < GET_TIMEOUT_SECONDS) {
+                stalled = true;
+            }
+            throw new IOException("the cache did not answer within " + patience + " s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
     }
 
+    /** Work that may fail with an I/O error. */
+    @FunctionalInterface
+    private interface Waiting<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** Runs {@code work} with {@link #await} waiting at most {@code seconds} for each answer. */
+    private <T, E extends Exception> T patiently(long seconds, Waiting<T, E> work) throws E {
+        long before = patienceSeconds;
+        patienceSeconds = seconds;
+        try {
+            return work.run();
+        } finally {
+            patienceSeconds = before;
+        }
+    }
+
     /** A hit's local file, if the cache has {@code action}; failures are misses, with a warning. */
     private Optional<Path> fetch(ActionId action) {
+        if (stalled && patienceSeconds < GET_TIMEOUT_SECONDS) {
+            return Optional.empty(); // a nested unit's lookup, after the cache stalled: said once
+        }
         try {
             Response r = await(cache.get(action));
             if (r.isError()) {
@@ -637,7 +701,9 @@ public final class RunCache {
             }
             return Optional.of(Path.of(r.diskPath()));
         } catch (IOException e) {
-            settings.log().println("larder run: warning: cache get failed: " + e.getMessage());
+            if (!stalled) {
+                settings.log().println("larder run: warning: cache get failed: " + e.getMessage());
+            }
             return Optional.empty();
         }
     }
