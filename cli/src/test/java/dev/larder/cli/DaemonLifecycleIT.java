@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -56,6 +57,8 @@ class DaemonLifecycleIT {
     private String java;
     /** The environment of every command: this test's daemon directory, the bridge on. */
     private Map<String, String> env;
+    /** Every helper a test started: one a failed assertion left open would hold its daemon up. */
+    private final List<ProtocolClient> helpers = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
@@ -69,6 +72,7 @@ class DaemonLifecycleIT {
 
     @AfterEach
     void stop() throws Exception {
+        helpers.forEach(ProtocolClient::abort);
         LarderRun.stopDaemons(tmp, env);
     }
 
@@ -78,7 +82,7 @@ class DaemonLifecycleIT {
         Path store = tmp.resolve("store");
         Path err = tmp.resolve("held.err");
         // A session held open for longer than the idle time: the one that starts the daemon.
-        ProtocolClient held = ProtocolClient.start(helper(GoCacheProgIT.larder(), shortIdle, store, err),
+        ProtocolClient held = start(helper(GoCacheProgIT.larder(), shortIdle, store, err),
                 Duration.ofMinutes(2));
         Response put = held.put(action("a"), "hello".getBytes(StandardCharsets.UTF_8)).get(1, TimeUnit.MINUTES);
         assertFalse(put.isError(), "put: got " + put);
@@ -117,7 +121,7 @@ class DaemonLifecycleIT {
         // The next go command starts a new daemon (with a long idle time, so that it is still
         // there to be asked its pid), which serves the store as it was.
         Map<String, String> longIdle = with(env, "LARDER_DAEMON_IDLE", "600");
-        ProtocolClient next = ProtocolClient.start(helper(GoCacheProgIT.larder(), longIdle, store,
+        ProtocolClient next = start(helper(GoCacheProgIT.larder(), longIdle, store,
                 tmp.resolve("next.err")), Duration.ofMinutes(2));
         Response again = next.get(action("a")).get(1, TimeUnit.MINUTES);
         assertTrue(!again.isError() && !again.miss(), "get through a new daemon: got " + again);
@@ -146,7 +150,7 @@ class DaemonLifecycleIT {
 
         assertEquals(0, session(store, "b", "again"), "session with the same --dir after the exit");
         assertTrue(Files.exists(store.resolve("index.mv.db")), "the store was made anew at " + store);
-        ProtocolClient c = ProtocolClient.start(helper(GoCacheProgIT.larder(), env, store, tmp.resolve("get.err")),
+        ProtocolClient c = start(helper(GoCacheProgIT.larder(), env, store, tmp.resolve("get.err")),
                 Duration.ofMinutes(2));
         Response hit = c.get(action("b")).get(1, TimeUnit.MINUTES);
         Response gone = c.get(action("a")).get(1, TimeUnit.MINUTES);
@@ -169,7 +173,7 @@ class DaemonLifecycleIT {
 
         // First start: the bridge cannot be built; one line says so, and the session is served.
         Path err1 = tmp.resolve("first.err");
-        ProtocolClient first = ProtocolClient.start(helper(larder, noCc, store, err1), Duration.ofMinutes(5));
+        ProtocolClient first = start(helper(larder, noCc, store, err1), Duration.ofMinutes(5));
         Response put = first.put(action("a"), "hello".getBytes(StandardCharsets.UTF_8)).get(1, TimeUnit.MINUTES);
         assertFalse(put.isError(), "put through the JVM helper: got " + put);
         first.close();
@@ -185,7 +189,7 @@ class DaemonLifecycleIT {
 
         // The next start does not try again (nor say so again) while the bridge's source is unchanged.
         Path err2 = tmp.resolve("second.err");
-        ProtocolClient second = ProtocolClient.start(helper(larder, noCc, store, err2), Duration.ofMinutes(2));
+        ProtocolClient second = start(helper(larder, noCc, store, err2), Duration.ofMinutes(2));
         Response hit = second.get(action("a")).get(1, TimeUnit.MINUTES);
         second.close();
         assertTrue(!hit.isError() && !hit.miss(), "get in the second session: got " + hit);
@@ -212,7 +216,7 @@ class DaemonLifecycleIT {
         Files.setLastModifiedTime(target.resolve("larder-bridge.failed"), FileTime.from(
                 Files.getLastModifiedTime(root.resolve("cli/src/main/c/larder-bridge.c")).toInstant().minusSeconds(2)));
         Path err3 = tmp.resolve("third.err");
-        ProtocolClient third = ProtocolClient.start(helper(larder, noCc, store, err3), Duration.ofMinutes(2));
+        ProtocolClient third = start(helper(larder, noCc, store, err3), Duration.ofMinutes(2));
         third.close();
         assertEquals(1, Files.readString(err3).lines().filter(l -> l.contains("cannot build the native bridge"))
                 .count(), "stderr after the bridge's source changed: " + Files.readString(err3));
@@ -269,6 +273,13 @@ class DaemonLifecycleIT {
         }
     }
 
+    /** Starts a helper and waits for its handshake; {@link #stop} aborts it if the test did not end it. */
+    private ProtocolClient start(ProcessBuilder helper, Duration handshake) throws IOException {
+        ProtocolClient c = ProtocolClient.start(helper, handshake);
+        helpers.add(c);
+        return c;
+    }
+
     /** {@code LAUNCHER helper --dir STORE} with {@code env} added and stderr to {@code err}. */
     private static ProcessBuilder helper(Path launcher, Map<String, String> env, Path store, Path err) {
         ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "helper", "--dir", store.toString())
@@ -281,7 +292,7 @@ class DaemonLifecycleIT {
     /** One helper session through bin/larder putting {@code body} for {@code name}; its exit status. */
     private int session(Path store, String name, String body) throws Exception {
         Path err = Files.createTempFile(tmp, "session", ".err");
-        ProtocolClient c = ProtocolClient.start(helper(GoCacheProgIT.larder(), env, store, err), Duration.ofMinutes(2));
+        ProtocolClient c = start(helper(GoCacheProgIT.larder(), env, store, err), Duration.ofMinutes(2));
         Response put = c.put(action(name), body.getBytes(StandardCharsets.UTF_8)).get(1, TimeUnit.MINUTES);
         c.close();
         assertFalse(put.isError(), "put " + name + ": got " + put + "; stderr: " + Files.readString(err));
