@@ -1,6 +1,7 @@
 package dev.larder.cli;
 
 import dev.larder.storage.h2.LocalStore;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
@@ -11,6 +12,7 @@ import java.util.stream.Stream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -438,6 +440,45 @@ final class Daemon {
         }
     }
 
+    /**
+     * A full collection after which the heap keeps at most 30% free: the serial collector gives
+     * the rest back to the system, so an idle daemon stays small. The launcher lets a serving
+     * daemon keep 40-70% free (fewer collections), so the ratios are lowered for this one
+     * collection and put back after it, in the order that keeps min <= max at every step.
+     */
+    static void collectSmall() {
+        HotSpotDiagnosticMXBean vm;
+        String min;
+        String max;
+        try {
+            vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            min = vm.getVMOption("MinHeapFreeRatio").getValue();
+            max = vm.getVMOption("MaxHeapFreeRatio").getValue();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
+            System.gc();
+            return;
+        }
+        try {
+            vm.setVMOption("MinHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(min), 10)));
+            vm.setVMOption("MaxHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(max), 30)));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
+        }
+        // The serial collector shrinks in steps (ShrinkHeapInSteps: none at the first collection,
+        // then 10%, 40%, all of the excess), so four collections give it all back; each takes
+        // milliseconds at the live set of an idle daemon.
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+        }
+        try {
+            vm.setVMOption("MaxHeapFreeRatio", max);
+            vm.setVMOption("MinHeapFreeRatio", min);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
+        }
+    }
+
     private void watch() {
         while (!retiring) {
             try {
@@ -449,10 +490,8 @@ final class Daemon {
             long open = clientStores();
             boolean idleNow = active.get() == 0;
             if (idleNow && !collected && System.nanoTime() - lastEndNanos > IDLE_GC.toNanos()) {
-                // The serial collector gives the heap it no longer needs back to the system
-                // (MaxHeapFreeRatio): an idle daemon stays small.
                 collected = true;
-                System.gc();
+                collectSmall();
             }
             if (!socketIsOurs()) {
                 retire("its socket " + socket + " was removed");
