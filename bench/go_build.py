@@ -19,6 +19,9 @@ Contenders: `go` (Go's own cache, GOCACHE), `larder` (bin/larder helper --dir ST
 (bench/peers/diskcache, a plain Go helper on a directory; left out by --no-default-peer) and every
 --peer NAME=CMD, where {dir} in CMD is replaced by the contender's store directory, e.g.
   --peer mine="/usr/local/bin/myhelper -dir {dir}"
+and every --larder-variant NAME=JAVA_OPTS: larder again, its daemon run with other JVM options
+(LARDER_JAVA_OPTS) in a daemon directory of its own, e.g.
+  --larder-variant c1=-XX:TieredStopAtLevel=1
 Scenarios, each timed RUNS times per contender:
   cold   empty GOCACHE, empty store (every action missed and put)
   warm   empty GOCACHE, store filled by an earlier build: a fresh CI machine with a shared cache
@@ -43,7 +46,7 @@ each larder build, so that a jar rebuilt because someone edited the sources is n
 Cost on 2 cores, defaults (-n 3, three contenders): --target small about 2 min; --target cmdgo
 about 20 min (the cold builds dominate: --scenarios warm,hot takes about 5 min).
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, shutil
+import argparse, json, os, shlex, statistics, subprocess, sys, tempfile, time, shutil
 
 from gomod import add_peer_args, check_go, contenders, default_go, fresh, go_env, private_daemon, stop_daemon, write_module
 from gomod import larder as built_larder
@@ -60,6 +63,9 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="also write every time measured to FILE")
     ap.add_argument("--go", default=default_go())
     add_peer_args(ap)
+    ap.add_argument("--larder-variant", action="append", default=[], metavar="NAME=JAVA_OPTS",
+                    help="another larder contender whose daemon runs with LARDER_JAVA_OPTS=JAVA_OPTS "
+                         "(its own daemon directory, started untimed like larder's)")
     a = ap.parse_args()
     check_go(a.go)
     scenarios = [s for s in SCENARIOS if s in a.scenarios.split(",")]
@@ -68,15 +74,26 @@ def main():
         sys.exit("--scenarios: want some of %s, got %s" % (",".join(SCENARIOS), a.scenarios))
     targets = TARGETS if a.target == "all" else [a.target]
     helpers = contenders(a, a.go)
-    names = ["go"] + [n for n, _ in helpers]
     goroot = subprocess.run([a.go, "env", "GOROOT"], stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
     work = tempfile.mkdtemp(prefix="larder-bench-")
+    variants = {}  # --larder-variant's name -> the environment of its daemon
     try:
         base = go_env(work)
         private_daemon(work, base)
         mod = write_module(work)
         said = {}  # (contender, line) -> count: what the go command printed
         larder = dict(helpers)["larder"].split()[0]
+        for v in a.larder_variant:
+            name, sep, opts = v.partition("=")
+            if not sep or not name:
+                sys.exit("--larder-variant %r: want NAME=JAVA_OPTS" % v)
+            d = private_daemon(os.path.join(work, "variant-" + name), {})
+            variants[name] = {"LARDER_DAEMON_DIR": d, "LARDER_JAVA_OPTS": opts}
+            helpers.append((name, "env LARDER_DAEMON_DIR=%s LARDER_JAVA_OPTS=%s %s helper --dir {dir}"
+                            % (shlex.quote(d), shlex.quote(opts), larder)))
+        names = ["go"] + [n for n, _ in helpers]
+        if len(set(names)) != len(names):
+            sys.exit("contender names must be distinct: %s" % names)
 
         def build(target, name, gocache, helper=None, store=None, keep_output=False):
             env = dict(base, GOCACHE=gocache)
@@ -89,12 +106,13 @@ def main():
                 cwd, argv = mod, [a.go, "build", "-o", out, "."]
             else:
                 cwd, argv = os.path.join(goroot, "src", "cmd", "go"), [a.go, "build", "-o", "/dev/null", "cmd/go"]
-            if name == "larder":
+            if name == "larder" or name in variants:
                 # Others edit the sources: rebuild the jar now if they changed, not inside the timed run.
                 built_larder(larder)
                 # The daemon retires once every store it served is deleted (a cold run's fresh store
                 # does that): start it outside the timed run (a no-op if it runs).
-                subprocess.run([larder, "daemon", "start"], env=base, check=True, stdout=subprocess.DEVNULL)
+                subprocess.run([larder, "daemon", "start"], env=dict(base, **variants.get(name, {})), check=True,
+                               stdout=subprocess.DEVNULL)
             t0 = time.perf_counter()
             r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             dt = time.perf_counter() - t0
@@ -142,6 +160,8 @@ def main():
         report(version, a.n, targets, scenarios, names, times, helpers, said, a.json)
     finally:
         stop_daemon(larder, base)
+        for name, venv in variants.items():
+            stop_daemon(larder, dict(base, **venv))
         shutil.rmtree(work, ignore_errors=True)
 
 
