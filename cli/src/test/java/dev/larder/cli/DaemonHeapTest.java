@@ -37,11 +37,14 @@ class DaemonHeapTest {
         long small = v.get(2);
         // With 64 MiB live, a plain collection may keep up to 70% free; collectSmall at most 30%
         // of the old generation, and a young generation sized after it.
-        assertTrue(plain > 2 * live, "a plain collection kept " + (plain >> 20) + " MiB for " + (live >> 20)
-                + " MiB live: the ratios were not in effect, the test proves nothing\n" + out);
-        assertTrue(small < plain * 6 / 10, "collectSmall kept " + (small >> 20) + " MiB, a plain collection "
-                + (plain >> 20) + " MiB, for " + (live >> 20) + " MiB live\n" + out);
-        assertEquals(4070, v.get(3), "MinHeapFreeRatio * 100 + MaxHeapFreeRatio after collectSmall\n" + out);
+        assertTrue(plain > 2 * live, "committed after plain collections: got " + (plain >> 20) + " MiB for "
+                + (live >> 20) + " MiB live, want more than twice that (else the ratios were not in effect and the"
+                + " test proves nothing)\n" + out);
+        assertTrue(small < plain * 6 / 10, "committed after collectSmall: got " + (small >> 20)
+                + " MiB, want under 60% of " + (plain >> 20) + " MiB (plain collections), for " + (live >> 20)
+                + " MiB live\n" + out);
+        assertEquals(4070, v.get(3),
+                "MinHeapFreeRatio * 100 + MaxHeapFreeRatio after collectSmall: want the launcher's 40 and 70\n" + out);
     }
 
     /** The child: grows the heap, keeps 64 MiB live, and prints the committed heap after each collection. */
@@ -72,7 +75,8 @@ class DaemonHeapTest {
             int min = Integer.parseInt(vm.getVMOption("MinHeapFreeRatio").getValue());
             int max = Integer.parseInt(vm.getVMOption("MaxHeapFreeRatio").getValue());
             System.out.println("= " + used);
-            System.err.println("live " + (used >> 20) + " MiB, plain " + (plain >> 20) + " MiB, small " + (small >> 20) + " MiB");
+            System.err.println("live " + (used >> 20) + " MiB, plain " + (plain >> 20) + " MiB, small "
+                    + (small >> 20) + " MiB");
             System.out.println("= " + plain);
             System.out.println("= " + small);
             System.out.println("= " + (min * 100 + max));
