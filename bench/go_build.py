@@ -48,7 +48,7 @@ about 20 min (the cold builds dominate: --scenarios warm,hot takes about 5 min).
 """
 import argparse, json, os, shlex, statistics, subprocess, sys, tempfile, time, shutil
 
-from gomod import add_peer_args, check_go, contenders, default_go, fresh, go_env, private_daemon, stop_daemon, write_module
+from gomod import add_peer_args, check_go, check_names, contenders, default_go, fresh, go_env, private_daemon, stop_daemon, write_module
 from gomod import larder as built_larder
 
 TARGETS = ["small", "cmdgo"]
@@ -91,9 +91,8 @@ def main():
             variants[name] = {"LARDER_DAEMON_DIR": d, "LARDER_JAVA_OPTS": opts}
             helpers.append((name, "env LARDER_DAEMON_DIR=%s LARDER_JAVA_OPTS=%s %s helper --dir {dir}"
                             % (shlex.quote(d), shlex.quote(opts), larder)))
+        check_names(helpers)
         names = ["go"] + [n for n, _ in helpers]
-        if len(set(names)) != len(names):
-            sys.exit("contender names must be distinct: %s" % names)
 
         def build(target, name, gocache, helper=None, store=None, keep_output=False):
             env = dict(base, GOCACHE=gocache)

@@ -114,10 +114,15 @@ def contenders(ap_args, go):
         if "{dir}" not in cmd:
             print("note: --peer %s has no {dir}: its store is not emptied between scenarios" % name, file=sys.stderr)
         out.append((name, cmd))
-    names = [n for n, _ in out]
+    check_names(out)
+    return out
+
+
+def check_names(helpers):
+    """Exits unless the contenders' names are distinct and none is 'go'."""
+    names = [n for n, _ in helpers]
     if len(set(names)) != len(names) or "go" in names:
         sys.exit("contender names must be distinct and not 'go': %s" % names)
-    return out
 
 
 def add_peer_args(ap):

@@ -447,35 +447,29 @@ final class Daemon {
      * collection and put back after it, in the order that keeps min <= max at every step.
      */
     static void collectSmall() {
-        HotSpotDiagnosticMXBean vm;
-        String min;
-        String max;
         try {
-            vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            min = vm.getVMOption("MinHeapFreeRatio").getValue();
-            max = vm.getVMOption("MaxHeapFreeRatio").getValue();
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            String min = vm.getVMOption("MinHeapFreeRatio").getValue();
+            String max = vm.getVMOption("MaxHeapFreeRatio").getValue();
+            try {
+                // Lowered min first, raised max first: no step can fail on min > max, so the
+                // original ratios are always put back.
+                vm.setVMOption("MinHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(min), 10)));
+                vm.setVMOption("MaxHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(max), 30)));
+                // The serial collector shrinks in steps (ShrinkHeapInSteps: none at the first
+                // collection, then 10%, 40%, all of the excess), so four collections give it all
+                // back; each takes milliseconds at the live set of an idle daemon.
+                for (int i = 0; i < 4; i++) {
+                    System.gc();
+                }
+            } finally {
+                vm.setVMOption("MaxHeapFreeRatio", max);
+                vm.setVMOption("MinHeapFreeRatio", min);
+            }
         } catch (RuntimeException e) {
+            // Not a HotSpot JVM with manageable ratios: a plain collection, as before.
             LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
             System.gc();
-            return;
-        }
-        try {
-            vm.setVMOption("MinHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(min), 10)));
-            vm.setVMOption("MaxHeapFreeRatio", String.valueOf(Math.min(Integer.parseInt(max), 30)));
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
-        }
-        // The serial collector shrinks in steps (ShrinkHeapInSteps: none at the first collection,
-        // then 10%, 40%, all of the excess), so four collections give it all back; each takes
-        // milliseconds at the live set of an idle daemon.
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-        }
-        try {
-            vm.setVMOption("MaxHeapFreeRatio", max);
-            vm.setVMOption("MinHeapFreeRatio", min);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "heap ratios: " + e);
         }
     }
 
